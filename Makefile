@@ -1,0 +1,93 @@
+# finwatch: `make` builds ./finwatch; `make test` runs the whole suite.
+# Everything generated goes to build/.
+
+CLANG ?= clang
+CC ?= cc
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+BUILD := build
+ARCH := $(shell uname -m | sed 's/x86_64/x86/; s/aarch64/arm64/')
+
+LIBBPF_CFLAGS := $(shell $(PKG_CONFIG) --cflags libbpf 2>/dev/null)
+LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf -I$(BUILD) $(LIBBPF_CFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
+	-Wno-unused-function -Wno-unused-parameter -Ivmlinux -Ibpf
+
+# Kernel side: one .bpf.c per concern, linked into one object so that all
+# programs share the maps and the configuration.
+# config.bpf.c defines the shared maps, and the linker wants it first.
+BPF_SRCS := bpf/config.bpf.c $(filter-out bpf/config.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_HDRS := $(wildcard bpf/*.h) vmlinux/vmlinux.h
+
+# Userspace: everything under user/ except main.c goes into a static
+# library that the unit tests and fuzzers link too.
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/*/*.c))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
+USER_HDRS := $(wildcard user/*.h user/*/*.h) bpf/finwatch.h
+
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+.DELETE_ON_ERROR:
+.PHONY: all clean test unit deps demo vmtest fuzz asan format
+all: finwatch
+
+deps:
+	bash scripts/deps.sh
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/finwatch.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/finwatch.skel.h: $(BUILD)/finwatch.bpf.o
+	$(BPFTOOL) gen skeleton $< name finwatch_bpf > $@
+
+$(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(BUILD)/finwatch.skel.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -DFW_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(BUILD)/libfinwatch.a: $(USER_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+finwatch: $(BUILD)/user/main.o $(BUILD)/libfinwatch.a
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
+
+$(BUILD)/bpf:
+	mkdir -p $@
+
+# Unit tests: each tests/unit/test_*.c is one binary.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libfinwatch.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libfinwatch.a $(LIBBPF_LIBS) -o $@
+
+unit: $(UNIT_BINS)
+
+test: finwatch unit
+	bash tests/run.sh
+
+# The unit tests again, under ASan and UBSan, in a build tree of their own.
+asan:
+	$(MAKE) BUILD=build/asan CC=clang \
+		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' finwatch unit
+
+demo: finwatch
+	./finwatch demo
+
+vmtest: finwatch unit
+	bash scripts/vmtest.sh
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h user/*/*.c user/*/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD) finwatch

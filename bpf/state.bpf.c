@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Every tcp_set_state() of a watched socket, from sock:inet_sock_set_state.
+ * Besides reporting the move, this is where finwatch learns who owns a
+ * socket and its initial sequence numbers.
+ */
+#include "common.bpf.h"
+
+/* Transitions that only a system call makes, so current is the owner:
+ * connect(), listen(), and close()/shutdown() of an open connection. */
+static __always_inline bool fw_state_set_by_owner(int newstate)
+{
+	return newstate == FW_TCP_SYN_SENT || newstate == FW_TCP_LISTEN ||
+	       newstate == FW_TCP_FIN_WAIT1 || newstate == FW_TCP_LAST_ACK;
+}
+
+static __always_inline void fw_remember_listener(const struct sock *sk,
+						 __u16 lport)
+{
+	struct fw_listen_key key = { .netns = fw_sock_netns(sk), .port = lport };
+	struct fw_owner owner = {};
+
+	fw_current_owner(&owner.pid, owner.comm);
+	bpf_map_update_elem(&fw_listeners, &key, &owner, BPF_ANY);
+}
+
+/* An accepted socket belongs to whoever listens on its port. */
+static __always_inline void fw_inherit_listener(const struct sock *sk,
+						__u16 lport,
+						struct fw_sock_state *st)
+{
+	struct fw_listen_key key = { .netns = fw_sock_netns(sk), .port = lport };
+	struct fw_owner *owner = bpf_map_lookup_elem(&fw_listeners, &key);
+
+	if (!owner)
+		return;
+	st->pid = owner->pid;
+	__builtin_memcpy(st->comm, owner->comm, FW_COMM_LEN);
+	st->flags |= FW_F_OWNER_KNOWN;
+}
+
+/*
+ * The kernel reports the step into TIME_WAIT as a move to CLOSE: the full
+ * socket is replaced by a time-wait one. It is that step when the peer's
+ * FIN has been received (RCV_SHUTDOWN) in FIN_WAIT2 or CLOSING.
+ */
+static __always_inline int fw_reported_newstate(const struct sock *sk,
+						int oldstate, int newstate)
+{
+	__u8 shutdown;
+
+	if (newstate != FW_TCP_CLOSE ||
+	    (oldstate != FW_TCP_FIN_WAIT2 && oldstate != FW_TCP_CLOSING))
+		return newstate;
+	shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	return (shutdown & RCV_SHUTDOWN) ? FW_TCP_TIME_WAIT : newstate;
+}
+
+static __always_inline void fw_learn(const struct sock *sk, __u16 lport,
+				     struct fw_sock_state *st, int newstate)
+{
+	if (newstate == FW_TCP_SYN_SENT)
+		st->flags |= FW_F_ACTIVE_OPEN;
+	else if (newstate == FW_TCP_SYN_RECV) {
+		st->flags &= ~FW_F_ACTIVE_OPEN;
+		if (!(st->flags & FW_F_OWNER_KNOWN))
+			fw_inherit_listener(sk, lport, st);
+	}
+	if (fw_state_set_by_owner(newstate))
+		fw_set_owner_current(st);
+	if (newstate == FW_TCP_ESTABLISHED)
+		fw_derive_isn(sk, st);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(fw_inet_sock_set_state, struct sock *sk, int oldstate,
+	     int newstate)
+{
+	struct fw_sock_state *st;
+	__u16 lport, rport;
+
+	if (!fw_sock_watched(sk, &lport, &rport))
+		return 0;
+	if (newstate == FW_TCP_LISTEN && fw_port_watched(lport))
+		fw_remember_listener(sk, lport);
+	st = fw_sock_state_get(sk, lport);
+	if (st)
+		fw_learn(sk, lport, st, newstate);
+	fw_emit_sock_event(ctx, sk, lport, rport, FW_EV_STATE, oldstate,
+			   fw_reported_newstate(sk, oldstate, newstate), 0, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

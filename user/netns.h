@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef FW_NETNS_H
+#define FW_NETNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <limits.h>
+
+struct fw_netns {
+	uint32_t inode;
+	char path[64];
+};
+
+struct fw_netns_list {
+	struct fw_netns *v;
+	size_t n, cap;
+};
+
+/*
+ * Every network namespace that a process lives in or that is bound under
+ * /run/netns, once each, with a path that opens it. Returns 0 or -1.
+ */
+int fw_netns_list_all(struct fw_netns_list *l);
+void fw_netns_list_free(struct fw_netns_list *l);
+
+#endif

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kernel_features.h"
+#include "output.h"
+
+#define FW_LINE_MAX 2048
+
+static const char *const state_names[FW_TCP_MAX_STATES] = {
+	[FW_TCP_ESTABLISHED] = "ESTABLISHED",
+	[FW_TCP_SYN_SENT] = "SYN_SENT",
+	[FW_TCP_SYN_RECV] = "SYN_RECV",
+	[FW_TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[FW_TCP_FIN_WAIT2] = "FIN_WAIT2",
+	[FW_TCP_TIME_WAIT] = "TIME_WAIT",
+	[FW_TCP_CLOSE] = "CLOSE",
+	[FW_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[FW_TCP_LAST_ACK] = "LAST_ACK",
+	[FW_TCP_LISTEN] = "LISTEN",
+	[FW_TCP_CLOSING] = "CLOSING",
+	[FW_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+	[FW_TCP_BOUND_INACTIVE] = "BOUND_INACTIVE",
+};
+
+static const char *const type_names[] = {
+	[FW_EV_STATE] = "state",
+	[FW_EV_CLOSE] = "close",
+	[FW_EV_RESET_SENT] = "reset_sent",
+	[FW_EV_RESET_RECEIVED] = "reset_received",
+	[FW_EV_RETRANSMIT] = "retransmit",
+	[FW_EV_SNAPSHOT] = "snapshot",
+	[FW_EV_DROP] = "drop",
+};
+
+const char *fw_state_name(unsigned int state)
+{
+	if (state < FW_TCP_MAX_STATES && state_names[state])
+		return state_names[state];
+	return "UNKNOWN";
+}
+
+const char *fw_event_type_name(unsigned int type)
+{
+	if (type < sizeof(type_names) / sizeof(type_names[0]) &&
+	    type_names[type])
+		return type_names[type];
+	return "unknown";
+}
+
+const char *fw_tcp_flags_str(unsigned int flags, char *buf, size_t len)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name;
+	} names[] = {
+		{ FW_TCPF_SYN, "SYN" },
+		{ FW_TCPF_FIN, "FIN" },
+		{ FW_TCPF_RST, "RST" },
+		{ 0x08, "PSH" },
+		{ FW_TCPF_ACK, "ACK" },
+	};
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		used += snprintf(buf + used, len - used, "%s%s",
+				 used ? "|" : "", names[i].name);
+		if (used >= len)
+			break;
+	}
+	return buf;
+}
+
+const char *fw_addr_str(unsigned int family, const __u8 *addr, char *buf,
+			size_t len)
+{
+	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+/* Appends to a line buffer; a line that would overflow is cut, never
+ * written past its end. */
+struct line {
+	char *buf;
+	size_t len, used;
+};
+
+__attribute__((format(printf, 2, 3))) static void put(struct line *l,
+						       const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->used >= l->len)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->used, l->len - l->used, fmt, ap);
+	va_end(ap);
+	l->used += n > 0 ? (size_t)n : 0;
+	if (l->used >= l->len)
+		l->used = l->len - 1;
+}
+
+/* A JSON string: comm names come from processes and may hold anything. */
+static void put_json_str(struct line *l, const char *s, size_t max)
+{
+	put(l, "\"");
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (c == '"' || c == '\\')
+			put(l, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			put(l, "\\u%04x", c);
+		else
+			put(l, "%c", c);
+	}
+	put(l, "\"");
+}
+
+static uint64_t wall_ns(const struct fw_output *o, uint64_t mono_ns)
+{
+	return mono_ns + o->clock_offset_ns;
+}
+
+static void put_json_head(struct line *l, const struct fw_output *o,
+			  const char *type, uint64_t mono_ns)
+{
+	put(l, "{\"v\":%d,\"type\":\"%s\",\"time_ns\":%llu,\"host\":",
+	    FW_SCHEMA_VERSION, type,
+	    (unsigned long long)wall_ns(o, mono_ns));
+	put_json_str(l, o->host, 256);
+}
+
+static void put_json_conn(struct line *l, const struct fw_event *ev)
+{
+	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+
+	put(l,
+	    ",\"netns\":%u,\"sock\":%llu,\"family\":%u,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,\"role\":\"%s\"",
+	    ev->netns, (unsigned long long)ev->sock_id, ev->family,
+	    fw_addr_str(ev->family, ev->laddr, la, sizeof(la)), ev->lport,
+	    fw_addr_str(ev->family, ev->raddr, ra, sizeof(ra)), ev->rport,
+	    ev->role == FW_ROLE_SERVER ? "server" : "client");
+	if (ev->flags & FW_F_V4_MAPPED)
+		put(l, ",\"mapped\":true");
+	put(l, ",\"oldstate\":\"%s\",\"newstate\":\"%s\",\"pid\":%u,\"comm\":",
+	    fw_state_name(ev->oldstate), fw_state_name(ev->newstate),
+	    (ev->flags & FW_F_OWNER_KNOWN) ? ev->pid : 0);
+	put_json_str(l, (ev->flags & FW_F_OWNER_KNOWN) ? ev->comm : "",
+		     FW_COMM_LEN);
+	if (ev->flags & FW_F_ISN_KNOWN)
+		put(l, ",\"isn_local\":%u,\"isn_remote\":%u,\"active_open\":%s",
+		    ev->isn_local, ev->isn_remote,
+		    (ev->flags & FW_F_ACTIVE_OPEN) ? "true" : "false");
+	put(l,
+	    ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"retrans\":%u,\"close_retrans\":%u,\"close_drops\":%u",
+	    (unsigned long long)ev->bytes_acked,
+	    (unsigned long long)ev->bytes_received, ev->total_retrans,
+	    ev->close_retrans, ev->close_drops);
+	if (ev->last_recv_ms != FW_AGE_UNKNOWN)
+		put(l, ",\"last_recv_ms\":%u", ev->last_recv_ms);
+	if (ev->last_send_ms != FW_AGE_UNKNOWN)
+		put(l, ",\"last_send_ms\":%u", ev->last_send_ms);
+}
+
+static void put_json_event_extra(struct line *l, const struct fw_event *ev)
+{
+	char flags[32], reason[16];
+
+	if (ev->type == FW_EV_RETRANSMIT || ev->type == FW_EV_DROP)
+		put(l, ",\"tcp_flags\":\"%s\"",
+		    fw_tcp_flags_str(ev->tcp_flags, flags, sizeof(flags)));
+	if (ev->type == FW_EV_DROP)
+		put(l, ",\"direction\":\"%s\",\"reason\":\"%s\"",
+		    (ev->flags & FW_F_INBOUND) ? "in" : "out",
+		    fw_drop_reason_name(ev->drop_reason, reason,
+					sizeof(reason)));
+	if (ev->type == FW_EV_CLOSE)
+		put(l, ",\"via\":\"%s\"",
+		    (ev->flags & FW_F_BY_OWNER) ? "tcp_close" : "destroy");
+}
+
+static void put_text_time(struct line *l, const struct fw_output *o,
+			  uint64_t mono_ns)
+{
+	uint64_t ns = wall_ns(o, mono_ns);
+	time_t secs = ns / 1000000000ULL;
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	put(l, "%02d:%02d:%02d.%03u ", tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    (unsigned int)(ns % 1000000000ULL / 1000000));
+}
+
+static void put_text_header(struct line *l)
+{
+	put(l, "%-12s %-10s %-6s %7s %-15s %-28s %-28s %-14s %s\n", "TIME",
+	    "NETNS", "ROLE", "PID", "COMM", "LOCAL", "REMOTE", "EVENT",
+	    "STATE");
+}
+
+static void put_text_endpoint(struct line *l, unsigned int family,
+			      const __u8 *addr, unsigned int port)
+{
+	char a[INET6_ADDRSTRLEN], ep[INET6_ADDRSTRLEN + 10];
+
+	fw_addr_str(family, addr, a, sizeof(a));
+	snprintf(ep, sizeof(ep), family == 6 ? "[%s]:%u" : "%s:%u", a, port);
+	put(l, "%-28s ", ep);
+}
+
+static void put_text_event(struct line *l, const struct fw_output *o,
+			   const struct fw_event *ev)
+{
+	bool owner = ev->flags & FW_F_OWNER_KNOWN;
+	char flags[32];
+
+	put_text_time(l, o, ev->ts_ns);
+	put(l, "%-10u %-6s %7u %-15.15s ", ev->netns,
+	    ev->role == FW_ROLE_SERVER ? "server" : "client",
+	    owner ? ev->pid : 0, owner ? ev->comm : "?");
+	put_text_endpoint(l, ev->family, ev->laddr, ev->lport);
+	put_text_endpoint(l, ev->family, ev->raddr, ev->rport);
+	put(l, "%-14s ", fw_event_type_name(ev->type));
+	if (ev->type == FW_EV_STATE)
+		put(l, "%s -> %s", fw_state_name(ev->oldstate),
+		    fw_state_name(ev->newstate));
+	else
+		put(l, "%s", fw_state_name(ev->oldstate));
+	if (ev->type == FW_EV_RETRANSMIT || ev->type == FW_EV_DROP)
+		put(l, " %s", fw_tcp_flags_str(ev->tcp_flags, flags,
+					       sizeof(flags)));
+	if (ev->type == FW_EV_DROP)
+		put(l, " %s by this host (#%u)",
+		    (ev->flags & FW_F_INBOUND) ? "received, dropped" : "dropped",
+		    ev->close_drops);
+	if (ev->type == FW_EV_CLOSE)
+		put(l, " retrans=%u close_retrans=%u", ev->total_retrans,
+		    ev->close_retrans);
+	put(l, "\n");
+}
+
+int fw_format_event(const struct fw_output *o, const struct fw_event *ev,
+		    char *buf, size_t len)
+{
+	struct line l = { buf, len, 0 };
+
+	if (!o->json) {
+		put_text_event(&l, o, ev);
+		return l.used;
+	}
+	put_json_head(&l, o, fw_event_type_name(ev->type), ev->ts_ns);
+	put_json_conn(&l, ev);
+	put_json_event_extra(&l, ev);
+	put(&l, "}\n");
+	return l.used;
+}
+
+/* One write per record. Once a write failed, the output is dead: the
+ * caller stops at the error, and nothing half-written follows it. */
+static int emit_line(struct fw_output *o, const char *buf, size_t len)
+{
+	size_t off = 0;
+
+	if (o->error)
+		return -1;
+	while (off < len) {
+		ssize_t n = write(o->fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			o->error = n < 0 ? errno : EIO;
+			return -1;
+		}
+		off += n;
+	}
+	o->records++;
+	return 0;
+}
+
+static int emit_text(struct fw_output *o, struct line *l)
+{
+	if (!o->header_done) {
+		char hdr[256];
+		struct line h = { hdr, sizeof(hdr), 0 };
+
+		put_text_header(&h);
+		if (emit_line(o, hdr, h.used))
+			return -1;
+		o->header_done = true;
+	}
+	return emit_line(o, l->buf, l->used);
+}
+
+int fw_out_event(struct fw_output *o, const struct fw_event *ev)
+{
+	char buf[FW_LINE_MAX];
+	int n = fw_format_event(o, ev, buf, sizeof(buf));
+
+	if (o->json)
+		return emit_line(o, buf, n);
+	struct line l = { buf, sizeof(buf), n };
+	return emit_text(o, &l);
+}
+
+int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
+		    unsigned int snap, const char *source)
+{
+	char buf[FW_LINE_MAX];
+	struct line l = { buf, sizeof(buf), 0 };
+	const struct fw_event *ev = &si->ev;
+
+	if (!o->json) {
+		put_text_event(&l, o, ev);
+		if (ev->newstate != FW_TCP_LISTEN &&
+		    ev->newstate != FW_TCP_TIME_WAIT) {
+			l.used--; /* the newline */
+			put(&l, " keepalive=%s sndq=%u rcvq=%u\n",
+			    si->keepalive ? "on" : "off", si->sndq, si->rcvq);
+		}
+		return emit_text(o, &l);
+	}
+	put_json_head(&l, o, "snapshot", ev->ts_ns);
+	put_json_conn(&l, ev);
+	put(&l, ",\"state\":\"%s\",\"snap\":%u,\"source\":\"%s\"",
+	    fw_state_name(ev->newstate), snap, source);
+	if (ev->newstate != FW_TCP_LISTEN && ev->newstate != FW_TCP_TIME_WAIT)
+		put(&l,
+		    ",\"keepalive\":%s,\"keepalive_idle_s\":%u,\"keepalive_intvl_s\":%u,\"keepalive_cnt\":%u,\"user_timeout_ms\":%u,\"sndq\":%u,\"rcvq\":%u",
+		    si->keepalive ? "true" : "false", si->keepalive_idle_s,
+		    si->keepalive_intvl_s, si->keepalive_cnt,
+		    si->user_timeout_ms, si->sndq, si->rcvq);
+	put(&l, "}\n");
+	return emit_line(o, buf, l.used);
+}
+
+int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
+			unsigned int count, uint64_t mono_ns)
+{
+	char buf[FW_LINE_MAX];
+	struct line l = { buf, sizeof(buf), 0 };
+
+	if (!o->json)
+		return 0;
+	put_json_head(&l, o, "snapshot_end", mono_ns);
+	put(&l, ",\"snap\":%u,\"count\":%u}\n", snap, count);
+	return emit_line(o, buf, l.used);
+}
+
+int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
+		uint64_t to_mono_ns, const char *transport)
+{
+	char buf[FW_LINE_MAX];
+	struct line l = { buf, sizeof(buf), 0 };
+
+	if (!o->json) {
+		put_text_time(&l, o, to_mono_ns);
+		put(&l, "LOST %llu records (%s buffer full)\n",
+		    (unsigned long long)count, transport);
+		return emit_text(o, &l);
+	}
+	put_json_head(&l, o, "lost", to_mono_ns);
+	put(&l, ",\"count\":%llu,\"from_ns\":%llu,\"transport\":\"%s\"}\n",
+	    (unsigned long long)count,
+	    (unsigned long long)wall_ns(o, from_mono_ns), transport);
+	return emit_line(o, buf, l.used);
+}
+
+static void put_json_u32_array(struct line *l, const char *key,
+			       const void *vals, int n, bool is16)
+{
+	put(l, ",\"%s\":[", key);
+	for (int i = 0; i < n; i++)
+		put(l, "%s%u", i ? "," : "",
+		    is16 ? ((const uint16_t *)vals)[i] :
+			   ((const uint32_t *)vals)[i]);
+	put(l, "]");
+}
+
+int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
+		 const uint32_t *netns, int nnetns, const char *transport,
+		 const char *const *attach, int nattach)
+{
+	char buf[FW_LINE_MAX];
+	struct line l = { buf, sizeof(buf), 0 };
+	struct timespec now;
+
+	if (!o->json)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	put_json_head(&l, o, "start",
+		      now.tv_sec * 1000000000ULL + now.tv_nsec);
+	put_json_u32_array(&l, "ports", ports, nports, true);
+	put_json_u32_array(&l, "netns", netns, nnetns, false);
+	put(&l, ",\"transport\":\"%s\",\"version\":\"%s\",\"attach\":[",
+	    transport, FW_VERSION);
+	for (int i = 0; i < nattach; i++)
+		put(&l, "%s\"%s\"", i ? "," : "", attach[i]);
+	put(&l, "]}\n");
+	return emit_line(o, buf, l.used);
+}
+
+int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost)
+{
+	char buf[FW_LINE_MAX];
+	struct line l = { buf, sizeof(buf), 0 };
+	struct timespec now;
+
+	if (!o->json)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	put_json_head(&l, o, "stop", now.tv_sec * 1000000000ULL + now.tv_nsec);
+	put(&l, ",\"events\":%llu,\"lost\":%llu}\n",
+	    (unsigned long long)events, (unsigned long long)lost);
+	return emit_line(o, buf, l.used);
+}

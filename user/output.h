@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef FW_OUTPUT_H
+#define FW_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "finwatch.h"
+
+/*
+ * Where records go, and how. Each record is formatted into one buffer and
+ * written with one write(2), so that lines stay whole in a file that
+ * several writers append to, and `| logger` sees each line at once.
+ */
+struct fw_output {
+	int fd;
+	bool json;
+	const char *host;
+	int64_t clock_offset_ns; /* CLOCK_MONOTONIC -> wall clock */
+	bool header_done;
+	uint64_t records;
+	int error; /* errno of the first failed write; nothing after it */
+};
+
+const char *fw_state_name(unsigned int state);
+const char *fw_event_type_name(unsigned int type);
+/* "FIN|ACK" and the like; @buf needs 32 bytes. */
+const char *fw_tcp_flags_str(unsigned int flags, char *buf, size_t len);
+/* The address as text (RFC 5952 for IPv6); @buf needs 46 bytes. */
+const char *fw_addr_str(unsigned int family, const __u8 *addr, char *buf,
+			size_t len);
+
+int fw_out_event(struct fw_output *o, const struct fw_event *ev);
+int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
+		    unsigned int snap, const char *source);
+int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
+			unsigned int count, uint64_t mono_ns);
+int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
+		uint64_t to_mono_ns, const char *transport);
+int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
+		 const uint32_t *netns, int nnetns, const char *transport,
+		 const char *const *attach, int nattach);
+int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost);
+
+/* Test hook: format without writing. Returns the length, or -1. */
+int fw_format_event(const struct fw_output *o, const struct fw_event *ev,
+		    char *buf, size_t len);
+
+#endif

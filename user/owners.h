@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef FW_OWNERS_H
+#define FW_OWNERS_H
+
+#include <stdint.h>
+
+#include "finwatch.h"
+
+/*
+ * Socket inode -> owning process, read from /proc/PID/fd the way `ss -p`
+ * does. Used for sockets that were open before finwatch started, whose
+ * connect() or accept() it never saw.
+ */
+struct fw_owner_entry {
+	uint64_t inode;
+	uint32_t pid;
+	char comm[FW_COMM_LEN];
+};
+
+struct fw_owner_table {
+	struct fw_owner_entry *v;
+	size_t n, cap;
+};
+
+/* Fills @t with every socket inode of every process. Returns 0 or -1. */
+int fw_owners_scan(struct fw_owner_table *t);
+/* NULL when no process holds the inode. */
+const struct fw_owner_entry *fw_owners_find(const struct fw_owner_table *t,
+					    uint64_t inode);
+void fw_owners_free(struct fw_owner_table *t);
+
+#endif

@@ -1,0 +1,438 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * finwatch trace: stream the lifecycle of every connection on the watched
+ * ports as text or JSON Lines.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include <linux/perf_event.h>
+
+#include "caps.h"
+#include "cli.h"
+#include "finwatch.skel.h"
+#include "output.h"
+#include "tracer.h"
+#include "util.h"
+
+/* How long a record may wait in the buffer before the reader looks. */
+#define FW_POLL_MS 100
+/* Perf buffer: pages per CPU, and samples per wakeup. */
+#define FW_PERF_PAGES 64
+#define FW_PERF_WAKEUP_EVENTS 64
+
+struct trace_opts {
+	struct fw_config cfg;
+	bool json;
+	const char *out_path;
+	const char *host;
+	unsigned long long duration_ns;
+};
+
+struct trace_run {
+	struct trace_opts *opts;
+	struct fw_tracer tracer;
+	struct fw_output out;
+	struct ring_buffer *ring;
+	struct perf_buffer *perf;
+	uint64_t events;
+	uint64_t lost_reported;
+	uint64_t lost_checked_ns;
+	char hostname[256];
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested;
+
+enum {
+	OPT_NETNS = 0x100,
+	OPT_PID,
+	OPT_TRANSPORT,
+	OPT_HOST,
+	OPT_BTF,
+	OPT_VERBOSE,
+};
+
+static const struct argp_option trace_options[] = {
+	{ "port", 'p', "PORT", 0, "Watch this TCP port (repeatable; default 6379)", 0 },
+	{ "netns", OPT_NETNS, "NETNS", 0, "Only this network namespace: a path (/run/netns/NAME, /proc/PID/ns/net) or an inode (repeatable)", 0 },
+	{ "pid", OPT_PID, "PID", 0, "Only sockets owned by this process", 0 },
+	{ "json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0 },
+	{ "output", 'o', "FILE", 0, "Append to FILE instead of stdout", 0 },
+	{ "duration", 'd', "DURATION", 0, "Stop after DURATION (seconds, or with ms/s/m/h/d)", 0 },
+	{ "transport", OPT_TRANSPORT, "auto|perf|ring", 0, "Kernel-to-user transport (default auto: ring buffer where the kernel has it)", 0 },
+	{ "host", OPT_HOST, "NAME", 0, "Host name recorded in each record (default: hostname)", 0 },
+	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
+	{ "verbose", OPT_VERBOSE, NULL, 0, "List the active attach points; show libbpf's messages", 0 },
+	{},
+};
+
+static error_t parse_netns_opt(struct trace_opts *o, const char *arg,
+			       struct argp_state *state)
+{
+	uint32_t inode;
+
+	if (o->cfg.nnetns == FW_MAX_NETNS)
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "--netns: at most %d namespaces", FW_MAX_NETNS);
+	if (fw_parse_netns(arg, &inode))
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "--netns %s: %s", arg,
+			     errno == ENOENT ? "no such file" :
+			     errno == EINVAL ? "not a network namespace" :
+					       strerror(errno));
+	o->cfg.netns[o->cfg.nnetns++] = inode;
+	return 0;
+}
+
+static error_t parse_port_opt(struct trace_opts *o, const char *arg,
+			      struct argp_state *state)
+{
+	uint16_t port;
+
+	if (fw_parse_port(arg, &port))
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "--port %s: a port is a number from 1 to 65535",
+			     arg);
+	for (int i = 0; i < o->cfg.nports; i++)
+		if (o->cfg.ports[i] == port)
+			return 0;
+	if (o->cfg.nports == FW_MAX_PORTS)
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "--port: at most %d ports", FW_MAX_PORTS);
+	o->cfg.ports[o->cfg.nports++] = port;
+	return 0;
+}
+
+static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
+{
+	struct trace_opts *o = state->input;
+
+	switch (key) {
+	case 'p':
+		return parse_port_opt(o, arg, state);
+	case OPT_NETNS:
+		return parse_netns_opt(o, arg, state);
+	case OPT_PID:
+		if (fw_parse_pid(arg, &o->cfg.pid))
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--pid %s: not a process id", arg);
+		return 0;
+	case 'j':
+		o->json = true;
+		return 0;
+	case 'o':
+		o->out_path = arg;
+		return 0;
+	case 'd':
+		if (fw_parse_duration_ns(arg, &o->duration_ns) ||
+		    !o->duration_ns)
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--duration %s: want a positive duration like 30, 500ms, 5m",
+				     arg);
+		return 0;
+	case OPT_TRANSPORT:
+		if (!strcmp(arg, "auto"))
+			o->cfg.transport = FW_TRANSPORT_AUTO;
+		else if (!strcmp(arg, "perf"))
+			o->cfg.transport = FW_TRANSPORT_PERF;
+		else if (!strcmp(arg, "ring"))
+			o->cfg.transport = FW_TRANSPORT_RING;
+		else
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--transport %s: want auto, perf or ring",
+				     arg);
+		return 0;
+	case OPT_HOST:
+		o->host = arg;
+		return 0;
+	case OPT_BTF:
+		if (access(arg, R_OK))
+			argp_failure(state, FW_EXIT_USAGE, 0, "--btf %s: %s",
+				     arg, strerror(errno));
+		o->cfg.btf_path = arg;
+		return 0;
+	case OPT_VERBOSE:
+		o->cfg.verbose = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_failure(state, FW_EXIT_USAGE, 0, "unexpected argument '%s'",
+			     arg);
+		return 0;
+	case ARGP_KEY_END:
+		if (!o->cfg.nports)
+			o->cfg.ports[o->cfg.nports++] = 6379;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reopen_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+/* No SA_RESTART: a signal must cut the poll short. */
+static void install_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* -o never follows a symlink planted at its path, and keeps what is
+ * there: several tracers may append to one log. */
+static int open_output(const char *path)
+{
+	if (!path)
+		return STDOUT_FILENO;
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+		    0640);
+}
+
+static int reopen_output(struct trace_run *r)
+{
+	int fd = open_output(r->opts->out_path);
+
+	if (fd < 0)
+		return -1;
+	close(r->out.fd);
+	r->out.fd = fd;
+	return 0;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct trace_run *r = ctx;
+
+	if (size < sizeof(struct fw_event))
+		return 0;
+	r->events++;
+	/* A dead output ends the run; the poll loop sees out.error. */
+	return fw_out_event(&r->out, data) ? -1 : 0;
+}
+
+static enum bpf_perf_event_ret handle_perf_record(void *ctx, int cpu,
+						  struct perf_event_header *h)
+{
+	struct sample {
+		struct perf_event_header header;
+		__u32 size;
+		char data[];
+	} *s = (void *)h;
+
+	(void)cpu;
+	/* Lost samples are counted in the kernel program itself (the
+	 * output helper fails), the same way for both transports. */
+	if (h->type != PERF_RECORD_SAMPLE)
+		return LIBBPF_PERF_EVENT_CONT;
+	if (handle_event(ctx, s->data, s->size))
+		return LIBBPF_PERF_EVENT_ERROR;
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+static int open_transport(struct trace_run *r)
+{
+	struct finwatch_bpf *s = r->tracer.skel;
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_BPF_OUTPUT,
+		.sample_type = PERF_SAMPLE_RAW,
+		.sample_period = 1,
+		.wakeup_events = FW_PERF_WAKEUP_EVENTS,
+	};
+
+	if (r->tracer.use_ring) {
+		r->ring = ring_buffer__new(bpf_map__fd(s->maps.fw_ring),
+					   handle_event, r, NULL);
+		return r->ring ? 0 : -1;
+	}
+	r->perf = perf_buffer__new_raw(bpf_map__fd(s->maps.fw_perf),
+				       FW_PERF_PAGES, &attr, handle_perf_record,
+				       r, NULL);
+	return r->perf ? 0 : -1;
+}
+
+/* Records wait in the buffer for at most FW_POLL_MS (the kernel side
+ * does not wake us per record); then everything there is read. */
+static int poll_transport(struct trace_run *r)
+{
+	int err;
+
+	if (r->ring) {
+		err = ring_buffer__poll(r->ring, FW_POLL_MS);
+		if (err >= 0 || err == -EINTR)
+			err = ring_buffer__consume(r->ring);
+	} else {
+		err = perf_buffer__poll(r->perf, FW_POLL_MS);
+		if (err >= 0 || err == -EINTR)
+			err = perf_buffer__consume(r->perf);
+	}
+	if (err == -EINTR)
+		err = 0;
+	return err < 0 ? err : 0;
+}
+
+static const char *transport_name(const struct trace_run *r)
+{
+	return r->tracer.use_ring ? "ring" : "perf";
+}
+
+static void report_lost(struct trace_run *r)
+{
+	uint64_t lost = fw_tracer_counter(&r->tracer, FW_CNT_LOST);
+	uint64_t now = fw_now_monotonic_ns();
+
+	if (lost > r->lost_reported) {
+		uint64_t n = lost - r->lost_reported;
+
+		fprintf(stderr, "%s: lost %llu records (%s buffer full)\n",
+			"finwatch trace", (unsigned long long)n,
+			transport_name(r));
+		fw_out_lost(&r->out, n, r->lost_checked_ns, now,
+			    transport_name(r));
+		r->lost_reported = lost;
+	}
+	r->lost_checked_ns = now;
+}
+
+static int emit_snapshot_record(void *ctx, const struct fw_sock_info *si)
+{
+	struct trace_run *r = ctx;
+
+	return fw_out_snapshot(&r->out, si, 1, "iter");
+}
+
+static void emit_start(struct trace_run *r)
+{
+	struct fw_config *c = &r->opts->cfg;
+	int n;
+
+	fw_out_start(&r->out, c->ports, c->nports, c->netns, c->nnetns,
+		     transport_name(r), r->tracer.attached,
+		     r->tracer.nattached);
+	n = fw_tracer_snapshot(&r->tracer, emit_snapshot_record, r);
+	if (n >= 0)
+		fw_out_snapshot_end(&r->out, 1, n, fw_now_monotonic_ns());
+	else
+		fprintf(stderr, "finwatch trace: warning: no baseline snapshot: %s\n",
+			strerror(errno));
+}
+
+static bool duration_over(const struct trace_run *r, uint64_t start_ns)
+{
+	return r->opts->duration_ns &&
+	       fw_now_monotonic_ns() - start_ns >= r->opts->duration_ns;
+}
+
+static int run_loop(struct trace_run *r)
+{
+	uint64_t start = fw_now_monotonic_ns();
+
+	r->lost_checked_ns = start;
+	emit_start(r);
+	while (!stop_requested && !r->out.error && !duration_over(r, start)) {
+		if (reopen_requested) {
+			reopen_requested = 0;
+			if (reopen_output(r))
+				fprintf(stderr, "finwatch trace: cannot reopen %s: %s\n",
+					r->opts->out_path, strerror(errno));
+		}
+		if (poll_transport(r) && !r->out.error) {
+			fprintf(stderr, "finwatch trace: reading events: %s\n",
+				strerror(errno));
+			return 1;
+		}
+		report_lost(r);
+	}
+	if (!r->out.error) {
+		poll_transport(r);
+		report_lost(r);
+		fw_out_stop(&r->out, r->events, r->lost_reported);
+	}
+	/* A reader that went away is the end of the run, not an error. */
+	if (r->out.error == EPIPE)
+		return 0;
+	if (r->out.error) {
+		fprintf(stderr, "finwatch trace: writing %s: %s\n",
+			r->opts->out_path ? r->opts->out_path : "stdout",
+			strerror(r->out.error));
+		return 1;
+	}
+	return 0;
+}
+
+static void close_run(struct trace_run *r)
+{
+	ring_buffer__free(r->ring);
+	perf_buffer__free(r->perf);
+	fw_tracer_close(&r->tracer);
+	if (r->out.fd > STDOUT_FILENO)
+		close(r->out.fd);
+}
+
+static int check_environment(const struct trace_opts *o)
+{
+	if (fw_check_tracing_caps("finwatch trace"))
+		return -1;
+	if (!o->cfg.btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
+		fprintf(stderr,
+			"finwatch trace: no kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF); give one with --btf FILE\n");
+		return -1;
+	}
+	return 0;
+}
+
+int trace_main(int argc, char **argv)
+{
+	struct argp argp = { trace_options, parse_trace_opt, NULL,
+			     "Trace TCP connection lifecycles on the watched ports.",
+			     NULL, NULL, NULL };
+	struct trace_opts opts = { .cfg.trace = true };
+	struct trace_run run = { .opts = &opts };
+	int rc;
+
+	argp_err_exit_status = FW_EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, 0, NULL, &opts))
+		return FW_EXIT_USAGE;
+	if (check_environment(&opts))
+		return FW_EXIT_USAGE;
+	run.out.fd = open_output(opts.out_path);
+	if (run.out.fd < 0) {
+		fprintf(stderr, "finwatch trace: cannot open %s: %s\n",
+			opts.out_path, strerror(errno));
+		return FW_EXIT_USAGE;
+	}
+	if (!opts.host && gethostname(run.hostname, sizeof(run.hostname) - 1))
+		strcpy(run.hostname, "unknown");
+	run.out.host = opts.host ? opts.host : run.hostname;
+	run.out.json = opts.json;
+	run.out.clock_offset_ns = fw_monotonic_to_realtime_offset();
+	install_signals();
+	if (fw_tracer_open(&run.tracer, &opts.cfg, "finwatch trace")) {
+		close_run(&run);
+		return 1;
+	}
+	if (open_transport(&run)) {
+		fprintf(stderr, "finwatch trace: cannot open the %s buffer: %s\n",
+			transport_name(&run), strerror(errno));
+		close_run(&run);
+		return 1;
+	}
+	rc = run_loop(&run);
+	close_run(&run);
+	return rc;
+}

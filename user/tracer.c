@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "finwatch.skel.h"
+#include "netns.h"
+#include "owners.h"
+#include "tracer.h"
+#include "util.h"
+
+/* A CPU count large enough for the percpu counter reads. */
+#define FW_MAX_CPUS 1024
+
+static bool libbpf_verbose;
+
+/* libbpf speaks only under --verbose: its warnings about programs we
+ * chose not to load are noise, and the verifier log is not an error
+ * message (the caller prints one). */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (!libbpf_verbose || level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static void configure_ports(struct finwatch_bpf *skel,
+			    const struct fw_config *c)
+{
+	for (int i = 0; i < c->nports; i++)
+		skel->rodata->fw_port_bitmap[c->ports[i] >> 6] |=
+			1ULL << (c->ports[i] & 63);
+}
+
+static bool choose_ring(const struct fw_tracer *t, const struct fw_config *c)
+{
+	if (c->transport == FW_TRANSPORT_PERF)
+		return false;
+	return t->feat.ringbuf;
+}
+
+/* A program is loaded only where its attach point exists. */
+static void choose_programs(struct fw_tracer *t, const struct fw_config *c)
+{
+	struct finwatch_bpf *s = t->skel;
+	const struct fw_features *f = &t->feat;
+
+	bpf_program__set_autoload(s->progs.fw_inet_sock_set_state, c->trace);
+	bpf_program__set_autoload(s->progs.fw_tcp_close,
+				  c->trace && f->fentry_tcp_close);
+	bpf_program__set_autoload(s->progs.fw_tcp_destroy_sock,
+				  c->trace && f->tp_tcp_destroy_sock);
+	bpf_program__set_autoload(s->progs.fw_tcp_send_reset,
+				  c->trace && f->tp_tcp_send_reset);
+	bpf_program__set_autoload(s->progs.fw_tcp_receive_reset,
+				  c->trace && f->tp_tcp_receive_reset);
+	bpf_program__set_autoload(s->progs.fw_tcp_retransmit_skb,
+				  c->trace && f->tp_tcp_retransmit_skb);
+	bpf_program__set_autoload(s->progs.fw_kfree_skb,
+				  c->trace && f->tp_kfree_skb_reason);
+	bpf_program__set_autoload(s->progs.fw_iter_tcp, f->iter_tcp);
+}
+
+static void warn_missing(const struct fw_tracer *t, const struct fw_config *c)
+{
+	const struct fw_features *f = &t->feat;
+
+	if (!c->trace)
+		return;
+	if (!f->fentry_tcp_close)
+		fprintf(stderr,
+			"%s: warning: fentry/tcp_close unavailable here; closes are seen at tcp:tcp_destroy_sock\n",
+			t->prog);
+	if (!f->tp_tcp_destroy_sock)
+		fprintf(stderr,
+			"%s: warning: no tcp:tcp_destroy_sock tracepoint; no close records for orphaned sockets\n",
+			t->prog);
+	if (!f->tp_tcp_send_reset || !f->tp_tcp_receive_reset)
+		fprintf(stderr,
+			"%s: warning: no tcp:tcp_send_reset/tcp_receive_reset tracepoint; resets are not reported\n",
+			t->prog);
+	if (!f->tp_tcp_retransmit_skb)
+		fprintf(stderr,
+			"%s: warning: no tcp:tcp_retransmit_skb tracepoint; FIN retransmissions are not reported\n",
+			t->prog);
+	if (!f->tp_kfree_skb_reason)
+		fprintf(stderr,
+			"%s: warning: no skb:kfree_skb drop reasons (Linux 5.17+); FINs dropped by this host's firewall are not reported\n",
+			t->prog);
+	if (c->transport == FW_TRANSPORT_RING && !f->ringbuf)
+		fprintf(stderr,
+			"%s: warning: this kernel has no BPF ring buffer; using the perf buffer\n",
+			t->prog);
+}
+
+static int configure(struct fw_tracer *t, const struct fw_config *c)
+{
+	struct finwatch_bpf *s = t->skel;
+
+	configure_ports(s, c);
+	t->use_ring = choose_ring(t, c);
+	s->rodata->fw_use_ringbuf = t->use_ring;
+	s->rodata->fw_filter_netns = c->nnetns > 0;
+	s->rodata->fw_filter_pid = c->pid;
+	s->rodata->fw_hz = fw_kernel_hz();
+	/* The maps of the transport not in use shrink to nothing much. */
+	if (!t->use_ring)
+		bpf_map__set_max_entries(s->maps.fw_ring, getpagesize());
+	choose_programs(t, c);
+	return 0;
+}
+
+static int fill_netns_filter(struct fw_tracer *t, const struct fw_config *c)
+{
+	int fd = bpf_map__fd(t->skel->maps.fw_netns_filter);
+	__u8 one = 1;
+
+	for (int i = 0; i < c->nnetns; i++)
+		if (bpf_map_update_elem(fd, &c->netns[i], &one, BPF_ANY))
+			return -1;
+	return 0;
+}
+
+struct attach_point {
+	const char *name;
+	struct bpf_program *prog;
+	bool required;
+};
+
+static int attach_all(struct fw_tracer *t)
+{
+	struct finwatch_bpf *s = t->skel;
+	const struct attach_point points[] = {
+		{ "tp_btf/inet_sock_set_state", s->progs.fw_inet_sock_set_state, true },
+		{ "fentry/tcp_close", s->progs.fw_tcp_close, false },
+		{ "tp_btf/tcp_destroy_sock", s->progs.fw_tcp_destroy_sock, false },
+		{ "tp_btf/tcp_send_reset", s->progs.fw_tcp_send_reset, false },
+		{ "tp_btf/tcp_receive_reset", s->progs.fw_tcp_receive_reset, false },
+		{ "tp_btf/tcp_retransmit_skb", s->progs.fw_tcp_retransmit_skb, false },
+		{ "tp_btf/kfree_skb", s->progs.fw_kfree_skb, false },
+	};
+	struct bpf_link **links[] = {
+		&s->links.fw_inet_sock_set_state, &s->links.fw_tcp_close,
+		&s->links.fw_tcp_destroy_sock,	  &s->links.fw_tcp_send_reset,
+		&s->links.fw_tcp_receive_reset,	  &s->links.fw_tcp_retransmit_skb,
+		&s->links.fw_kfree_skb,
+	};
+
+	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
+		if (!bpf_program__autoload(points[i].prog))
+			continue;
+		*links[i] = bpf_program__attach(points[i].prog);
+		if (*links[i]) {
+			t->attached[t->nattached++] = points[i].name;
+			continue;
+		}
+		if (points[i].required) {
+			fprintf(stderr, "%s: cannot attach %s: %s\n", t->prog,
+				points[i].name, strerror(errno));
+			return -1;
+		}
+		fprintf(stderr, "%s: warning: cannot attach %s (%s); going on without it\n",
+			t->prog, points[i].name, strerror(errno));
+	}
+	if (s->progs.fw_iter_tcp && bpf_program__autoload(s->progs.fw_iter_tcp)) {
+		s->links.fw_iter_tcp = bpf_program__attach_iter(s->progs.fw_iter_tcp, NULL);
+		if (s->links.fw_iter_tcp)
+			t->attached[t->nattached++] = "iter/tcp";
+	}
+	return 0;
+}
+
+static int open_skeleton(struct fw_tracer *t, const struct fw_config *c)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts,
+		    .btf_custom_path = c->btf_path);
+
+	t->skel = finwatch_bpf__open_opts(&opts);
+	if (!t->skel) {
+		fprintf(stderr, "%s: cannot open the BPF object: %s\n", t->prog,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* fentry can pass the probe and still be refused with the real program;
+ * then tcp:tcp_destroy_sock alone has to do. */
+static int load(struct fw_tracer *t, const struct fw_config *c)
+{
+	int err = finwatch_bpf__load(t->skel);
+
+	if (err && c->trace && t->feat.fentry_tcp_close) {
+		fprintf(stderr, "%s: warning: fentry/tcp_close failed to load; retrying without it\n",
+			t->prog);
+		finwatch_bpf__destroy(t->skel);
+		t->feat.fentry_tcp_close = false;
+		if (open_skeleton(t, c) || configure(t, c))
+			return -1;
+		err = finwatch_bpf__load(t->skel);
+	}
+	if (err) {
+		fprintf(stderr, "%s: the kernel refused the BPF programs: %s%s\n",
+			t->prog, strerror(-err),
+			c->verbose ? "" : " (--verbose shows the verifier log)");
+		return -1;
+	}
+	return 0;
+}
+
+int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
+		   const char *prog)
+{
+	memset(t, 0, sizeof(*t));
+	t->prog = prog;
+	t->nnetns = c->nnetns;
+	memcpy(t->netns, c->netns, sizeof(t->netns));
+	libbpf_verbose = c->verbose;
+	libbpf_set_print(libbpf_print);
+	if (fw_probe_features(c->btf_path, &t->feat)) {
+		fprintf(stderr, "%s: cannot read kernel BTF from %s\n", prog,
+			c->btf_path ? c->btf_path : "/sys/kernel/btf/vmlinux");
+		return -1;
+	}
+	if (c->trace && !t->feat.tp_inet_sock_set_state) {
+		fprintf(stderr, "%s: this kernel has no sock:inet_sock_set_state tracepoint (Linux 4.16+ needed)\n",
+			prog);
+		return -1;
+	}
+	warn_missing(t, c);
+	if (open_skeleton(t, c) || configure(t, c) || load(t, c))
+		goto fail;
+	if (fill_netns_filter(t, c)) {
+		fprintf(stderr, "%s: cannot set the netns filter: %s\n", prog,
+			strerror(errno));
+		goto fail;
+	}
+	if (attach_all(t))
+		goto fail;
+	if (c->verbose)
+		for (int i = 0; i < t->nattached; i++)
+			fprintf(stderr, "%s: attached %s\n", prog,
+				t->attached[i]);
+	return 0;
+fail:
+	fw_tracer_close(t);
+	return -1;
+}
+
+/* Tell the kernel side who owns a socket it met before we did. */
+static void seed_owner(struct fw_tracer *t, const struct fw_sock_info *si,
+		       const struct fw_owner_entry *owner)
+{
+	const struct fw_event *ev = &si->ev;
+	struct fw_sock_state st;
+	int fd;
+
+	if (ev->newstate == FW_TCP_LISTEN) {
+		struct fw_listen_key key = { ev->netns, ev->lport, 0 };
+		struct fw_owner val = { .pid = owner->pid };
+
+		memcpy(val.comm, owner->comm, FW_COMM_LEN);
+		bpf_map_update_elem(bpf_map__fd(t->skel->maps.fw_listeners),
+				    &key, &val, BPF_ANY);
+		return;
+	}
+	fd = bpf_map__fd(t->skel->maps.fw_socks);
+	if (bpf_map_lookup_elem(fd, &si->sk_key, &st) ||
+	    (st.flags & FW_F_OWNER_KNOWN))
+		return;
+	st.pid = owner->pid;
+	memcpy(st.comm, owner->comm, FW_COMM_LEN);
+	st.flags |= FW_F_OWNER_KNOWN;
+	bpf_map_update_elem(fd, &si->sk_key, &st, BPF_EXIST);
+}
+
+static bool netns_wanted(const struct fw_tracer *t, uint32_t inode)
+{
+	if (!t->nnetns)
+		return true;
+	for (int i = 0; i < t->nnetns; i++)
+		if (t->netns[i] == inode)
+			return true;
+	return false;
+}
+
+static void name_owner(struct fw_tracer *t, struct fw_sock_info *si,
+		       const struct fw_owner_table *owners)
+{
+	const struct fw_owner_entry *owner;
+
+	if (si->ev.flags & FW_F_OWNER_KNOWN || !si->inode)
+		return;
+	owner = fw_owners_find(owners, si->inode);
+	if (!owner)
+		return;
+	si->ev.pid = owner->pid;
+	memcpy(si->ev.comm, owner->comm, FW_COMM_LEN);
+	si->ev.flags |= FW_F_OWNER_KNOWN;
+	seed_owner(t, si, owner);
+}
+
+/* Reads one iterator instance: the sockets of the caller's netns. */
+static int read_iterator(struct fw_tracer *t, const struct fw_owner_table *owners,
+			 fw_snapshot_fn fn, void *ctx, int *count)
+{
+	struct fw_sock_info si;
+	ssize_t n;
+	int fd;
+
+	fd = bpf_iter_create(bpf_link__fd(t->skel->links.fw_iter_tcp));
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
+		name_owner(t, &si, owners);
+		(*count)++;
+		if (fn && fn(ctx, &si)) {
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * The tcp iterator shows only the sockets of the namespace it was created
+ * in, so each namespace is entered in turn, the way `ip -all netns exec`
+ * does.
+ */
+int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx)
+{
+	struct fw_owner_table owners = {};
+	struct fw_netns_list list = {};
+	int home, count = 0, rc = 0;
+
+	if (!t->skel->links.fw_iter_tcp) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0 || fw_netns_list_all(&list)) {
+		if (home >= 0)
+			close(home);
+		return -1;
+	}
+	fw_owners_scan(&owners);
+	for (size_t i = 0; i < list.n && !rc; i++) {
+		int fd;
+
+		if (!netns_wanted(t, list.v[i].inode))
+			continue;
+		fd = open(list.v[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone since it was listed */
+		if (setns(fd, CLONE_NEWNET) == 0)
+			rc = read_iterator(t, &owners, fn, ctx, &count);
+		close(fd);
+	}
+	if (setns(home, CLONE_NEWNET))
+		rc = -1;
+	close(home);
+	fw_owners_free(&owners);
+	fw_netns_list_free(&list);
+	return rc ? -1 : count;
+}
+
+uint64_t fw_tracer_counter(struct fw_tracer *t, int which)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 key = which;
+	uint64_t sum = 0;
+	__u64 *vals;
+
+	if (ncpu <= 0 || ncpu > FW_MAX_CPUS)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.fw_counters), &key,
+				 vals))
+		for (int i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+void fw_tracer_close(struct fw_tracer *t)
+{
+	finwatch_bpf__destroy(t->skel);
+	t->skel = NULL;
+}

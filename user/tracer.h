@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef FW_TRACER_H
+#define FW_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel_features.h"
+#include "finwatch.h"
+
+enum fw_transport {
+	FW_TRANSPORT_AUTO,
+	FW_TRANSPORT_PERF,
+	FW_TRANSPORT_RING,
+};
+
+struct fw_config {
+	uint16_t ports[FW_MAX_PORTS];
+	int nports;
+	uint32_t netns[FW_MAX_NETNS];
+	int nnetns;
+	uint32_t pid;
+	const char *btf_path;
+	enum fw_transport transport;
+	bool verbose;
+	bool trace;	/* attach the tracing programs, not just the iterator */
+};
+
+#define FW_MAX_ATTACH 8
+
+struct finwatch_bpf;
+
+/* The loaded kernel side, shared by `trace` and `snapshot`. */
+struct fw_tracer {
+	struct finwatch_bpf *skel;
+	struct fw_features feat;
+	bool use_ring;
+	const char *attached[FW_MAX_ATTACH];
+	int nattached;
+	const char *prog; /* for messages */
+	uint32_t netns[FW_MAX_NETNS]; /* the --netns filter; none: all */
+	int nnetns;
+};
+
+typedef int (*fw_snapshot_fn)(void *ctx, const struct fw_sock_info *si);
+
+/*
+ * Probes the kernel, loads the programs the config asks for, and attaches
+ * them. Optional attach points that are missing give a warning. Returns
+ * 0, or -1 after printing one line that says why.
+ */
+int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
+		   const char *prog);
+
+/*
+ * Walks the TCP sockets on the watched ports with the iterator, names
+ * their owners from /proc, and tells the kernel side about them so later
+ * events carry the owner. Calls @fn for each socket. Returns the number
+ * of sockets or -1.
+ */
+int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx);
+
+/* Sum of a per-CPU counter (enum fw_counter). */
+uint64_t fw_tracer_counter(struct fw_tracer *t, int which);
+
+void fw_tracer_close(struct fw_tracer *t);
+
+#endif

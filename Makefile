@@ -53,7 +53,12 @@ $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(BUILD)/finwatch.skel.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DFW_VERSION='"$(VERSION)"' -c $< -o $@
 
-$(BUILD)/libfinwatch.a: $(USER_OBJS)
+# The demo script travels inside the binary (user/demo.c).
+$(BUILD)/demo_script.o: scripts/demo.sh
+	@mkdir -p $(dir $@)
+	ld -r -b binary -z noexecstack -o $@ scripts/demo.sh
+
+$(BUILD)/libfinwatch.a: $(USER_OBJS) $(BUILD)/demo_script.o
 	rm -f $@ && ar rcs $@ $^
 
 finwatch: $(BUILD)/user/main.o $(BUILD)/libfinwatch.a
@@ -71,7 +76,10 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libfinwatch.a
 
 unit: $(UNIT_BINS)
 
-test: finwatch unit
+# The README's two commands: each installs what is missing, builds, runs.
+test:
+	bash scripts/deps.sh
+	$(MAKE) finwatch unit
 	bash tests/run.sh
 
 # The unit tests again, under ASan and UBSan, in a build tree of their own.
@@ -80,10 +88,14 @@ asan:
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' finwatch unit
 
-demo: finwatch
+demo:
+	bash scripts/deps.sh
+	$(MAKE) finwatch
 	./finwatch demo
 
-vmtest: finwatch unit
+vmtest:
+	bash scripts/deps.sh
+	$(MAKE) finwatch unit
 	bash scripts/vmtest.sh
 
 format:

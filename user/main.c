@@ -19,6 +19,7 @@ static const struct subcommand subcommands[] = {
 	{ "trace", trace_main, "stream connection lifecycles on the watched ports" },
 	{ "correlate", correlate_main, "join hosts' logs; name connections whose FIN/RST was lost" },
 	{ "snapshot", snapshot_main, "list the connections open now, with keepalive and idle times" },
+	{ "demo", demo_main, "reproduce the Redis connection leak in namespaces and catch it" },
 };
 
 static void usage(FILE *f)

@@ -9,24 +9,9 @@
 
 #include "kernel_features.h"
 #include "output.h"
+#include "tcp_names.h"
 
 #define FW_LINE_MAX 2048
-
-static const char *const state_names[FW_TCP_MAX_STATES] = {
-	[FW_TCP_ESTABLISHED] = "ESTABLISHED",
-	[FW_TCP_SYN_SENT] = "SYN_SENT",
-	[FW_TCP_SYN_RECV] = "SYN_RECV",
-	[FW_TCP_FIN_WAIT1] = "FIN_WAIT1",
-	[FW_TCP_FIN_WAIT2] = "FIN_WAIT2",
-	[FW_TCP_TIME_WAIT] = "TIME_WAIT",
-	[FW_TCP_CLOSE] = "CLOSE",
-	[FW_TCP_CLOSE_WAIT] = "CLOSE_WAIT",
-	[FW_TCP_LAST_ACK] = "LAST_ACK",
-	[FW_TCP_LISTEN] = "LISTEN",
-	[FW_TCP_CLOSING] = "CLOSING",
-	[FW_TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
-	[FW_TCP_BOUND_INACTIVE] = "BOUND_INACTIVE",
-};
 
 static const char *const type_names[] = {
 	[FW_EV_STATE] = "state",
@@ -37,13 +22,6 @@ static const char *const type_names[] = {
 	[FW_EV_SNAPSHOT] = "snapshot",
 	[FW_EV_DROP] = "drop",
 };
-
-const char *fw_state_name(unsigned int state)
-{
-	if (state < FW_TCP_MAX_STATES && state_names[state])
-		return state_names[state];
-	return "UNKNOWN";
-}
 
 const char *fw_event_type_name(unsigned int type)
 {

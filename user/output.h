@@ -8,6 +8,7 @@
 #include <linux/types.h>
 
 #include "finwatch.h"
+#include "tcp_names.h"
 
 /*
  * Where records go, and how. Each record is formatted into one buffer and
@@ -24,7 +25,6 @@ struct fw_output {
 	int error; /* errno of the first failed write; nothing after it */
 };
 
-const char *fw_state_name(unsigned int state);
 const char *fw_event_type_name(unsigned int type);
 /* "FIN|ACK" and the like; @buf needs 32 bytes. */
 const char *fw_tcp_flags_str(unsigned int flags, char *buf, size_t len);

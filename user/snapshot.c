@@ -11,6 +11,7 @@
 
 #include "caps.h"
 #include "cli.h"
+#include "cli_opts.h"
 #include "output.h"
 #include "tracer.h"
 #include "util.h"
@@ -41,31 +42,13 @@ static const struct argp_option snapshot_options[] = {
 static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 {
 	struct snapshot_opts *o = state->input;
-	uint16_t port;
-	uint32_t inode;
 
 	switch (key) {
 	case 'p':
-		if (fw_parse_port(arg, &port))
-			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--port %s: a port is a number from 1 to 65535",
-				     arg);
-		if (o->cfg.nports == FW_MAX_PORTS)
-			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--port: at most %d ports", FW_MAX_PORTS);
-		o->cfg.ports[o->cfg.nports++] = port;
+		fw_cli_add_port(&o->cfg, arg, state);
 		return 0;
 	case OPT_NETNS:
-		if (fw_parse_netns(arg, &inode))
-			argp_failure(state, FW_EXIT_USAGE, 0, "--netns %s: %s",
-				     arg,
-				     errno == ENOENT ? "no such file" :
-						       "not a network namespace");
-		if (o->cfg.nnetns == FW_MAX_NETNS)
-			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--netns: at most %d namespaces",
-				     FW_MAX_NETNS);
-		o->cfg.netns[o->cfg.nnetns++] = inode;
+		fw_cli_add_netns(&o->cfg, arg, state);
 		return 0;
 	case 'j':
 		o->json = true;
@@ -74,10 +57,7 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 		o->host = arg;
 		return 0;
 	case OPT_BTF:
-		if (access(arg, R_OK))
-			argp_failure(state, FW_EXIT_USAGE, 0, "--btf %s: %s",
-				     arg, strerror(errno));
-		o->cfg.btf_path = arg;
+		fw_cli_set_btf(&o->cfg, arg, state);
 		return 0;
 	case OPT_VERBOSE:
 		o->cfg.verbose = true;
@@ -87,8 +67,7 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 			     arg);
 		return 0;
 	case ARGP_KEY_END:
-		if (!o->cfg.nports)
-			o->cfg.ports[o->cfg.nports++] = 6379;
+		fw_cli_finish_config(&o->cfg);
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;

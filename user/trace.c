@@ -16,6 +16,7 @@
 
 #include "caps.h"
 #include "cli.h"
+#include "cli_opts.h"
 #include "finwatch.skel.h"
 #include "output.h"
 #include "tracer.h"
@@ -73,52 +74,17 @@ static const struct argp_option trace_options[] = {
 	{},
 };
 
-static error_t parse_netns_opt(struct trace_opts *o, const char *arg,
-			       struct argp_state *state)
-{
-	uint32_t inode;
-
-	if (o->cfg.nnetns == FW_MAX_NETNS)
-		argp_failure(state, FW_EXIT_USAGE, 0,
-			     "--netns: at most %d namespaces", FW_MAX_NETNS);
-	if (fw_parse_netns(arg, &inode))
-		argp_failure(state, FW_EXIT_USAGE, 0,
-			     "--netns %s: %s", arg,
-			     errno == ENOENT ? "no such file" :
-			     errno == EINVAL ? "not a network namespace" :
-					       strerror(errno));
-	o->cfg.netns[o->cfg.nnetns++] = inode;
-	return 0;
-}
-
-static error_t parse_port_opt(struct trace_opts *o, const char *arg,
-			      struct argp_state *state)
-{
-	uint16_t port;
-
-	if (fw_parse_port(arg, &port))
-		argp_failure(state, FW_EXIT_USAGE, 0,
-			     "--port %s: a port is a number from 1 to 65535",
-			     arg);
-	for (int i = 0; i < o->cfg.nports; i++)
-		if (o->cfg.ports[i] == port)
-			return 0;
-	if (o->cfg.nports == FW_MAX_PORTS)
-		argp_failure(state, FW_EXIT_USAGE, 0,
-			     "--port: at most %d ports", FW_MAX_PORTS);
-	o->cfg.ports[o->cfg.nports++] = port;
-	return 0;
-}
-
 static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 {
 	struct trace_opts *o = state->input;
 
 	switch (key) {
 	case 'p':
-		return parse_port_opt(o, arg, state);
+		fw_cli_add_port(&o->cfg, arg, state);
+		return 0;
 	case OPT_NETNS:
-		return parse_netns_opt(o, arg, state);
+		fw_cli_add_netns(&o->cfg, arg, state);
+		return 0;
 	case OPT_PID:
 		if (fw_parse_pid(arg, &o->cfg.pid))
 			argp_failure(state, FW_EXIT_USAGE, 0,
@@ -153,10 +119,7 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		o->host = arg;
 		return 0;
 	case OPT_BTF:
-		if (access(arg, R_OK))
-			argp_failure(state, FW_EXIT_USAGE, 0, "--btf %s: %s",
-				     arg, strerror(errno));
-		o->cfg.btf_path = arg;
+		fw_cli_set_btf(&o->cfg, arg, state);
 		return 0;
 	case OPT_VERBOSE:
 		o->cfg.verbose = true;
@@ -166,8 +129,7 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 			     arg);
 		return 0;
 	case ARGP_KEY_END:
-		if (!o->cfg.nports)
-			o->cfg.ports[o->cfg.nports++] = 6379;
+		fw_cli_finish_config(&o->cfg);
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;

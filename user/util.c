@@ -5,7 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
+#include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <zlib.h>
@@ -47,28 +51,35 @@ int fw_parse_pid(const char *s, uint32_t *pid)
 	return 0;
 }
 
-/* A namespace file lives on nsfs; /run/netns/NAME with nothing bound on
- * it is a plain empty file, and no namespace. */
-#define FW_NSFS_MAGIC 0x6e736673
+/* Opens @path and asks nsfs what it is: a net namespace, or not. */
+static int netns_inode_of_path(const char *path, uint32_t *inode)
+{
+	struct stat st;
+	int fd, type;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	type = ioctl(fd, NS_GET_NSTYPE);
+	if (type != CLONE_NEWNET || fstat(fd, &st) || st.st_ino > UINT32_MAX) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	close(fd);
+	*inode = st.st_ino;
+	return 0;
+}
 
 int fw_parse_netns(const char *s, uint32_t *inode)
 {
 	unsigned long v;
-	struct statfs sfs;
-	struct stat st;
 
 	if (!parse_ulong(s, UINT32_MAX, &v) && v) {
 		*inode = v;
 		return 0;
 	}
-	if (stat(s, &st) || statfs(s, &sfs))
-		return -1;
-	if (sfs.f_type != FW_NSFS_MAGIC || st.st_ino > UINT32_MAX) {
-		errno = EINVAL;
-		return -1;
-	}
-	*inode = st.st_ino;
-	return 0;
+	return netns_inode_of_path(s, inode);
 }
 
 static int64_t clock_ns(clockid_t clk)

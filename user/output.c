@@ -187,6 +187,7 @@ static void put_text_header(struct line *l)
 	    "STATE");
 }
 
+
 static void put_text_endpoint(struct line *l, unsigned int family,
 			      const __u8 *addr, unsigned int port)
 {
@@ -195,6 +196,55 @@ static void put_text_endpoint(struct line *l, unsigned int family,
 	fw_addr_str(family, addr, a, sizeof(a));
 	snprintf(ep, sizeof(ep), family == 6 ? "[%s]:%u" : "%s:%u", a, port);
 	put(l, "%-28s ", ep);
+}
+
+const char *fw_format_age(uint32_t ms, char *buf, size_t len)
+{
+	uint32_t s = ms / 1000;
+
+	if (ms == FW_AGE_UNKNOWN)
+		snprintf(buf, len, "-");
+	else if (ms < 1000)
+		snprintf(buf, len, "%ums", ms);
+	else if (s < 60)
+		snprintf(buf, len, "%u.%us", s, ms % 1000 / 100);
+	else if (s < 3600)
+		snprintf(buf, len, "%um%02us", s / 60, s % 60);
+	else if (s < 86400)
+		snprintf(buf, len, "%uh%02um", s / 3600, s % 3600 / 60);
+	else
+		snprintf(buf, len, "%ud%02uh", s / 86400, s % 86400 / 3600);
+	return buf;
+}
+
+static void put_socket_header(struct line *l)
+{
+	put(l, "%-10s %-11s %-28s %-28s %7s %-15s %-8s %-8s %-14s %6s %6s\n",
+	    "NETNS", "STATE", "LOCAL", "REMOTE", "PID", "COMM", "RECV", "SEND",
+	    "KEEPALIVE", "SNDQ", "RCVQ");
+}
+
+/* One socket the way `finwatch snapshot` lists it: what decides whether
+ * anything will ever reap it is on the right. */
+static void put_socket_row(struct line *l, const struct fw_sock_info *si)
+{
+	const struct fw_event *ev = &si->ev;
+	bool owner = ev->flags & FW_F_OWNER_KNOWN;
+	char recv[16], send[16], ka[24];
+
+	put(l, "%-10u %-11s ", ev->netns, fw_state_name(ev->newstate));
+	put_text_endpoint(l, ev->family, ev->laddr, ev->lport);
+	put_text_endpoint(l, ev->family, ev->raddr, ev->rport);
+	if (si->keepalive)
+		snprintf(ka, sizeof(ka), "%us/%us/%u", si->keepalive_idle_s,
+			 si->keepalive_intvl_s, si->keepalive_cnt);
+	else
+		snprintf(ka, sizeof(ka), "off");
+	put(l, "%7u %-15.15s %-8s %-8s %-14s %6u %6u\n", owner ? ev->pid : 0,
+	    owner ? ev->comm : "?",
+	    fw_format_age(ev->last_recv_ms, recv, sizeof(recv)),
+	    fw_format_age(ev->last_send_ms, send, sizeof(send)), ka, si->sndq,
+	    si->rcvq);
 }
 
 static void put_text_event(struct line *l, const struct fw_output *o,
@@ -273,7 +323,10 @@ static int emit_text(struct fw_output *o, struct line *l)
 		char hdr[256];
 		struct line h = { hdr, sizeof(hdr), 0 };
 
-		put_text_header(&h);
+		if (o->socket_table)
+			put_socket_header(&h);
+		else
+			put_text_header(&h);
 		if (emit_line(o, hdr, h.used))
 			return -1;
 		o->header_done = true;
@@ -300,13 +353,10 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 	const struct fw_event *ev = &si->ev;
 
 	if (!o->json) {
-		put_text_event(&l, o, ev);
-		if (ev->newstate != FW_TCP_LISTEN &&
-		    ev->newstate != FW_TCP_TIME_WAIT) {
-			l.used--; /* the newline */
-			put(&l, " keepalive=%s sndq=%u rcvq=%u\n",
-			    si->keepalive ? "on" : "off", si->sndq, si->rcvq);
-		}
+		if (o->socket_table)
+			put_socket_row(&l, si);
+		else
+			put_text_event(&l, o, ev);
 		return emit_text(o, &l);
 	}
 	put_json_head(&l, o, "snapshot", ev->ts_ns);

@@ -21,6 +21,7 @@ struct fw_output {
 	const char *host;
 	int64_t clock_offset_ns; /* CLOCK_MONOTONIC -> wall clock */
 	bool header_done;
+	bool socket_table; /* text: the `snapshot` table, not the event one */
 	uint64_t records;
 	int error; /* errno of the first failed write; nothing after it */
 };
@@ -43,6 +44,9 @@ int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
 		 const uint32_t *netns, int nnetns, const char *transport,
 		 const char *const *attach, int nattach);
 int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost);
+
+/* "4m12s", "350ms": short, for tables. @buf needs 16 bytes. */
+const char *fw_format_age(uint32_t ms, char *buf, size_t len);
 
 /* Test hook: format without writing. Returns the length, or -1. */
 int fw_format_event(const struct fw_output *o, const struct fw_event *ev,

@@ -21,12 +21,27 @@ enum {
 	OPT_HOST,
 	OPT_BTF,
 	OPT_VERBOSE,
+	OPT_CHECK,
+	OPT_IDLE,
 };
+
+#define FW_DEFAULT_IDLE_NS (5 * 60 * 1000000000ULL)
 
 struct snapshot_opts {
 	struct fw_config cfg;
 	bool json;
 	const char *host;
+	bool check;
+	unsigned long long idle_ns;
+};
+
+/* What --check found, for its summary. */
+struct check_state {
+	struct fw_output *out;
+	const struct snapshot_opts *opts;
+	unsigned int established;
+	unsigned int unreapable;
+	uint32_t oldest_ms;
 };
 
 static const struct argp_option snapshot_options[] = {
@@ -36,6 +51,8 @@ static const struct argp_option snapshot_options[] = {
 	{ "host", OPT_HOST, "NAME", 0, "Host name recorded in each record", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0 },
+	{ "check", OPT_CHECK, NULL, 0, "List only connections idle longer than --idle that nothing will ever reap; exit 1 if there are any", 0 },
+	{ "idle", OPT_IDLE, "DURATION", 0, "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0 },
 	{},
 };
 
@@ -62,6 +79,15 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 	case OPT_VERBOSE:
 		o->cfg.verbose = true;
 		return 0;
+	case OPT_CHECK:
+		o->check = true;
+		return 0;
+	case OPT_IDLE:
+		if (fw_parse_duration_ns(arg, &o->idle_ns) || !o->idle_ns)
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--idle %s: want a positive duration like 300, 5m, 2h",
+				     arg);
+		return 0;
 	case ARGP_KEY_ARG:
 		argp_failure(state, FW_EXIT_USAGE, 0, "unexpected argument '%s'",
 			     arg);
@@ -78,13 +104,68 @@ static int print_socket(void *ctx, const struct fw_sock_info *si)
 	return fw_out_snapshot(ctx, si, 1, "iter");
 }
 
+static uint32_t idle_ms(const struct fw_event *ev)
+{
+	return ev->last_recv_ms < ev->last_send_ms ? ev->last_recv_ms :
+						     ev->last_send_ms;
+}
+
+/*
+ * Nothing will ever end an idle connection without keepalive: no timer
+ * runs on it. Data waiting to be sent would at least be retransmitted
+ * until tcp_retries2 gives up, so such a socket does not count.
+ */
+static bool never_reaped(const struct fw_sock_info *si)
+{
+	return si->ev.newstate == FW_TCP_ESTABLISHED && !si->keepalive &&
+	       si->sndq == 0;
+}
+
+static int check_socket(void *ctx, const struct fw_sock_info *si)
+{
+	struct check_state *cs = ctx;
+	uint32_t idle = idle_ms(&si->ev);
+
+	if (si->ev.newstate != FW_TCP_ESTABLISHED)
+		return 0;
+	cs->established++;
+	if (!never_reaped(si) || idle == FW_AGE_UNKNOWN ||
+	    (unsigned long long)idle * 1000000ULL < cs->opts->idle_ns)
+		return 0;
+	cs->unreapable++;
+	if (idle > cs->oldest_ms)
+		cs->oldest_ms = idle;
+	return fw_out_snapshot(cs->out, si, 1, "iter");
+}
+
+static void print_check_advice(const struct check_state *cs)
+{
+	char age[16];
+
+	fprintf(stderr,
+		"finwatch snapshot --check: %u of %u established connections idle longer than %llus with no keepalive: nothing will ever close them (oldest idle %s).\n",
+		cs->unreapable, cs->established,
+		cs->opts->idle_ns / 1000000000ULL,
+		fw_format_age(cs->oldest_ms, age, sizeof(age)));
+	if (!cs->unreapable)
+		return;
+	fprintf(stderr,
+		"If their peers are gone (a lost FIN, a middlebox that forgot the flow), they are ghosts. To reap them:\n"
+		"  redis-cli CONFIG SET tcp-keepalive 60   # SO_KEEPALIVE on new connections, first probe after 60s idle\n"
+		"  redis-cli CONFIG SET timeout 300        # close clients idle for 300s\n"
+		"  sysctl net.ipv4.tcp_keepalive_time=300 net.ipv4.tcp_keepalive_intvl=30 net.ipv4.tcp_keepalive_probes=5\n"
+		"                                          # for programs that set SO_KEEPALIVE without their own timings\n"
+		"Existing ghosts keep their settings: CLIENT KILL them, or `ss -K` them.\n");
+}
+
 int snapshot_main(int argc, char **argv)
 {
 	struct argp argp = { snapshot_options, parse_snapshot_opt, NULL,
 			     "List the TCP connections open now on the watched ports.",
 			     NULL, NULL, NULL };
-	struct snapshot_opts opts = {};
-	struct fw_output out = { .fd = STDOUT_FILENO };
+	struct snapshot_opts opts = { .idle_ns = FW_DEFAULT_IDLE_NS };
+	struct fw_output out = { .fd = STDOUT_FILENO, .socket_table = true };
+	struct check_state cs = { .out = &out, .opts = &opts };
 	struct fw_tracer tracer;
 	char hostname[256] = "unknown";
 	int n;
@@ -100,12 +181,19 @@ int snapshot_main(int argc, char **argv)
 	out.clock_offset_ns = fw_monotonic_to_realtime_offset();
 	if (fw_tracer_open(&tracer, &opts.cfg, "finwatch snapshot"))
 		return 1;
-	n = fw_tracer_snapshot(&tracer, print_socket, &out);
-	if (n < 0)
+	if (opts.check)
+		n = fw_tracer_snapshot(&tracer, check_socket, &cs);
+	else
+		n = fw_tracer_snapshot(&tracer, print_socket, &out);
+	fw_tracer_close(&tracer);
+	if (n < 0) {
 		fprintf(stderr, "finwatch snapshot: walking the sockets: %s\n",
 			strerror(errno));
-	else
-		fw_out_snapshot_end(&out, 1, n, fw_now_monotonic_ns());
-	fw_tracer_close(&tracer);
-	return n < 0 ? 1 : 0;
+		return 1;
+	}
+	fw_out_snapshot_end(&out, 1, n, fw_now_monotonic_ns());
+	if (!opts.check)
+		return 0;
+	print_check_advice(&cs);
+	return cs.unreapable ? 1 : 0;
 }

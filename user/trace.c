@@ -34,6 +34,7 @@ struct trace_opts {
 	const char *out_path;
 	const char *host;
 	unsigned long long duration_ns;
+	unsigned long long snapshot_every_ns;
 };
 
 struct trace_run {
@@ -45,6 +46,8 @@ struct trace_run {
 	uint64_t events;
 	uint64_t lost_reported;
 	uint64_t lost_checked_ns;
+	uint64_t snapshot_ns;	/* when the last baseline was taken */
+	unsigned int snap;	/* baselines taken */
 	char hostname[256];
 };
 
@@ -58,6 +61,7 @@ enum {
 	OPT_HOST,
 	OPT_BTF,
 	OPT_VERBOSE,
+	OPT_SNAPSHOT_EVERY,
 };
 
 static const struct argp_option trace_options[] = {
@@ -71,6 +75,7 @@ static const struct argp_option trace_options[] = {
 	{ "host", OPT_HOST, "NAME", 0, "Host name recorded in each record (default: hostname)", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "List the active attach points; show libbpf's messages", 0 },
+	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "DURATION", 0, "Repeat the baseline snapshot of open connections this often (it is always taken at start)", 0 },
 	{},
 };
 
@@ -123,6 +128,13 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_VERBOSE:
 		o->cfg.verbose = true;
+		return 0;
+	case OPT_SNAPSHOT_EVERY:
+		if (fw_parse_duration_ns(arg, &o->snapshot_every_ns) ||
+		    o->snapshot_every_ns < 1000000000ULL)
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--snapshot-every %s: want a duration of 1s or more, like 60, 10m",
+				     arg);
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_failure(state, FW_EXIT_USAGE, 0, "unexpected argument '%s'",
@@ -275,23 +287,40 @@ static int emit_snapshot_record(void *ctx, const struct fw_sock_info *si)
 {
 	struct trace_run *r = ctx;
 
-	return fw_out_snapshot(&r->out, si, 1, "iter");
+	return fw_out_snapshot(&r->out, si, r->snap, "iter");
+}
+
+/* A baseline of the connections open now, so that each log shows the
+ * sockets it will never see an event of. */
+static void emit_snapshot(struct trace_run *r)
+{
+	int n;
+
+	r->snap++;
+	r->snapshot_ns = fw_now_monotonic_ns();
+	n = fw_tracer_snapshot(&r->tracer, emit_snapshot_record, r);
+	if (n >= 0)
+		fw_out_snapshot_end(&r->out, r->snap, n, fw_now_monotonic_ns());
+	else
+		fprintf(stderr, "finwatch trace: warning: no baseline snapshot: %s\n",
+			strerror(errno));
 }
 
 static void emit_start(struct trace_run *r)
 {
 	struct fw_config *c = &r->opts->cfg;
-	int n;
 
 	fw_out_start(&r->out, c->ports, c->nports, c->netns, c->nnetns,
 		     transport_name(r), r->tracer.attached,
 		     r->tracer.nattached);
-	n = fw_tracer_snapshot(&r->tracer, emit_snapshot_record, r);
-	if (n >= 0)
-		fw_out_snapshot_end(&r->out, 1, n, fw_now_monotonic_ns());
-	else
-		fprintf(stderr, "finwatch trace: warning: no baseline snapshot: %s\n",
-			strerror(errno));
+	emit_snapshot(r);
+}
+
+static bool snapshot_due(const struct trace_run *r)
+{
+	return r->opts->snapshot_every_ns &&
+	       fw_now_monotonic_ns() - r->snapshot_ns >=
+		       r->opts->snapshot_every_ns;
 }
 
 static bool duration_over(const struct trace_run *r, uint64_t start_ns)
@@ -319,6 +348,8 @@ static int run_loop(struct trace_run *r)
 			return 1;
 		}
 		report_lost(r);
+		if (snapshot_due(r))
+			emit_snapshot(r);
 	}
 	if (!r->out.error) {
 		poll_transport(r);

@@ -81,6 +81,8 @@ int fw_iter_tcp(struct bpf_iter__tcp *ctx)
 				return 0;
 		}
 		fw_fill_event(&info.ev, sk, NULL, lport, rport, state);
+		/* The time-wait socket keeps the cookie of the full one. */
+		info.ev.sock_id = bpf_get_socket_cookie(skc);
 	} else {
 		if (!fw_sock_watched(sk, &lport, &rport))
 			return 0;

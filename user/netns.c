@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,4 +86,46 @@ void fw_netns_list_free(struct fw_netns_list *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = l->cap = 0;
+}
+
+static bool netns_wanted(const uint32_t *filter, int nfilter, uint32_t inode)
+{
+	if (!nfilter)
+		return true;
+	for (int i = 0; i < nfilter; i++)
+		if (filter[i] == inode)
+			return true;
+	return false;
+}
+
+int fw_netns_foreach(const uint32_t *filter, int nfilter, fw_netns_fn fn,
+		     void *ctx)
+{
+	struct fw_netns_list list = {};
+	int home, rc = 0;
+
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0)
+		return -1;
+	if (fw_netns_list_all(&list)) {
+		close(home);
+		return -1;
+	}
+	for (size_t i = 0; i < list.n && !rc; i++) {
+		int fd;
+
+		if (!netns_wanted(filter, nfilter, list.v[i].inode))
+			continue;
+		fd = open(list.v[i].path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* gone since it was listed */
+		if (setns(fd, CLONE_NEWNET) == 0)
+			rc = fn(ctx, list.v[i].inode);
+		close(fd);
+	}
+	if (setns(home, CLONE_NEWNET))
+		rc = -1;
+	close(home);
+	fw_netns_list_free(&list);
+	return rc;
 }

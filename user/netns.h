@@ -23,4 +23,15 @@ struct fw_netns_list {
 int fw_netns_list_all(struct fw_netns_list *l);
 void fw_netns_list_free(struct fw_netns_list *l);
 
+typedef int (*fw_netns_fn)(void *ctx, uint32_t inode);
+
+/*
+ * Calls @fn inside each network namespace (those in @filter, or all when
+ * @nfilter is 0), then returns to the caller's own. Per-namespace views
+ * such as the tcp iterator and sock_diag see one namespace at a time.
+ * Returns 0, or -1 when @fn failed or the way home did.
+ */
+int fw_netns_foreach(const uint32_t *filter, int nfilter, fw_netns_fn fn,
+		     void *ctx);
+
 #endif

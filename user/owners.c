@@ -124,3 +124,19 @@ void fw_owners_free(struct fw_owner_table *t)
 	t->v = NULL;
 	t->n = t->cap = 0;
 }
+
+const struct fw_owner_entry *fw_owners_name(const struct fw_owner_table *t,
+					    uint64_t inode, struct fw_event *ev)
+{
+	const struct fw_owner_entry *owner;
+
+	if ((ev->flags & FW_F_OWNER_KNOWN) || !inode)
+		return NULL;
+	owner = fw_owners_find(t, inode);
+	if (!owner)
+		return NULL;
+	ev->pid = owner->pid;
+	memcpy(ev->comm, owner->comm, FW_COMM_LEN);
+	ev->flags |= FW_F_OWNER_KNOWN;
+	return owner;
+}

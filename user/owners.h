@@ -29,4 +29,10 @@ const struct fw_owner_entry *fw_owners_find(const struct fw_owner_table *t,
 					    uint64_t inode);
 void fw_owners_free(struct fw_owner_table *t);
 
+/* Names the owner of @ev from its socket inode, unless already known.
+ * Returns the entry used, or NULL. */
+const struct fw_owner_entry *fw_owners_name(const struct fw_owner_table *t,
+					    uint64_t inode,
+					    struct fw_event *ev);
+
 #endif

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "cli_opts.h"
 #include "output.h"
+#include "sock_diag.h"
 #include "tracer.h"
 #include "util.h"
 
@@ -23,6 +24,18 @@ enum {
 	OPT_VERBOSE,
 	OPT_CHECK,
 	OPT_IDLE,
+	OPT_SOURCE,
+};
+
+enum snapshot_source {
+	SOURCE_AUTO,
+	SOURCE_ITER,
+	SOURCE_SOCK_DIAG,
+};
+
+static const char *const source_names[] = {
+	[SOURCE_ITER] = "iter",
+	[SOURCE_SOCK_DIAG] = "sock_diag",
 };
 
 #define FW_DEFAULT_IDLE_NS (5 * 60 * 1000000000ULL)
@@ -33,11 +46,13 @@ struct snapshot_opts {
 	const char *host;
 	bool check;
 	unsigned long long idle_ns;
+	enum snapshot_source source;
 };
 
 /* What --check found, for its summary. */
 struct check_state {
 	struct fw_output *out;
+	const char *source;
 	const struct snapshot_opts *opts;
 	unsigned int established;
 	unsigned int unreapable;
@@ -53,6 +68,7 @@ static const struct argp_option snapshot_options[] = {
 	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0 },
 	{ "check", OPT_CHECK, NULL, 0, "List only connections idle longer than --idle that nothing will ever reap; exit 1 if there are any", 0 },
 	{ "idle", OPT_IDLE, "DURATION", 0, "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0 },
+	{ "source", OPT_SOURCE, "auto|iter|sock_diag", 0, "Where sockets are read: the BPF tcp iterator (with sequence numbers), or NETLINK_SOCK_DIAG as ss does (default auto: the iterator where the kernel has it)", 0 },
 	{},
 };
 
@@ -79,6 +95,18 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 	case OPT_VERBOSE:
 		o->cfg.verbose = true;
 		return 0;
+	case OPT_SOURCE:
+		if (!strcmp(arg, "auto"))
+			o->source = SOURCE_AUTO;
+		else if (!strcmp(arg, "iter"))
+			o->source = SOURCE_ITER;
+		else if (!strcmp(arg, "sock_diag"))
+			o->source = SOURCE_SOCK_DIAG;
+		else
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--source %s: want auto, iter or sock_diag",
+				     arg);
+		return 0;
 	case OPT_CHECK:
 		o->check = true;
 		return 0;
@@ -101,7 +129,9 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 
 static int print_socket(void *ctx, const struct fw_sock_info *si)
 {
-	return fw_out_snapshot(ctx, si, 1, "iter");
+	struct check_state *cs = ctx;
+
+	return fw_out_snapshot(cs->out, si, 1, cs->source);
 }
 
 static uint32_t idle_ms(const struct fw_event *ev)
@@ -135,7 +165,7 @@ static int check_socket(void *ctx, const struct fw_sock_info *si)
 	cs->unreapable++;
 	if (idle > cs->oldest_ms)
 		cs->oldest_ms = idle;
-	return fw_out_snapshot(cs->out, si, 1, "iter");
+	return fw_out_snapshot(cs->out, si, 1, cs->source);
 }
 
 static void print_check_advice(const struct check_state *cs)
@@ -158,6 +188,35 @@ static void print_check_advice(const struct check_state *cs)
 		"Existing ghosts keep their settings: CLIENT KILL them, or `ss -K` them.\n");
 }
 
+/* The iterator where it loads; sock_diag where it does not, or when
+ * asked for. */
+static int walk_sockets(struct snapshot_opts *opts, struct check_state *cs)
+{
+	fw_snapshot_fn fn = opts->check ? check_socket : print_socket;
+	struct fw_tracer tracer;
+	int n;
+
+	if (opts->source != SOURCE_SOCK_DIAG) {
+		if (fw_tracer_open(&tracer, &opts->cfg, "finwatch snapshot") == 0) {
+			bool have_iter = tracer.skel && tracer.feat.iter_tcp;
+
+			cs->source = source_names[SOURCE_ITER];
+			n = have_iter ? fw_tracer_snapshot(&tracer, fn, cs) : 0;
+			fw_tracer_close(&tracer);
+			if (have_iter)
+				return n;
+		}
+		if (opts->source == SOURCE_ITER) {
+			fprintf(stderr, "finwatch snapshot: no tcp iterator on this kernel (Linux 5.9+ with BTF)\n");
+			errno = ENOTSUP;
+			return -1;
+		}
+		fprintf(stderr, "finwatch snapshot: no tcp iterator; reading sockets through sock_diag, without sequence numbers\n");
+	}
+	cs->source = source_names[SOURCE_SOCK_DIAG];
+	return fw_sock_diag_snapshot(&opts->cfg, fn, cs);
+}
+
 int snapshot_main(int argc, char **argv)
 {
 	struct argp argp = { snapshot_options, parse_snapshot_opt, NULL,
@@ -166,7 +225,6 @@ int snapshot_main(int argc, char **argv)
 	struct snapshot_opts opts = { .idle_ns = FW_DEFAULT_IDLE_NS };
 	struct fw_output out = { .fd = STDOUT_FILENO, .socket_table = true };
 	struct check_state cs = { .out = &out, .opts = &opts };
-	struct fw_tracer tracer;
 	char hostname[256] = "unknown";
 	int n;
 
@@ -179,13 +237,7 @@ int snapshot_main(int argc, char **argv)
 	out.host = opts.host ? opts.host : hostname;
 	out.json = opts.json;
 	out.clock_offset_ns = fw_monotonic_to_realtime_offset();
-	if (fw_tracer_open(&tracer, &opts.cfg, "finwatch snapshot"))
-		return 1;
-	if (opts.check)
-		n = fw_tracer_snapshot(&tracer, check_socket, &cs);
-	else
-		n = fw_tracer_snapshot(&tracer, print_socket, &out);
-	fw_tracer_close(&tracer);
+	n = walk_sockets(&opts, &cs);
 	if (n < 0) {
 		fprintf(stderr, "finwatch snapshot: walking the sockets: %s\n",
 			strerror(errno));

@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,47 +280,40 @@ static void seed_owner(struct fw_tracer *t, const struct fw_sock_info *si,
 	bpf_map_update_elem(fd, &si->sk_key, &st, BPF_EXIST);
 }
 
-static bool netns_wanted(const struct fw_tracer *t, uint32_t inode)
-{
-	if (!t->nnetns)
-		return true;
-	for (int i = 0; i < t->nnetns; i++)
-		if (t->netns[i] == inode)
-			return true;
-	return false;
-}
-
 static void name_owner(struct fw_tracer *t, struct fw_sock_info *si,
 		       const struct fw_owner_table *owners)
 {
 	const struct fw_owner_entry *owner;
 
-	if (si->ev.flags & FW_F_OWNER_KNOWN || !si->inode)
-		return;
-	owner = fw_owners_find(owners, si->inode);
-	if (!owner)
-		return;
-	si->ev.pid = owner->pid;
-	memcpy(si->ev.comm, owner->comm, FW_COMM_LEN);
-	si->ev.flags |= FW_F_OWNER_KNOWN;
-	seed_owner(t, si, owner);
+	owner = fw_owners_name(owners, si->inode, &si->ev);
+	if (owner)
+		seed_owner(t, si, owner);
 }
 
-/* Reads one iterator instance: the sockets of the caller's netns. */
-static int read_iterator(struct fw_tracer *t, const struct fw_owner_table *owners,
-			 fw_snapshot_fn fn, void *ctx, int *count)
+struct iter_walk {
+	struct fw_tracer *t;
+	const struct fw_owner_table *owners;
+	fw_snapshot_fn fn;
+	void *ctx;
+	int count;
+};
+
+/* One iterator instance: the sockets of the current netns. */
+static int read_iterator(void *arg, uint32_t netns)
 {
+	struct iter_walk *w = arg;
 	struct fw_sock_info si;
 	ssize_t n;
 	int fd;
 
-	fd = bpf_iter_create(bpf_link__fd(t->skel->links.fw_iter_tcp));
+	(void)netns;
+	fd = bpf_iter_create(bpf_link__fd(w->t->skel->links.fw_iter_tcp));
 	if (fd < 0)
 		return -1;
 	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
-		name_owner(t, &si, owners);
-		(*count)++;
-		if (fn && fn(ctx, &si)) {
+		name_owner(w->t, &si, w->owners);
+		w->count++;
+		if (w->fn && w->fn(w->ctx, &si)) {
 			close(fd);
 			return -1;
 		}
@@ -331,46 +322,22 @@ static int read_iterator(struct fw_tracer *t, const struct fw_owner_table *owner
 	return n < 0 ? -1 : 0;
 }
 
-/*
- * The tcp iterator shows only the sockets of the namespace it was created
- * in, so each namespace is entered in turn, the way `ip -all netns exec`
- * does.
- */
+/* The tcp iterator shows only the sockets of the namespace it was
+ * created in, so each namespace is entered in turn. */
 int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx)
 {
 	struct fw_owner_table owners = {};
-	struct fw_netns_list list = {};
-	int home, count = 0, rc = 0;
+	struct iter_walk w = { t, &owners, fn, ctx, 0 };
+	int rc;
 
 	if (!t->skel->links.fw_iter_tcp) {
 		errno = ENOTSUP;
 		return -1;
 	}
-	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0 || fw_netns_list_all(&list)) {
-		if (home >= 0)
-			close(home);
-		return -1;
-	}
 	fw_owners_scan(&owners);
-	for (size_t i = 0; i < list.n && !rc; i++) {
-		int fd;
-
-		if (!netns_wanted(t, list.v[i].inode))
-			continue;
-		fd = open(list.v[i].path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue; /* gone since it was listed */
-		if (setns(fd, CLONE_NEWNET) == 0)
-			rc = read_iterator(t, &owners, fn, ctx, &count);
-		close(fd);
-	}
-	if (setns(home, CLONE_NEWNET))
-		rc = -1;
-	close(home);
+	rc = fw_netns_foreach(t->netns, t->nnetns, read_iterator, &w);
 	fw_owners_free(&owners);
-	fw_netns_list_free(&list);
-	return rc ? -1 : count;
+	return rc ? -1 : w.count;
 }
 
 uint64_t fw_tracer_counter(struct fw_tracer *t, int which)

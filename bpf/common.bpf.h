@@ -49,7 +49,7 @@ FW_SHARED const volatile __u32 fw_hz FW_INIT(0);
 /* Keyed by the socket's address: the 4-tuple is not known until connect. */
 FW_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 262144);
+	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct fw_sock_state);
 } fw_socks SEC(".maps");

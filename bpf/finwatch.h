@@ -158,6 +158,14 @@ struct fw_owner {
 	char comm[FW_COMM_LEN];
 };
 
+/* What the task_file iterator reports: who holds a watched socket. */
+struct fw_socket_owner {
+	__u64 inode;
+	__u32 pid;
+	char comm[FW_COMM_LEN];
+	__u32 pad;
+};
+
 /* Indexes of the per-CPU counters map fw_counters. */
 enum fw_counter {
 	FW_CNT_LOST = 0,	/* records the transport could not take */

@@ -115,7 +115,8 @@ const char *fw_drop_reason_name(unsigned int reason, char *buf, size_t len)
 	return buf;
 }
 
-int fw_probe_features(const char *btf_path, struct fw_features *f)
+int fw_probe_features(const char *btf_path, bool tracing,
+		      struct fw_features *f)
 {
 	struct btf *btf;
 
@@ -145,7 +146,11 @@ int fw_probe_features(const char *btf_path, struct fw_features *f)
 	/* iter/tcp: 5.9, "net: bpf: implement bpf iterator for tcp". */
 	f->iter_tcp = btf__find_by_name_kind(btf, "bpf_iter__tcp",
 					     BTF_KIND_STRUCT) > 0;
-	f->fentry_tcp_close = !btf_path && can_fentry(btf, "tcp_close");
+	/* iter/task_file: 5.8, "bpf: Add task and task/file iterator
+	 * targets". */
+	f->iter_task_file = btf__find_by_name_kind(btf, "bpf_iter__task_file",
+						   BTF_KIND_STRUCT) > 0;
+	f->fentry_tcp_close = tracing && !btf_path && can_fentry(btf, "tcp_close");
 	btf__free(btf);
 	return 0;
 }

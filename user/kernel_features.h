@@ -17,13 +17,16 @@ struct fw_features {
 	bool tp_tcp_retransmit_skb;
 	bool tp_kfree_skb_reason;
 	bool iter_tcp;
+	bool iter_task_file;
 };
 
 /*
  * Probes the running kernel; @btf_path is the --btf file, or NULL for
- * /sys/kernel/btf/vmlinux. Returns 0, or -1 when the BTF cannot be read.
+ * /sys/kernel/btf/vmlinux. The fentry probe, which loads a program, runs
+ * only when @tracing. Returns 0, or -1 when the BTF cannot be read.
  */
-int fw_probe_features(const char *btf_path, struct fw_features *f);
+int fw_probe_features(const char *btf_path, bool tracing,
+		      struct fw_features *f);
 
 /* The kernel's name of an skb drop reason, without its
  * SKB_DROP_REASON_ prefix ("NETFILTER_DROP"), read from BTF at probe

@@ -294,14 +294,10 @@ int fw_format_event(const struct fw_output *o, const struct fw_event *ev,
 	return l.used;
 }
 
-/* One write per record. Once a write failed, the output is dead: the
- * caller stops at the error, and nothing half-written follows it. */
-static int emit_line(struct fw_output *o, const char *buf, size_t len)
+static int write_all(struct fw_output *o, const char *buf, size_t len)
 {
 	size_t off = 0;
 
-	if (o->error)
-		return -1;
 	while (off < len) {
 		ssize_t n = write(o->fd, buf + off, len - off);
 
@@ -312,6 +308,34 @@ static int emit_line(struct fw_output *o, const char *buf, size_t len)
 			return -1;
 		}
 		off += n;
+	}
+	return 0;
+}
+
+int fw_out_flush(struct fw_output *o)
+{
+	int rc = 0;
+
+	if (o->held && !o->error)
+		rc = write_all(o, o->hold, o->held);
+	o->held = 0;
+	return o->error ? -1 : rc;
+}
+
+/* One write per record, unless the output holds records for a batch.
+ * Once a write failed, the output is dead: the caller stops at the
+ * error, and nothing half-written follows it. */
+static int emit_line(struct fw_output *o, const char *buf, size_t len)
+{
+	if (o->error)
+		return -1;
+	if (o->hold) {
+		if (o->held + len > o->hold_size && fw_out_flush(o))
+			return -1;
+		memcpy(o->hold + o->held, buf, len);
+		o->held += len;
+	} else if (write_all(o, buf, len)) {
+		return -1;
 	}
 	o->records++;
 	return 0;

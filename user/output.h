@@ -24,7 +24,13 @@ struct fw_output {
 	bool socket_table; /* text: the `snapshot` table, not the event one */
 	uint64_t records;
 	int error; /* errno of the first failed write; nothing after it */
+	/* A one-shot listing may batch its writes; a live stream may not.
+	 * fw_out_flush() writes what is held. */
+	char *hold;
+	size_t held, hold_size;
 };
+
+int fw_out_flush(struct fw_output *o);
 
 const char *fw_event_type_name(unsigned int type);
 /* "FIN|ACK" and the like; @buf needs 32 bytes. */

@@ -9,8 +9,8 @@
 
 #include "owners.h"
 
-static int owners_push(struct fw_owner_table *t, uint64_t inode, uint32_t pid,
-		       const char *comm)
+int fw_owners_add(struct fw_owner_table *t, uint64_t inode, uint32_t pid,
+		  const char *comm)
 {
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
@@ -72,7 +72,7 @@ static int scan_process(struct fw_owner_table *t, int pid)
 			continue;
 		if (!comm[0])
 			read_comm(pid, comm, sizeof(comm));
-		if (owners_push(t, inode, pid, comm)) {
+		if (fw_owners_add(t, inode, pid, comm)) {
 			closedir(dir);
 			return -1;
 		}
@@ -104,8 +104,13 @@ int fw_owners_scan(struct fw_owner_table *t)
 		}
 	}
 	closedir(proc);
-	qsort(t->v, t->n, sizeof(*t->v), cmp_inode);
+	fw_owners_sort(t);
 	return 0;
+}
+
+void fw_owners_sort(struct fw_owner_table *t)
+{
+	qsort(t->v, t->n, sizeof(*t->v), cmp_inode);
 }
 
 const struct fw_owner_entry *fw_owners_find(const struct fw_owner_table *t,

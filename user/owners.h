@@ -22,8 +22,13 @@ struct fw_owner_table {
 	size_t n, cap;
 };
 
-/* Fills @t with every socket inode of every process. Returns 0 or -1. */
+/* Fills @t with every socket inode of every process, from /proc.
+ * Returns 0 or -1. */
 int fw_owners_scan(struct fw_owner_table *t);
+/* Or fill it from elsewhere (the task_file iterator), then sort it. */
+int fw_owners_add(struct fw_owner_table *t, uint64_t inode, uint32_t pid,
+		  const char *comm);
+void fw_owners_sort(struct fw_owner_table *t);
 /* NULL when no process holds the inode. */
 const struct fw_owner_entry *fw_owners_find(const struct fw_owner_table *t,
 					    uint64_t inode);

@@ -223,7 +223,9 @@ int snapshot_main(int argc, char **argv)
 			     "List the TCP connections open now on the watched ports.",
 			     NULL, NULL, NULL };
 	struct snapshot_opts opts = { .idle_ns = FW_DEFAULT_IDLE_NS };
-	struct fw_output out = { .fd = STDOUT_FILENO, .socket_table = true };
+	static char hold[1 << 16];
+	struct fw_output out = { .fd = STDOUT_FILENO, .socket_table = true,
+				 .hold = hold, .hold_size = sizeof(hold) };
 	struct check_state cs = { .out = &out, .opts = &opts };
 	char hostname[256] = "unknown";
 	int n;
@@ -244,6 +246,11 @@ int snapshot_main(int argc, char **argv)
 		return 1;
 	}
 	fw_out_snapshot_end(&out, 1, n, fw_now_monotonic_ns());
+	if (fw_out_flush(&out) && out.error != EPIPE) {
+		fprintf(stderr, "finwatch snapshot: writing: %s\n",
+			strerror(out.error));
+		return 1;
+	}
 	if (!opts.check)
 		return 0;
 	print_check_advice(&cs);

@@ -65,6 +65,7 @@ static void choose_programs(struct fw_tracer *t, const struct fw_config *c)
 	bpf_program__set_autoload(s->progs.fw_kfree_skb,
 				  c->trace && f->tp_kfree_skb_reason);
 	bpf_program__set_autoload(s->progs.fw_iter_tcp, f->iter_tcp);
+	bpf_program__set_autoload(s->progs.fw_iter_task_file, f->iter_task_file);
 }
 
 static void warn_missing(const struct fw_tracer *t, const struct fw_config *c)
@@ -109,9 +110,13 @@ static int configure(struct fw_tracer *t, const struct fw_config *c)
 	s->rodata->fw_filter_netns = c->nnetns > 0;
 	s->rodata->fw_filter_pid = c->pid;
 	s->rodata->fw_hz = fw_kernel_hz();
-	/* The maps of the transport not in use shrink to nothing much. */
-	if (!t->use_ring)
+	/* What is not used shrinks to nothing much: the transport not in
+	 * use, and without tracing, the socket table (the iterator alone
+	 * needs no memory of sockets between events). */
+	if (!t->use_ring || !c->trace)
 		bpf_map__set_max_entries(s->maps.fw_ring, getpagesize());
+	if (!c->trace)
+		bpf_map__set_max_entries(s->maps.fw_socks, 1024);
 	choose_programs(t, c);
 	return 0;
 }
@@ -173,6 +178,12 @@ static int attach_all(struct fw_tracer *t)
 		if (s->links.fw_iter_tcp)
 			t->attached[t->nattached++] = "iter/tcp";
 	}
+	if (bpf_program__autoload(s->progs.fw_iter_task_file)) {
+		s->links.fw_iter_task_file =
+			bpf_program__attach_iter(s->progs.fw_iter_task_file, NULL);
+		if (s->links.fw_iter_task_file)
+			t->attached[t->nattached++] = "iter/task_file";
+	}
 	return 0;
 }
 
@@ -220,10 +231,11 @@ int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 	memset(t, 0, sizeof(*t));
 	t->prog = prog;
 	t->nnetns = c->nnetns;
+	t->trace = c->trace;
 	memcpy(t->netns, c->netns, sizeof(t->netns));
 	libbpf_verbose = c->verbose;
 	libbpf_set_print(libbpf_print);
-	if (fw_probe_features(c->btf_path, &t->feat)) {
+	if (fw_probe_features(c->btf_path, c->trace, &t->feat)) {
 		fprintf(stderr, "%s: cannot read kernel BTF from %s\n", prog,
 			c->btf_path ? c->btf_path : "/sys/kernel/btf/vmlinux");
 		return -1;
@@ -286,7 +298,8 @@ static void name_owner(struct fw_tracer *t, struct fw_sock_info *si,
 	const struct fw_owner_entry *owner;
 
 	owner = fw_owners_name(owners, si->inode, &si->ev);
-	if (owner)
+	/* Only a trace has later events to carry the owner. */
+	if (owner && t->trace)
 		seed_owner(t, si, owner);
 }
 
@@ -298,11 +311,12 @@ struct iter_walk {
 	int count;
 };
 
-/* One iterator instance: the sockets of the current netns. */
+/* One iterator instance: the sockets of the current netns. The iterator
+ * hands out whole records, as many as fit in the read. */
 static int read_iterator(void *arg, uint32_t netns)
 {
+	static struct fw_sock_info batch[256];
 	struct iter_walk *w = arg;
-	struct fw_sock_info si;
 	ssize_t n;
 	int fd;
 
@@ -310,16 +324,43 @@ static int read_iterator(void *arg, uint32_t netns)
 	fd = bpf_iter_create(bpf_link__fd(w->t->skel->links.fw_iter_tcp));
 	if (fd < 0)
 		return -1;
-	while ((n = read(fd, &si, sizeof(si))) == sizeof(si)) {
-		name_owner(w->t, &si, w->owners);
-		w->count++;
-		if (w->fn && w->fn(w->ctx, &si)) {
-			close(fd);
-			return -1;
+	while ((n = read(fd, batch, sizeof(batch))) > 0) {
+		for (size_t i = 0; i < n / sizeof(batch[0]); i++) {
+			name_owner(w->t, &batch[i], w->owners);
+			w->count++;
+			if (w->fn && w->fn(w->ctx, &batch[i])) {
+				close(fd);
+				return -1;
+			}
 		}
 	}
 	close(fd);
 	return n < 0 ? -1 : 0;
+}
+
+/* Socket owners from the task_file iterator where it attached, else
+ * from /proc, as ss -p does. */
+static void find_owners(struct fw_tracer *t, struct fw_owner_table *owners)
+{
+	static struct fw_socket_owner batch[256];
+	ssize_t n;
+	int fd;
+
+	if (!t->skel->links.fw_iter_task_file) {
+		fw_owners_scan(owners);
+		return;
+	}
+	fd = bpf_iter_create(bpf_link__fd(t->skel->links.fw_iter_task_file));
+	if (fd < 0) {
+		fw_owners_scan(owners);
+		return;
+	}
+	while ((n = read(fd, batch, sizeof(batch))) > 0)
+		for (size_t i = 0; i < n / sizeof(batch[0]); i++)
+			fw_owners_add(owners, batch[i].inode, batch[i].pid,
+				      batch[i].comm);
+	close(fd);
+	fw_owners_sort(owners);
 }
 
 /* The tcp iterator shows only the sockets of the namespace it was
@@ -334,7 +375,7 @@ int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx)
 		errno = ENOTSUP;
 		return -1;
 	}
-	fw_owners_scan(&owners);
+	find_owners(t, &owners);
 	rc = fw_netns_foreach(t->netns, t->nnetns, read_iterator, &w);
 	fw_owners_free(&owners);
 	return rc ? -1 : w.count;

@@ -26,7 +26,7 @@ struct fw_config {
 	bool trace;	/* attach the tracing programs, not just the iterator */
 };
 
-#define FW_MAX_ATTACH 8
+#define FW_MAX_ATTACH 12
 
 struct finwatch_bpf;
 
@@ -40,6 +40,7 @@ struct fw_tracer {
 	const char *prog; /* for messages */
 	uint32_t netns[FW_MAX_NETNS]; /* the --netns filter; none: all */
 	int nnetns;
+	bool trace;
 };
 
 typedef int (*fw_snapshot_fn)(void *ctx, const struct fw_sock_info *si);

@@ -233,7 +233,8 @@ static __always_inline __u32 fw_jiffies_age_ms(__u64 now, __u32 stamp)
 {
 	__u32 delta = (__u32)now - stamp;
 
-	if (!fw_hz)
+	/* A stamp never set: nothing sent or received yet. */
+	if (!fw_hz || !stamp)
 		return FW_AGE_UNKNOWN;
 	return (__u64)delta * 1000 / fw_hz;
 }

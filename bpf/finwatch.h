@@ -66,6 +66,7 @@ enum fw_tcp_state {
 #define FW_F_ACTIVE_OPEN (1u << 3) /* this end sent the SYN */
 #define FW_F_BY_OWNER (1u << 4)    /* close: tcp_close() by the owner */
 #define FW_F_INBOUND (1u << 5)     /* drop: a segment from the peer */
+#define FW_F_OPEN_SEEN (1u << 6)   /* its SYN_SENT or SYN_RECV was seen */
 
 /* TCP header flag bits, as in fw_event.tcp_flags */
 #define FW_TCPF_FIN 0x01

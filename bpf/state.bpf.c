@@ -60,9 +60,10 @@ static __always_inline void fw_learn(const struct sock *sk, __u16 lport,
 				     struct fw_sock_state *st, int newstate)
 {
 	if (newstate == FW_TCP_SYN_SENT)
-		st->flags |= FW_F_ACTIVE_OPEN;
+		st->flags |= FW_F_ACTIVE_OPEN | FW_F_OPEN_SEEN;
 	else if (newstate == FW_TCP_SYN_RECV) {
 		st->flags &= ~FW_F_ACTIVE_OPEN;
+		st->flags |= FW_F_OPEN_SEEN;
 		if (!(st->flags & FW_F_OWNER_KNOWN))
 			fw_inherit_listener(sk, lport, st);
 	}

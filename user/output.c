@@ -137,8 +137,10 @@ static void put_json_conn(struct line *l, const struct fw_event *ev)
 	put_json_str(l, (ev->flags & FW_F_OWNER_KNOWN) ? ev->comm : "",
 		     FW_COMM_LEN);
 	if (ev->flags & FW_F_ISN_KNOWN)
-		put(l, ",\"isn_local\":%u,\"isn_remote\":%u,\"active_open\":%s",
-		    ev->isn_local, ev->isn_remote,
+		put(l, ",\"isn_local\":%u,\"isn_remote\":%u", ev->isn_local,
+		    ev->isn_remote);
+	if (ev->flags & (FW_F_ISN_KNOWN | FW_F_OPEN_SEEN))
+		put(l, ",\"active_open\":%s",
 		    (ev->flags & FW_F_ACTIVE_OPEN) ? "true" : "false");
 	put(l,
 	    ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"retrans\":%u,\"close_retrans\":%u,\"close_drops\":%u",

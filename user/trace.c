@@ -27,6 +27,8 @@
 /* Perf buffer: pages per CPU, and samples per wakeup. */
 #define FW_PERF_PAGES 64
 #define FW_PERF_WAKEUP_EVENTS 64
+/* How much older than the read a record must be to be written. */
+#define FW_REORDER_SLACK_NS 1000000ULL
 
 struct trace_opts {
 	struct fw_config cfg;
@@ -35,6 +37,11 @@ struct trace_opts {
 	const char *host;
 	unsigned long long duration_ns;
 	unsigned long long snapshot_every_ns;
+};
+
+struct pending_event {
+	struct fw_event ev;
+	uint64_t seq; /* arrival order, for records of the same ns */
 };
 
 struct trace_run {
@@ -48,6 +55,15 @@ struct trace_run {
 	uint64_t lost_checked_ns;
 	uint64_t snapshot_ns;	/* when the last baseline was taken */
 	unsigned int snap;	/* baselines taken */
+	/* Records read but not written yet: the perf buffer is per CPU, so
+	 * one socket's records can arrive out of order, and are put back
+	 * in time order before they are written. */
+	struct pending_event *pending;
+	size_t npending, pending_cap;
+	uint64_t seq;
+	/* The first baseline, held until the start record is out. */
+	struct fw_sock_info *baseline;
+	size_t nbaseline, baseline_cap;
 	char hostname[256];
 };
 
@@ -188,15 +204,66 @@ static int reopen_output(struct trace_run *r)
 	return 0;
 }
 
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t cap2 = *cap ? *cap : 64;
+	void *v2;
+
+	if (need <= *cap)
+		return 0;
+	while (cap2 < need)
+		cap2 *= 2;
+	v2 = realloc(*v, cap2 * size);
+	if (!v2)
+		return -1;
+	*v = v2;
+	*cap = cap2;
+	return 0;
+}
+
 static int handle_event(void *ctx, void *data, size_t size)
 {
 	struct trace_run *r = ctx;
+	struct pending_event *p;
 
 	if (size < sizeof(struct fw_event))
 		return 0;
+	if (grow((void **)&r->pending, &r->pending_cap, r->npending + 1,
+		 sizeof(*r->pending)))
+		return -1;
+	p = &r->pending[r->npending++];
+	memcpy(&p->ev, data, sizeof(p->ev));
+	p->seq = r->seq++;
 	r->events++;
-	/* A dead output ends the run; the poll loop sees out.error. */
-	return fw_out_event(&r->out, data) ? -1 : 0;
+	return 0;
+}
+
+static int cmp_pending(const void *a, const void *b)
+{
+	const struct pending_event *x = a, *y = b;
+
+	if (x->ev.ts_ns != y->ev.ts_ns)
+		return x->ev.ts_ns < y->ev.ts_ns ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Writes, in time order, the records stamped before @before. A record
+ * stamped earlier than that has reached its buffer by the time the
+ * buffers were read (a BPF program runs without preemption: stamping and
+ * writing are microseconds apart), so nothing older can come later.
+ */
+static void write_pending(struct trace_run *r, uint64_t before)
+{
+	size_t n = 0;
+
+	qsort(r->pending, r->npending, sizeof(*r->pending), cmp_pending);
+	while (n < r->npending && r->pending[n].ev.ts_ns < before &&
+	       !fw_out_event(&r->out, &r->pending[n].ev))
+		n++;
+	memmove(r->pending, r->pending + n,
+		(r->npending - n) * sizeof(*r->pending));
+	r->npending -= n;
 }
 
 static enum bpf_perf_event_ret handle_perf_record(void *ctx, int cpu,
@@ -244,17 +311,21 @@ static int open_transport(struct trace_run *r)
  * does not wake us per record); then everything there is read. */
 static int poll_transport(struct trace_run *r)
 {
+	uint64_t round_start;
 	int err;
 
 	if (r->ring) {
 		err = ring_buffer__poll(r->ring, FW_POLL_MS);
+		round_start = fw_now_monotonic_ns();
 		if (err >= 0 || err == -EINTR)
 			err = ring_buffer__consume(r->ring);
 	} else {
 		err = perf_buffer__poll(r->perf, FW_POLL_MS);
+		round_start = fw_now_monotonic_ns();
 		if (err >= 0 || err == -EINTR)
 			err = perf_buffer__consume(r->perf);
 	}
+	write_pending(r, round_start - FW_REORDER_SLACK_NS);
 	if (err == -EINTR)
 		err = 0;
 	return err < 0 ? err : 0;
@@ -290,30 +361,60 @@ static int emit_snapshot_record(void *ctx, const struct fw_sock_info *si)
 	return fw_out_snapshot(&r->out, si, r->snap, "iter");
 }
 
+static int hold_baseline_record(void *ctx, const struct fw_sock_info *si)
+{
+	struct trace_run *r = ctx;
+
+	if (grow((void **)&r->baseline, &r->baseline_cap, r->nbaseline + 1,
+		 sizeof(*r->baseline)))
+		return -1;
+	r->baseline[r->nbaseline++] = *si;
+	return 0;
+}
+
 /* A baseline of the connections open now, so that each log shows the
  * sockets it will never see an event of. */
-static void emit_snapshot(struct trace_run *r)
+static int take_snapshot(struct trace_run *r, fw_snapshot_fn fn)
 {
 	int n;
 
 	r->snap++;
 	r->snapshot_ns = fw_now_monotonic_ns();
-	n = fw_tracer_snapshot(&r->tracer, emit_snapshot_record, r);
-	if (n >= 0)
-		fw_out_snapshot_end(&r->out, r->snap, n, fw_now_monotonic_ns());
-	else
+	n = fw_tracer_snapshot(&r->tracer, fn, r);
+	if (n < 0)
 		fprintf(stderr, "finwatch trace: warning: no baseline snapshot: %s\n",
 			strerror(errno));
+	return n;
 }
 
+static void emit_snapshot(struct trace_run *r)
+{
+	int n = take_snapshot(r, emit_snapshot_record);
+
+	if (n >= 0)
+		fw_out_snapshot_end(&r->out, r->snap, n, fw_now_monotonic_ns());
+}
+
+/*
+ * The first baseline is taken before the start record goes out, since it
+ * also tells the kernel side who owns the listeners and the sockets open
+ * now: whoever waits for the start record to connect gets named owners.
+ */
 static void emit_start(struct trace_run *r)
 {
 	struct fw_config *c = &r->opts->cfg;
+	int n = take_snapshot(r, hold_baseline_record);
 
 	fw_out_start(&r->out, c->ports, c->nports, c->netns, c->nnetns,
 		     transport_name(r), r->tracer.attached,
 		     r->tracer.nattached);
-	emit_snapshot(r);
+	for (size_t i = 0; i < r->nbaseline; i++)
+		emit_snapshot_record(r, &r->baseline[i]);
+	if (n >= 0)
+		fw_out_snapshot_end(&r->out, r->snap, n, fw_now_monotonic_ns());
+	free(r->baseline);
+	r->baseline = NULL;
+	r->nbaseline = r->baseline_cap = 0;
 }
 
 static bool snapshot_due(const struct trace_run *r)
@@ -353,6 +454,7 @@ static int run_loop(struct trace_run *r)
 	}
 	if (!r->out.error) {
 		poll_transport(r);
+		write_pending(r, UINT64_MAX);
 		report_lost(r);
 		fw_out_stop(&r->out, r->events, r->lost_reported);
 	}
@@ -370,6 +472,7 @@ static int run_loop(struct trace_run *r)
 
 static void close_run(struct trace_run *r)
 {
+	free(r->pending);
 	ring_buffer__free(r->ring);
 	perf_buffer__free(r->perf);
 	fw_tracer_close(&r->tracer);

@@ -2,14 +2,16 @@
 /*
  * A Redis client with a controlled lifetime, for the kernel-level tests.
  *
- *   tcpclient [-b LPORT] [-w SECS] [-a SECS] [-r] [-n] ADDR PORT
+ *   tcpclient [-b LPORT] [-w SECS] [-a SECS] [-k IDLE] [-r] [-n] ADDR PORT
  *
  * Connects to ADDR:PORT (IPv4 or IPv6 text, ::ffff:a.b.c.d for a mapped
  * socket), from local port LPORT if given, prints "lport N" once connected,
  * sends PING and waits for the +PONG reply (unless -n), sleeps -w seconds,
  * closes (abortively, with SO_LINGER 0, if -r: the kernel sends a RST
  * instead of a FIN), then sleeps -a seconds before exiting, so that the
- * process still exists while its socket finishes closing.
+ * process still exists while its socket finishes closing. -k turns
+ * SO_KEEPALIVE on, with TCP_KEEPIDLE set to IDLE seconds unless IDLE is 0
+ * (then the namespace's sysctl applies).
  *
  * Built statically by tests/kernel/lib.sh so that it also runs in the
  * busybox VM, which has no python.
@@ -17,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +48,7 @@ static void sleep_secs(double s)
 static void usage(void)
 {
 	fprintf(stderr, "usage: tcpclient [-b LPORT] [-w SECS] [-a SECS] "
-			"[-r] [-n] ADDR PORT\n");
+			"[-k IDLE] [-r] [-n] ADDR PORT\n");
 	exit(2);
 }
 
@@ -54,11 +57,11 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss, local;
 	socklen_t len, llen;
 	double wait_s = 0, after_s = 0;
-	int lport = 0, rst = 0, no_ping = 0, fd, opt, one = 1;
+	int lport = 0, rst = 0, no_ping = 0, fd, opt, one = 1, keepidle = -1;
 	const char *addr;
 	int port;
 
-	while ((opt = getopt(argc, argv, "b:w:a:rn")) != -1) {
+	while ((opt = getopt(argc, argv, "b:w:a:k:rn")) != -1) {
 		switch (opt) {
 		case 'b':
 			lport = atoi(optarg);
@@ -68,6 +71,9 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			after_s = atof(optarg);
+			break;
+		case 'k':
+			keepidle = atoi(optarg);
 			break;
 		case 'r':
 			rst = 1;
@@ -120,6 +126,12 @@ int main(int argc, char **argv)
 
 		/* so that ::ffff:a.b.c.d works */
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	}
+	if (keepidle >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+		if (keepidle > 0)
+			setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &keepidle,
+				   sizeof(keepidle));
 	}
 	if (lport) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

@@ -79,14 +79,14 @@ unit: $(UNIT_BINS)
 # The README's two commands: each installs what is missing, builds, runs.
 test:
 	bash scripts/deps.sh
-	$(MAKE) finwatch unit
+	$(MAKE) finwatch unit asan
 	bash tests/run.sh
 
 # The unit tests again, under ASan and UBSan, in a build tree of their own.
 asan:
 	$(MAKE) BUILD=build/asan CC=clang \
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
-		LDFLAGS='-fsanitize=address,undefined' finwatch unit
+		LDFLAGS='-fsanitize=address,undefined' unit
 
 demo:
 	bash scripts/deps.sh

@@ -2,14 +2,26 @@
 # Runs finwatch's test suite and ends with "N passed, N failed".
 #
 # Every test prints "PASS name" or "FAIL name: why" lines; this script runs
-# the unit test binaries, then each kernel-level test script, and counts.
-#   tests/run.sh              everything
-#   tests/run.sh unit         unit tests only
-#   tests/run.sh kernel [PAT] kernel-level tests (matching PAT) only
+# the parts in turn and counts:
+#   unit      the unit test binaries (build/tests)
+#   asan      the same, built with ASan and UBSan (build/asan/tests)
+#   valgrind  the unit tests and the CLI under valgrind
+#   fuzz      each libFuzzer target for FW_FUZZ_SECONDS (default 30)
+#   kernel    the kernel-level tests on this kernel (tests/kernel)
+#   vm        the kernel-level tests inside qemu on Debian's 6.1 kernel
+#
+#   tests/run.sh                 all of them
+#   tests/run.sh PART [PATTERN]  one part (kernel: the files matching PATTERN)
+#   FW_SKIP="vm fuzz" tests/run.sh   all but those
 set -u
 cd "$(dirname "$0")/.."
 what=${1:-all}
 pattern=${2:-}
+skip=" ${FW_SKIP:-} "
+wanted() {
+	case "$skip" in *" $1 "*) return 1 ;; esac
+	[ "$what" = all ] || [ "$what" = "$1" ]
+}
 build=${BUILD:-build}
 passed=0
 failed=0
@@ -20,9 +32,8 @@ count() {
 	# $1: a command whose output holds PASS/FAIL lines
 	local name=$1 rc
 	shift
-	"$@" >"$log" 2>&1
-	rc=$?
-	cat "$log"
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
 	local p f
 	p=$(grep -c '^PASS ' "$log")
 	f=$(grep -c '^FAIL ' "$log")
@@ -38,21 +49,40 @@ count() {
 	failed=$((failed + f))
 }
 
-if [ "$what" = all ] || [ "$what" = unit ]; then
-	for t in "$build"/tests/test_*; do
+run_units() { # DIR LABEL
+	local t
+	for t in "$1"/test_*; do
 		[ -x "$t" ] || continue
-		echo "== unit: $(basename "$t")"
-		count "$(basename "$t")" "$t"
+		echo "== $2: $(basename "$t")"
+		count "$2/$(basename "$t")" "$t"
 	done
-fi
+}
 
-if [ "$what" = all ] || [ "$what" = kernel ]; then
+if wanted unit; then
+	run_units "$build/tests" unit
+fi
+if wanted asan; then
+	run_units "$build/asan/tests" asan
+fi
+if wanted valgrind; then
+	echo "== valgrind"
+	count valgrind bash tests/valgrind.sh
+fi
+if wanted fuzz; then
+	echo "== fuzz"
+	count fuzz bash tests/fuzz/run.sh "${FW_FUZZ_SECONDS:-30}"
+fi
+if wanted kernel; then
 	for t in tests/kernel/test_*.sh; do
 		[ -f "$t" ] || continue
 		case "$t" in *"$pattern"*) ;; *) continue ;; esac
 		echo "== kernel: $(basename "$t")"
 		count "$(basename "$t")" bash "$t"
 	done
+fi
+if wanted vm; then
+	echo "== vm"
+	count vm bash scripts/vmtest.sh
 fi
 
 echo "$passed passed, $failed failed"

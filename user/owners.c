@@ -21,6 +21,8 @@ int fw_owners_add(struct fw_owner_table *t, uint64_t inode, uint32_t pid,
 		t->v = v;
 		t->cap = cap;
 	}
+	/* Whole entries, padding included: they travel to the kernel. */
+	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
 	t->v[t->n].inode = inode;
 	t->v[t->n].pid = pid;
 	snprintf(t->v[t->n].comm, FW_COMM_LEN, "%s", comm);

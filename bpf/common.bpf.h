@@ -45,6 +45,11 @@ FW_SHARED const volatile __u32 fw_filter_pid FW_INIT(0);
 FW_SHARED const volatile __u64 fw_wakeup_bytes FW_INIT(256 << 10);
 /* Kernel HZ, for converting the jiffies stamps of tcp_sock into ms. */
 FW_SHARED const volatile __u32 fw_hz FW_INIT(0);
+/* finwatch's own socket ids, for sockets whose cookie is not their own
+ * (see fw_sock_id()); the loader starts it at a random point. */
+FW_SHARED __u64 fw_next_sock_id FW_INIT(0);
+
+#define FW_OWN_SOCK_ID_BASE (1ULL << 52)
 
 /* Keyed by the socket's address: the 4-tuple is not known until connect. */
 FW_SHARED struct {
@@ -62,6 +67,14 @@ FW_SHARED struct {
 	__type(key, struct fw_listen_key);
 	__type(value, struct fw_owner);
 } fw_listeners SEC(".maps");
+
+/* The cookie of each listener, to tell the sockets that inherited it. */
+FW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct fw_listen_key);
+	__type(value, __u64);
+} fw_listener_cookies SEC(".maps");
 
 FW_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -161,6 +174,36 @@ static __always_inline void fw_set_owner_current(struct fw_sock_state *st)
 	st->flags |= FW_F_OWNER_KNOWN;
 }
 
+/*
+ * A socket's id in the records: its cookie (unique per boot, the one
+ * sock_diag reports), except where the cookie is not its own. Up to at
+ * least 6.1, an accepted socket is cloned from its listener cookie and
+ * all (sk_clone_lock() copies it), so once anything has asked for the
+ * listener's cookie (finwatch's snapshot, `ss -e`), every socket accepted
+ * on it shares that cookie. Such a socket gets an id of finwatch's own,
+ * above 2^52 (and below 2^53, which JSON readers hold exactly).
+ */
+static __always_inline __u64 fw_sock_id(const struct sock *sk, __u16 lport)
+{
+	struct fw_listen_key key = { .netns = fw_sock_netns(sk), .port = lport };
+	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__u64 *listener_cookie;
+
+	if (cookie && state != FW_TCP_LISTEN) {
+		listener_cookie = bpf_map_lookup_elem(&fw_listener_cookies, &key);
+		/* A child socket being created has no cookie of its own yet. */
+		if (state == FW_TCP_SYN_RECV ||
+		    (listener_cookie && *listener_cookie == cookie))
+			return FW_OWN_SOCK_ID_BASE +
+			       __sync_fetch_and_add(&fw_next_sock_id, 1);
+	}
+	cookie = bpf_get_socket_cookie((void *)sk);
+	if (state == FW_TCP_LISTEN)
+		bpf_map_update_elem(&fw_listener_cookies, &key, &cookie, BPF_ANY);
+	return cookie;
+}
+
 static __always_inline struct fw_sock_state *
 fw_sock_state_get(const struct sock *sk, __u16 lport)
 {
@@ -175,7 +218,7 @@ fw_sock_state_get(const struct sock *sk, __u16 lport)
 		return st;
 	}
 	fresh.lport = lport;
-	fresh.cookie = bpf_get_socket_cookie((void *)sk);
+	fresh.cookie = fw_sock_id(sk, lport);
 	fresh.role = fw_port_watched(lport) ? FW_ROLE_SERVER : FW_ROLE_CLIENT;
 	/* A socket seen first in mid-life: the server end of a watched
 	 * port is almost always the passive opener. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -100,6 +101,17 @@ static void warn_missing(const struct fw_tracer *t, const struct fw_config *c)
 			t->prog);
 }
 
+/* Where finwatch's own socket ids start in this run: a random offset of
+ * up to 2^52, so that two runs' logs hardly ever share one. */
+static __u64 own_sock_id_start(void)
+{
+	__u32 r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = getpid();
+	return (__u64)(r & 0xfffff) << 32;
+}
+
 static int configure(struct fw_tracer *t, const struct fw_config *c)
 {
 	struct finwatch_bpf *s = t->skel;
@@ -110,6 +122,7 @@ static int configure(struct fw_tracer *t, const struct fw_config *c)
 	s->rodata->fw_filter_netns = c->nnetns > 0;
 	s->rodata->fw_filter_pid = c->pid;
 	s->rodata->fw_hz = fw_kernel_hz();
+	s->bss->fw_next_sock_id = own_sock_id_start();
 	/* What is not used shrinks to nothing much: the transport not in
 	 * use, and without tracing, the socket table (the iterator alone
 	 * needs no memory of sockets between events). */

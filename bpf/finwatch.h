@@ -140,12 +140,13 @@ struct fw_sock_state {
 	__u16 lport; /* the kernel zeroes its own copy when it unhashes */
 	__u16 rport;
 	__u8 family; /* 0 until the 4-tuple below is known */
-	__u8 pad;
+	__u8 held_oldstate; /* of the held SYN_RECV record, see state.bpf.c */
 	char comm[FW_COMM_LEN];
 	/* A socket's addresses are wiped by the time it is destroyed after a
 	 * reset or a failed connect; its last records use these. */
 	__u8 laddr[16];
 	__u8 raddr[16];
+	__u64 held_ts_ns; /* when the held SYN_RECV happened; 0: none held */
 };
 
 struct fw_listen_key {

@@ -73,6 +73,40 @@ static __always_inline void fw_learn(const struct sock *sk, __u16 lport,
 		fw_derive_isn(sk, st);
 }
 
+/*
+ * Up to at least 6.1, an accepted socket moves to SYN_RECV while it is
+ * being cloned from its listener, before its peer's address and port are
+ * set. Rather than report a connection to 0.0.0.0:0, the move is held and
+ * reported, with its own time, just before the socket's next one.
+ */
+static __always_inline bool fw_hold_syn_recv(struct fw_sock_state *st,
+					     int oldstate, int newstate,
+					     __u16 rport)
+{
+	if (newstate != FW_TCP_SYN_RECV || rport)
+		return false;
+	st->held_ts_ns = bpf_ktime_get_ns();
+	st->held_oldstate = oldstate;
+	return true;
+}
+
+static __always_inline void fw_emit_held(void *ctx, const struct sock *sk,
+					 struct fw_sock_state *st, __u16 lport,
+					 __u16 rport)
+{
+	struct fw_event ev = {};
+
+	if (!st->held_ts_ns || !rport)
+		return;
+	fw_fill_event(&ev, sk, st, lport, rport, FW_TCP_SYN_RECV);
+	ev.ts_ns = st->held_ts_ns;
+	ev.type = FW_EV_STATE;
+	ev.oldstate = st->held_oldstate;
+	ev.newstate = FW_TCP_SYN_RECV;
+	st->held_ts_ns = 0;
+	fw_emit(ctx, &ev);
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(fw_inet_sock_set_state, struct sock *sk, int oldstate,
 	     int newstate)
@@ -85,8 +119,12 @@ int BPF_PROG(fw_inet_sock_set_state, struct sock *sk, int oldstate,
 	if (newstate == FW_TCP_LISTEN && fw_port_watched(lport))
 		fw_remember_listener(sk, lport);
 	st = fw_sock_state_get(sk, lport);
-	if (st)
+	if (st) {
 		fw_learn(sk, lport, st, newstate);
+		if (fw_hold_syn_recv(st, oldstate, newstate, rport))
+			return 0;
+		fw_emit_held(ctx, sk, st, lport, rport);
+	}
 	fw_emit_sock_event(ctx, sk, lport, rport, FW_EV_STATE, oldstate,
 			   fw_reported_newstate(sk, oldstate, newstate), 0, 0);
 	return 0;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets and runs each for a bounded time.
+#   tests/fuzz/run.sh [SECONDS]     (default 30)
+# Prints "PASS fuzz_NAME" or "FAIL fuzz_NAME: why", like tests/run.sh.
+set -u
+cd "$(dirname "$0")/../.."
+secs=${1:-30}
+out=build/fuzz
+mkdir -p "$out"
+status=0
+
+build() {
+	# $1: target name; the library sources it needs follow
+	local name=$1
+	shift
+	clang -g -O1 -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE \
+		-Iuser -Ibpf "$@" -lz -o "$out/$name"
+}
+
+run() {
+	local name=$1 seeds=tests/fuzz/corpus/${1#fuzz_}
+	local work=tests/fuzz/corpus-work/${1#fuzz_} log="$out/$1.log"
+	mkdir -p "$work"
+	if "$out/$name" -max_total_time="$secs" -max_len=16384 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$out/$name-" "$work" "$seeds" >"$log" 2>&1; then
+		echo "PASS $name ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}') runs in ${secs}s)"
+	else
+		echo "FAIL $name: crashed or leaked, see $log and $out/$name-*"
+		grep -m5 -E 'ERROR|runtime error|SUMMARY' "$log"
+		status=1
+	fi
+}
+
+if ! build fuzz_correlate tests/fuzz/fuzz_correlate.c user/correlate/*.c \
+	user/tcp_names.c; then
+	echo "FAIL fuzz_correlate: does not build"
+	exit 1
+fi
+run fuzz_correlate
+exit $status

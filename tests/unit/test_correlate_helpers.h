@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers for the correlator's unit tests: write crafted trace records as
+ * JSON lines, feed them to the engine, and keep the findings to assert on.
+ */
+#ifndef FW_TEST_CORRELATE_HELPERS_H
+#define FW_TEST_CORRELATE_HELPERS_H
+
+#include "correlate/correlate.h"
+#include "check.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0  1795996800000000000ull
+#define SEC 1000000000ull
+#define MS  1000000ull
+
+struct got {
+	enum fw_verdict verdict;
+	char client[64], server[64];
+	char client_host[64], server_host[64];
+	uint64_t client_netns, server_netns;
+	uint32_t client_pid, server_pid;
+	char client_comm[64], server_comm[64];
+	bool client_present, server_present;
+	int closer_is_client; /* -1: no close */
+	enum fw_close_kind kind;
+	uint64_t close_time_ns, close_retrans, idle_ms, close_wait_ns;
+	unsigned int surviving_state;
+	enum fw_paired_by paired_by;
+	char evidence[512];
+	char reason[256];
+	bool before_finish; /* decided while input was still coming */
+};
+
+struct capture {
+	struct got got[64];
+	int n;
+	bool finishing;
+};
+
+static void copy_str(char *dst, size_t sz, const char *src)
+{
+	snprintf(dst, sz, "%s", src ? src : "");
+}
+
+static void capture_cb(const struct fw_finding *f, void *ctx)
+{
+	struct capture *cap = ctx;
+	struct got *g;
+
+	if (cap->n >= 64)
+		return;
+	g = &cap->got[cap->n++];
+	memset(g, 0, sizeof(*g));
+	g->verdict = f->verdict;
+	copy_str(g->client, sizeof(g->client), f->client.endpoint);
+	copy_str(g->server, sizeof(g->server), f->server.endpoint);
+	copy_str(g->client_host, sizeof(g->client_host), f->client.host);
+	copy_str(g->server_host, sizeof(g->server_host), f->server.host);
+	copy_str(g->client_comm, sizeof(g->client_comm), f->client.comm);
+	copy_str(g->server_comm, sizeof(g->server_comm), f->server.comm);
+	g->client_present = f->client.present;
+	g->server_present = f->server.present;
+	g->client_netns = f->client.netns;
+	g->server_netns = f->server.netns;
+	g->client_pid = f->client.pid;
+	g->server_pid = f->server.pid;
+	g->closer_is_client =
+		f->close_kind == FW_CLOSE_NONE ? -1 : f->closer_is_client;
+	g->kind = f->close_kind;
+	g->close_time_ns = f->close_time_ns;
+	g->close_retrans = f->close_retrans;
+	g->idle_ms = f->idle_before_close_ms;
+	g->close_wait_ns = f->close_wait_ns;
+	g->surviving_state = f->surviving_state;
+	g->paired_by = f->paired_by;
+	copy_str(g->evidence, sizeof(g->evidence), f->evidence);
+	copy_str(g->reason, sizeof(g->reason), f->reason);
+	g->before_finish = !cap->finishing;
+}
+
+/* The findings with a given verdict. */
+static int count_verdict(const struct capture *cap, enum fw_verdict v)
+{
+	int i, n = 0;
+
+	for (i = 0; i < cap->n; i++)
+		n += cap->got[i].verdict == v;
+	return n;
+}
+
+static const struct got *find_client(const struct capture *cap,
+				     const char *client)
+{
+	int i;
+
+	for (i = 0; i < cap->n; i++)
+		if (!strcmp(cap->got[i].client, client))
+			return &cap->got[i];
+	return NULL;
+}
+
+/*
+ * One endpoint's view of a connection: host, netns, sock, addresses,
+ * role, owner, ISNs (0,0 = absent).
+ */
+struct sk {
+	const char *host;
+	uint64_t netns, sock;
+	int family;
+	const char *laddr;
+	int lport;
+	const char *raddr;
+	int rport;
+	const char *role;
+	int pid;
+	const char *comm;
+	uint32_t isn_local, isn_remote;
+	int64_t clock_off_ns; /* this host's clock error */
+};
+
+/* A list of lines, fed in order or shuffled. */
+struct lines {
+	char *line[512];
+	int n;
+};
+
+static void add_line(struct lines *ls, const char *fmt, ...)
+{
+	va_list ap;
+	char buf[2048];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (ls->n < 512)
+		ls->line[ls->n++] = strdup(buf);
+}
+
+static void free_lines(struct lines *ls)
+{
+	int i;
+
+	for (i = 0; i < ls->n; i++)
+		free(ls->line[i]);
+	ls->n = 0;
+}
+
+static uint64_t at(const struct sk *s, double t)
+{
+	return (uint64_t)((int64_t)(T0 + (uint64_t)(t * 1e9)) +
+			  s->clock_off_ns);
+}
+
+/* A connection record; extra holds more keys (",\"k\":v") or "". */
+static void ev(struct lines *ls, const struct sk *s, double t, const char *type,
+	       const char *old, const char *new, const char *extra)
+{
+	char isn[64] = "";
+
+	if (s->isn_local || s->isn_remote)
+		snprintf(isn, sizeof(isn),
+			 ",\"isn_local\":%u,\"isn_remote\":%u", s->isn_local,
+			 s->isn_remote);
+	add_line(ls,
+		 "{\"v\":1,\"type\":\"%s\",\"time_ns\":%llu,\"host\":\"%s\","
+		 "\"netns\":%llu,\"sock\":%llu,\"family\":%d,\"laddr\":\"%s\","
+		 "\"lport\":%d,\"raddr\":\"%s\",\"rport\":%d,\"role\":\"%s\","
+		 "\"oldstate\":\"%s\",\"newstate\":\"%s\",\"pid\":%d,"
+		 "\"comm\":\"%s\"%s%s}",
+		 type, (unsigned long long)at(s, t), s->host,
+		 (unsigned long long)s->netns, (unsigned long long)s->sock,
+		 s->family ? s->family : 4, s->laddr, s->lport, s->raddr,
+		 s->rport, s->role, old, new, s->pid, s->comm, isn, extra);
+}
+
+static void st(struct lines *ls, const struct sk *s, double t, const char *old,
+	       const char *new)
+{
+	ev(ls, s, t, "state", old, new, "");
+}
+
+/* A host-level record: start, stop, lost. */
+static void host_rec(struct lines *ls, const char *host, int64_t off, double t,
+		     const char *type, const char *extra)
+{
+	add_line(
+		ls,
+		"{\"v\":1,\"type\":\"%s\",\"time_ns\":%llu,\"host\":\"%s\"%s}",
+		type,
+		(unsigned long long)((int64_t)(T0 + (uint64_t)(t * 1e9)) + off),
+		host, extra);
+}
+
+static void start_rec(struct lines *ls, const char *host, int64_t off, double t)
+{
+	host_rec(ls, host, off, t, "start",
+		 ",\"ports\":[6379],\"netns\":[],\"transport\":\"ring\","
+		 "\"version\":\"test\",\"attach\":[\"x\"]");
+}
+
+static void stop_rec(struct lines *ls, const char *host, int64_t off, double t)
+{
+	host_rec(ls, host, off, t, "stop", ",\"events\":1,\"lost\":0");
+}
+
+/* A connection's whole life: opened by the client at t. */
+static void open_conn(struct lines *ls, const struct sk *cl,
+		      const struct sk *sv, double t)
+{
+	st(ls, cl, t, "SYN_SENT", "ESTABLISHED");
+	st(ls, sv, t + 0.0005, "SYN_RECV", "ESTABLISHED");
+}
+
+/* A normal close started by a (either end) at t, idle idle_ms before. */
+static void clean_close(struct lines *ls, const struct sk *a,
+			const struct sk *b, double t, int idle_ms)
+{
+	char idle[96];
+
+	snprintf(idle, sizeof(idle), ",\"last_recv_ms\":%d,\"last_send_ms\":%d",
+		 idle_ms, idle_ms + 5);
+	ev(ls, a, t, "state", "ESTABLISHED", "FIN_WAIT1", idle);
+	ev(ls, a, t, "close", "FIN_WAIT1", "CLOSE", ",\"via\":\"tcp_close\"");
+	st(ls, b, t + 0.0005, "ESTABLISHED", "CLOSE_WAIT");
+	st(ls, a, t + 0.001, "FIN_WAIT1", "FIN_WAIT2");
+	ev(ls, b, t + 0.002, "close", "CLOSE_WAIT", "CLOSE",
+	   ",\"via\":\"tcp_close\"");
+	st(ls, b, t + 0.002, "CLOSE_WAIT", "LAST_ACK");
+	st(ls, a, t + 0.0025, "FIN_WAIT2", "TIME_WAIT");
+	st(ls, b, t + 0.003, "LAST_ACK", "CLOSE");
+}
+
+/* a's FIN never reaches b: retransmitted n times, then a gives up. */
+static void lost_fin(struct lines *ls, const struct sk *a, double t,
+		     int idle_ms, int n)
+{
+	char extra[128];
+	double rto = 0.2, when = t;
+	int i;
+
+	snprintf(extra, sizeof(extra),
+		 ",\"last_recv_ms\":%d,\"last_send_ms\":%d", idle_ms,
+		 idle_ms + 2);
+	ev(ls, a, t, "state", "ESTABLISHED", "FIN_WAIT1", extra);
+	ev(ls, a, t, "close", "FIN_WAIT1", "CLOSE", ",\"via\":\"tcp_close\"");
+	for (i = 0; i < n; i++) {
+		when += rto;
+		rto *= 2;
+		snprintf(extra, sizeof(extra),
+			 ",\"tcp_flags\":\"FIN|ACK\",\"close_retrans\":%d",
+			 i + 1);
+		ev(ls, a, when, "retransmit", "FIN_WAIT1", "FIN_WAIT1", extra);
+	}
+	st(ls, a, when + rto, "FIN_WAIT1", "CLOSE");
+}
+
+/* Sorts lines by time_ns, as the CLI's merge of several files would. */
+static uint64_t line_time(const char *l)
+{
+	const char *p = strstr(l, "\"time_ns\":");
+
+	return p ? strtoull(p + 10, NULL, 10) : 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	uint64_t x = line_time(*(char *const *)a);
+	uint64_t y = line_time(*(char *const *)b);
+
+	return x < y ? -1 : x > y;
+}
+
+static void sort_lines(struct lines *ls)
+{
+	qsort(ls->line, (size_t)ls->n, sizeof(ls->line[0]), by_time);
+}
+
+static struct fw_corr_opts default_opts(void)
+{
+	struct fw_corr_opts o = {
+		.skew_ns = FW_DEFAULT_SKEW_NS,
+		.close_wait_ns = FW_DEFAULT_CLOSE_WAIT_NS,
+	};
+
+	return o;
+}
+
+/* Feeds all lines (a bad line fails the test) and finishes. */
+static struct fw_corr *run_lines(struct lines *ls, struct capture *cap,
+				 const struct fw_corr_opts *opts)
+{
+	struct fw_corr *c = fw_corr_new(opts, capture_cb, cap);
+	char why[256];
+	int i;
+
+	memset(cap, 0, sizeof(*cap));
+	for (i = 0; i < ls->n; i++) {
+		if (fw_corr_feed_line(c, ls->line[i], strlen(ls->line[i]), why,
+				      sizeof(why)) < 0)
+			printf("  unexpected bad line %d: %s\n", i, why);
+	}
+	cap->finishing = true;
+	fw_corr_finish(c);
+	return c;
+}
+
+#endif

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * finwatch correlate: pairs the two ends of each TCP connection across the
+ * JSON Lines logs of `finwatch trace --json` and tells, per connection,
+ * whether a FIN or RST got lost on the way (docs/CORRELATE.md).
+ *
+ * The CLI is correlate_main(). The engine underneath is usable on its own:
+ * feed it lines (or parsed records) in any order of hosts, collect the
+ * findings through a callback, call fw_corr_finish() at the end.
+ */
+#ifndef FW_CORRELATE_H
+#define FW_CORRELATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct fw_rec;
+
+/* `finwatch correlate ...`; argv[0] is "correlate". Returns the exit code. */
+int correlate_main(int argc, char **argv);
+
+/*
+ * "250ms", "2s", "1.5m", "3h", "1d"; a bare number means seconds. Returns 0
+ * and the value in nanoseconds, or -1 for anything else (including
+ * overflow and an empty string).
+ */
+int fw_parse_duration_ns(const char *s, unsigned long long *out_ns);
+
+enum fw_verdict {
+	FW_V_LOST_FIN,
+	FW_V_LOST_RST,
+	FW_V_CLOSE_WAIT_LEAK,
+	FW_V_PEER_VANISHED,
+	FW_V_UNACKED_FIN,
+	FW_V_INCOMPLETE,
+	FW_V_OK,
+	FW_V_OPEN, /* still open at the end of the logs, nothing wrong */
+	FW_V_COUNT,
+};
+
+const char *fw_verdict_name(enum fw_verdict v);
+
+enum fw_close_kind { FW_CLOSE_NONE, FW_CLOSE_FIN, FW_CLOSE_RST };
+
+enum fw_paired_by { FW_PAIR_NONE, FW_PAIR_ISN, FW_PAIR_TUPLE };
+
+#define FW_NO_VALUE UINT64_MAX /* a numeric field that is not known */
+
+/* What the finding says of one end of the connection. */
+struct fw_finding_end {
+	bool present;	   /* this end's log has the socket */
+	char endpoint[64]; /* "ip:port" or "[ip6]:port", as this end (or
+			    * else its peer) sees it */
+	const char *host;  /* NULL when !present */
+	uint64_t netns;
+	uint64_t sock;
+	uint32_t pid;	    /* 0 when unknown */
+	const char *comm;   /* "" when unknown */
+	unsigned int state; /* last known enum fw_tcp_state */
+};
+
+struct fw_finding {
+	enum fw_verdict verdict;
+	struct fw_finding_end client, server;
+	enum fw_paired_by paired_by;
+	bool closer_is_client; /* valid when close_kind != FW_CLOSE_NONE */
+	enum fw_close_kind close_kind;
+	uint64_t close_time_ns;	       /* closer's clock, or FW_NO_VALUE */
+	uint64_t close_retrans;	       /* or FW_NO_VALUE */
+	uint64_t idle_before_close_ms; /* or FW_NO_VALUE */
+	unsigned int surviving_state;  /* 0 when no end survives */
+	uint64_t close_wait_ns;	       /* close_wait_leak: time in CLOSE_WAIT */
+	const char *evidence;
+	const char *reason; /* incomplete only, else NULL */
+};
+
+struct fw_corr_opts {
+	uint64_t skew_ns;	/* largest clock difference between hosts */
+	uint64_t close_wait_ns; /* CLOSE_WAIT longer than this is a leak */
+	bool follow;		/* more input may come: never assume EOF */
+};
+
+/* Default --skew and --close-wait. */
+#define FW_DEFAULT_SKEW_NS	 2000000000ull
+#define FW_DEFAULT_CLOSE_WAIT_NS 60000000000ull
+/*
+ * Allowance for a segment's flight between hosts, on top of the skew,
+ * before the receiver's silence counts as the segment being lost.
+ */
+#define FW_FLIGHT_NS 1000000000ull
+
+struct fw_corr_stats {
+	uint64_t records; /* lines that parsed, of any type */
+	uint64_t bad_lines;
+	uint64_t lost_events; /* sum of the tracers' "lost" counts */
+	uint64_t connections; /* findings emitted, all verdicts */
+	uint64_t verdicts[FW_V_COUNT];
+	uint64_t hosts;
+	uint64_t open_now; /* connections held in memory right now */
+	uint64_t open_peak;
+};
+
+struct fw_corr;
+
+/* Called once per decided connection; the finding lives until it returns. */
+typedef void (*fw_finding_cb)(const struct fw_finding *f, void *ctx);
+
+/*
+ * A correlation; cb may be NULL. Out of memory, here or later, the engine
+ * prints so and exits with status 2 rather than guess. Not thread-safe:
+ * one correlation per thread (the record parser's key-order cache is
+ * process-wide, and only affects speed).
+ */
+struct fw_corr *fw_corr_new(const struct fw_corr_opts *opts, fw_finding_cb cb,
+			    void *ctx);
+void fw_corr_free(struct fw_corr *c);
+
+/* Feeds one parsed record (see record.h). */
+void fw_corr_feed(struct fw_corr *c, const struct fw_rec *rec);
+
+/*
+ * Parses and feeds one line (no newline). Returns 0, or -1 for a bad line,
+ * which is counted and described in why (whysz bytes; why may be NULL).
+ */
+int fw_corr_feed_line(struct fw_corr *c, const char *line, size_t len,
+		      char *why, size_t whysz);
+
+/* Counts a bad line found outside fw_corr_feed_line (too long, say). */
+void fw_corr_count_bad(struct fw_corr *c);
+/* Counts a valid record of a type the correlator ignores. */
+void fw_corr_count_ignored(struct fw_corr *c);
+
+/*
+ * host's log will not grow any more (the end of the last file holding it,
+ * when not following): what it did not record by now, it never will.
+ */
+void fw_corr_host_done(struct fw_corr *c, const char *host);
+
+/* End of all input: decides every connection still undecided. */
+void fw_corr_finish(struct fw_corr *c);
+
+const struct fw_corr_stats *fw_corr_stats(const struct fw_corr *c);
+
+#endif

@@ -1,0 +1,651 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The JSON Lines tokenizer. Every byte is looked at once; nothing is
+ * allocated. Strings are checked for valid escapes, control characters and
+ * UTF-8 so that whatever we echo back is valid JSON again.
+ */
+#include "json.h"
+
+#include <string.h>
+
+#define FWJ_MAX_DEPTH 32
+/* The per-byte helpers: worth inlining on the hot path. */
+#define HOT static inline __attribute__((always_inline))
+
+enum { FWJ_ST_FIRST, FWJ_ST_MORE, FWJ_ST_DONE };
+
+static int fail(struct fwj_parser *jp, const char *why)
+{
+	jp->err = why;
+	return -1;
+}
+
+HOT void skip_ws(struct fwj_parser *jp)
+{
+	/* compact JSON has none: one compare in the common case */
+	if (jp->p < jp->end && (unsigned char)*jp->p > ' ')
+		return;
+	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
+				   *jp->p == '\r' || *jp->p == '\n'))
+		jp->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned int cp;
+
+	if (s[0] < 0xc2)
+		return 0;
+	if (s[0] < 0xe0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] < 0xf0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] < 0xf5) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates and beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+/*
+ * Bytes a string scan must stop at: the quote, backslash, control
+ * characters and the start of UTF-8 sequences. Everything else is copied
+ * through, so the common case is one table look-up per byte.
+ */
+static const unsigned char str_stop[256] = {
+	[0 ... 0x1f] = 1,
+	['"'] = 1,
+	['\\'] = 1,
+	[0x80 ... 0xff] = 1,
+};
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+HOT uint64_t load64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The high bit of each of the 8 bytes in v that str_stop[] flags. Borrows
+ * may flag a harmless byte above a real hit, never below one: the lowest
+ * flag is exact.
+ */
+HOT uint64_t stop_mask(uint64_t v)
+{
+	uint64_t quote = v ^ (ONES * '"'), bslash = v ^ (ONES * '\\');
+
+	return (((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash) |
+		((v - ONES * 0x20) & ~v) | v) &
+	       HIGHS;
+}
+
+/* Skips string bytes that need no attention, 8 at a time. */
+HOT void skip_plain(struct fwj_parser *jp)
+{
+	uint64_t m;
+
+	while (jp->end - jp->p >= 8) {
+		m = stop_mask(load64(jp->p));
+		if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* the first byte of memory is the lowest */
+			jp->p += __builtin_ctzll(m) >> 3;
+#endif
+			return;
+		}
+		jp->p += 8;
+	}
+}
+
+/* jp->p is just past the opening quote. */
+HOT int scan_string(struct fwj_parser *jp, struct fwj_value *v)
+{
+	const char *start = jp->p;
+	int i;
+
+	v->type = FWJ_STRING;
+	v->escaped = false;
+	for (;;) {
+		unsigned char c;
+
+		skip_plain(jp);
+		if (jp->p >= jp->end)
+			break;
+		c = (unsigned char)*jp->p;
+		if (!str_stop[c]) {
+			jp->p++;
+			continue;
+		}
+
+		if (c == '"') {
+			v->s = start;
+			v->len = (size_t)(jp->p - start);
+			jp->p++;
+			return 0;
+		}
+		if (c < 0x20)
+			return fail(jp, "control character in string");
+		if (c == '\\') {
+			v->escaped = true;
+			if (jp->end - jp->p < 2)
+				break;
+			c = (unsigned char)jp->p[1];
+			if (c == 'u') {
+				if (jp->end - jp->p < 6)
+					break;
+				for (i = 2; i < 6; i++)
+					if (hexval(jp->p[i]) < 0)
+						return fail(jp,
+							    "bad \\u escape");
+				jp->p += 6;
+				continue;
+			}
+			if (!strchr("\"\\/bfnrt", c) || c == 0)
+				return fail(jp, "bad escape in string");
+			jp->p += 2;
+			continue;
+		}
+		if (c >= 0x80) {
+			size_t n = utf8_len((const unsigned char *)jp->p,
+					    (size_t)(jp->end - jp->p));
+
+			if (!n)
+				return fail(jp, "invalid UTF-8 in string");
+			jp->p += n;
+			continue;
+		}
+		jp->p++;
+	}
+	return fail(jp, "unterminated string");
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/* The value of 8 ASCII digits, first digit in the lowest byte. */
+static uint64_t parse_eight(uint64_t v)
+{
+	v -= ONES * '0';
+	v = v * 10 + (v >> 8);
+	return (((v & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
+		(((v >> 16) & 0x000000ff000000ffull) *
+		 (1 + (10000ull << 32)))) >>
+	       32;
+}
+
+/* How many of the 8 bytes in w, from the first, are ASCII digits. */
+static unsigned int leading_digits(uint64_t w)
+{
+	uint64_t t = w - ONES * '0';
+	/* flags bytes below '0' (wrapped) or above '9'; borrows and carries
+	 * only start at such a byte, so the lowest flag is exact */
+	uint64_t other = (t | (t + ONES * 0x76)) & HIGHS;
+
+	return other ? (unsigned int)__builtin_ctzll(other) >> 3 : 8;
+}
+
+/* The value of the first k (1..8) digits of w. */
+static uint64_t parse_prefix(uint64_t w, unsigned int k)
+{
+	if (k == 8)
+		return parse_eight(w);
+	/* move the digits up, fill the bytes below them with '0' */
+	return parse_eight(w << (8 * (8 - k)) | (ONES * '0') >> (8 * k));
+}
+
+/*
+ * Leading digits a word at a time, as long as they stay within 19 digits
+ * (which cannot overflow); the byte loop does the rest.
+ */
+static uint64_t digits_fast(struct fwj_parser *jp, unsigned int *ndigits)
+{
+	static const uint64_t pow10[9] = {
+		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+	uint64_t u = 0, w;
+	unsigned int k;
+
+	while (jp->end - jp->p >= 8) {
+		w = load64(jp->p);
+		k = leading_digits(w);
+		if (!k || *ndigits + k > 19)
+			break;
+		u = u * pow10[k] + parse_prefix(w, k);
+		*ndigits += k;
+		jp->p += k;
+		if (k < 8)
+			break;
+	}
+	return u;
+}
+#else
+static uint64_t digits_fast(struct fwj_parser *jp, unsigned int *ndigits)
+{
+	(void)jp;
+	(void)ndigits;
+	return 0;
+}
+#endif
+
+HOT int scan_number(struct fwj_parser *jp, struct fwj_value *v)
+{
+	const char *start = jp->p;
+	uint64_t u = 0;
+	unsigned int ndigits = 0;
+	bool overflow = false, is_float = false;
+
+	v->negative = false;
+	if (*jp->p == '-') {
+		v->negative = true;
+		jp->p++;
+	}
+	if (jp->p >= jp->end || *jp->p < '0' || *jp->p > '9')
+		return fail(jp, "bad number");
+	if (*jp->p == '0' && jp->p + 1 < jp->end && jp->p[1] >= '0' &&
+	    jp->p[1] <= '9')
+		return fail(jp, "leading zero in number");
+	u = digits_fast(jp, &ndigits);
+	while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9') {
+		unsigned int d = (unsigned int)(*jp->p - '0');
+
+		/* 19 digits always fit; only longer ones need the check */
+		if (ndigits++ < 19)
+			u = u * 10 + d;
+		else if (__builtin_mul_overflow(u, 10, &u) ||
+			 __builtin_add_overflow(u, d, &u))
+			overflow = true;
+		jp->p++;
+	}
+	if (jp->p < jp->end && *jp->p == '.') {
+		is_float = true;
+		jp->p++;
+		if (jp->p >= jp->end || *jp->p < '0' || *jp->p > '9')
+			return fail(jp, "bad number");
+		while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9')
+			jp->p++;
+	}
+	if (jp->p < jp->end && (*jp->p == 'e' || *jp->p == 'E')) {
+		is_float = true;
+		jp->p++;
+		if (jp->p < jp->end && (*jp->p == '+' || *jp->p == '-'))
+			jp->p++;
+		if (jp->p >= jp->end || *jp->p < '0' || *jp->p > '9')
+			return fail(jp, "bad number");
+		while (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9')
+			jp->p++;
+	}
+	v->s = start;
+	v->len = (size_t)(jp->p - start);
+	if (v->negative && u > (uint64_t)INT64_MAX + 1)
+		overflow = true;
+	if (is_float || overflow) {
+		v->type = FWJ_FLOAT;
+		return 0;
+	}
+	v->type = FWJ_INT;
+	v->u = u;
+	v->i = v->negative ? (int64_t)(0 - u) : (int64_t)u;
+	return 0;
+}
+
+static int scan_word(struct fwj_parser *jp, const char *word,
+		     enum fwj_type type, struct fwj_value *v)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, word, n) != 0)
+		return fail(jp, "unexpected character");
+	v->type = type;
+	v->s = jp->p;
+	v->len = n;
+	v->b = word[0] == 't';
+	jp->p += n;
+	return 0;
+}
+
+static int scan_value(struct fwj_parser *jp, struct fwj_value *v, int depth);
+
+/* Skips an array or object; jp->p is on its opening bracket. */
+static int scan_container(struct fwj_parser *jp, struct fwj_value *v, int depth)
+{
+	char close = *jp->p == '[' ? ']' : '}';
+	const char *start = jp->p;
+	struct fwj_value tmp;
+	bool first = true;
+
+	if (depth >= FWJ_MAX_DEPTH)
+		return fail(jp, "nesting too deep");
+	jp->p++;
+	for (;;) {
+		skip_ws(jp);
+		if (jp->p >= jp->end)
+			return fail(jp, "unterminated array or object");
+		if (*jp->p == close && first) {
+			jp->p++;
+			break;
+		}
+		if (close == '}') {
+			if (*jp->p != '"')
+				return fail(jp, "expected key");
+			jp->p++;
+			if (scan_string(jp, &tmp) < 0)
+				return -1;
+			skip_ws(jp);
+			if (jp->p >= jp->end || *jp->p != ':')
+				return fail(jp, "expected ':'");
+			jp->p++;
+		}
+		if (scan_value(jp, &tmp, depth + 1) < 0)
+			return -1;
+		first = false;
+		skip_ws(jp);
+		if (jp->p < jp->end && *jp->p == ',') {
+			jp->p++;
+			continue;
+		}
+		if (jp->p < jp->end && *jp->p == close) {
+			jp->p++;
+			break;
+		}
+		return fail(jp, "expected ',' or closing bracket");
+	}
+	v->type = close == ']' ? FWJ_ARRAY : FWJ_OBJECT;
+	v->s = start;
+	v->len = (size_t)(jp->p - start);
+	return 0;
+}
+
+static int scan_value(struct fwj_parser *jp, struct fwj_value *v, int depth)
+{
+	skip_ws(jp);
+	if (jp->p >= jp->end)
+		return fail(jp, "missing value");
+	switch (*jp->p) {
+	case '"':
+		jp->p++;
+		return scan_string(jp, v);
+	case '[':
+	case '{':
+		return scan_container(jp, v, depth);
+	case 't':
+		return scan_word(jp, "true", FWJ_BOOL, v);
+	case 'f':
+		return scan_word(jp, "false", FWJ_BOOL, v);
+	case 'n':
+		return scan_word(jp, "null", FWJ_NULL, v);
+	default:
+		return scan_number(jp, v);
+	}
+}
+
+int fwj_begin(struct fwj_parser *jp, const char *buf, size_t len)
+{
+	jp->p = buf;
+	jp->end = buf + len;
+	jp->err = NULL;
+	jp->state = FWJ_ST_FIRST;
+	jp->hint = NULL;
+	jp->hint_len = 0;
+	jp->hint_hit = false;
+	skip_ws(jp);
+	if (jp->p >= jp->end || *jp->p != '{')
+		return fail(jp, "not a JSON object");
+	jp->p++;
+	return 0;
+}
+
+static int finish(struct fwj_parser *jp)
+{
+	jp->p++;
+	skip_ws(jp);
+	if (jp->p != jp->end)
+		return fail(jp, "text after the object");
+	jp->state = FWJ_ST_DONE;
+	return 0;
+}
+
+HOT uint32_t load32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* n >= 2 bytes equal, by two overlapping loads rather than a loop. */
+HOT bool same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n >= 8)
+		return load64(a) == load64(b) &&
+		       load64(a + n - 8) == load64(b + n - 8) &&
+		       (n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0);
+	if (n >= 4)
+		return load32(a) == load32(b) &&
+		       load32(a + n - 4) == load32(b + n - 4);
+	return a[0] == b[0] && a[n - 1] == b[n - 1] && a[n / 2] == b[n / 2];
+}
+
+/* The key at jp->p (on its quote) is the hinted one: take it whole. */
+HOT bool take_hint(struct fwj_parser *jp, struct fwj_value *key)
+{
+	size_t n = jp->hint_len;
+
+	if (n < 2 || (size_t)(jp->end - jp->p) < n ||
+	    !same_bytes(jp->p, jp->hint, n))
+		return false;
+	key->type = FWJ_STRING;
+	key->s = jp->p + 1;
+	key->len = n - 2;
+	key->escaped = false;
+	jp->p += n;
+	return true;
+}
+
+/* True when jp->p is on c, after whitespace if there is any. */
+HOT bool at_char(struct fwj_parser *jp, char c)
+{
+	/* compact JSON (what finwatch writes) needs no skip_ws() at all */
+	if (jp->p < jp->end && *jp->p == c)
+		return true;
+	skip_ws(jp);
+	return jp->p < jp->end && *jp->p == c;
+}
+
+/* Up to the key: past the ',' between pairs; 0 = go on, else a return. */
+static int before_key(struct fwj_parser *jp)
+{
+	if (jp->state == FWJ_ST_MORE) {
+		if (at_char(jp, ',')) {
+			jp->p++;
+			return at_char(jp, '"') ? 0 : fail(jp, "expected key");
+		}
+		if (at_char(jp, '}'))
+			return finish(jp) < 0 ? -1 : 2;
+		return fail(jp, jp->p < jp->end ? "expected ',' or '}'"
+						: "unterminated object");
+	}
+	if (at_char(jp, '"'))
+		return 0;
+	if (at_char(jp, '}'))
+		return finish(jp) < 0 ? -1 : 2;
+	return fail(jp,
+		    jp->p < jp->end ? "expected key" : "unterminated object");
+}
+
+int fwj_next(struct fwj_parser *jp, struct fwj_value *key,
+	     struct fwj_value *val)
+{
+	int r;
+
+	if (jp->state == FWJ_ST_DONE)
+		return 0;
+	r = before_key(jp);
+	if (r)
+		return r < 0 ? -1 : 0;
+	jp->hint_hit = take_hint(jp, key);
+	if (!jp->hint_hit) {
+		jp->p++;
+		if (scan_string(jp, key) < 0)
+			return -1;
+	}
+	if (!at_char(jp, ':'))
+		return fail(jp, "expected ':'");
+	jp->p++;
+	/* the two common kinds inline, the rest through scan_value() */
+	if (jp->p < jp->end && *jp->p == '"') {
+		jp->p++;
+		r = scan_string(jp, val);
+	} else if (jp->p < jp->end && *jp->p >= '0' && *jp->p <= '9') {
+		r = scan_number(jp, val);
+	} else {
+		r = scan_value(jp, val, 0);
+	}
+	if (r < 0)
+		return -1;
+	jp->state = FWJ_ST_MORE;
+	return 1;
+}
+
+static size_t put_utf8(char *out, unsigned int cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static unsigned int read_hex4(const char *s)
+{
+	return (unsigned int)(hexval(s[0]) << 12 | hexval(s[1]) << 8 |
+			      hexval(s[2]) << 4 | hexval(s[3]));
+}
+
+/* Decodes one \uXXXX (or a surrogate pair) at s; returns bytes consumed. */
+static size_t decode_u(const char *s, size_t left, unsigned int *cp)
+{
+	unsigned int hi, lo;
+
+	if (left < 6)
+		return 0;
+	hi = read_hex4(s + 2);
+	if (hi >= 0xd800 && hi <= 0xdbff && left >= 12 && s[6] == '\\' &&
+	    s[7] == 'u') {
+		lo = read_hex4(s + 8);
+		if (lo >= 0xdc00 && lo <= 0xdfff) {
+			*cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
+			return 12;
+		}
+	}
+	/* a lone surrogate cannot be encoded: replace it */
+	*cp = (hi >= 0xd800 && hi <= 0xdfff) ? 0xfffd : hi;
+	return 6;
+}
+
+static char unescape_char(char c)
+{
+	switch (c) {
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	default:
+		return c;
+	}
+}
+
+static size_t utf8_seq_len(unsigned char lead, size_t left)
+{
+	size_t n = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+
+	return n < left ? n : left;
+}
+
+long fwj_unescape(const char *s, size_t len, char *out, size_t outsz)
+{
+	size_t i = 0, o = 0, n;
+	char tmp[4];
+	unsigned int cp;
+
+	if (!outsz)
+		return -1;
+	while (i < len) {
+		if (s[i] != '\\') {
+			/* keep a raw UTF-8 sequence whole */
+			n = utf8_seq_len((unsigned char)s[i], len - i);
+			memcpy(tmp, s + i, n);
+			i += n;
+		} else if (i + 1 < len && s[i + 1] == 'u') {
+			size_t used = decode_u(s + i, len - i, &cp);
+
+			if (!used)
+				return -1;
+			i += used;
+			n = put_utf8(tmp, cp);
+		} else if (i + 1 < len) {
+			tmp[0] = unescape_char(s[i + 1]);
+			n = 1;
+			i += 2;
+		} else {
+			return -1;
+		}
+		/* cut before a whole character that does not fit */
+		if (o + n >= outsz)
+			break;
+		memcpy(out + o, tmp, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return (long)o;
+}

@@ -1,0 +1,728 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * From a JSON line to a struct fw_rec: key dispatch, type checks and the
+ * per-record-type required keys. Unknown keys and record types are
+ * ignored, as docs/SCHEMA.md asks of readers.
+ */
+#include "record.h"
+#include "json.h"
+#include "finwatch.h"
+
+#include <arpa/inet.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+enum key {
+	K_UNKNOWN,
+	K_V,
+	K_TYPE,
+	K_TIME_NS,
+	K_HOST,
+	K_NETNS,
+	K_SOCK,
+	K_FAMILY,
+	K_LADDR,
+	K_RADDR,
+	K_LPORT,
+	K_RPORT,
+	K_ROLE,
+	K_OLDSTATE,
+	K_NEWSTATE,
+	K_STATE,
+	K_PID,
+	K_COMM,
+	K_ISN_LOCAL,
+	K_ISN_REMOTE,
+	K_ACTIVE_OPEN,
+	K_CLOSE_RETRANS,
+	K_LAST_RECV_MS,
+	K_LAST_SEND_MS,
+	K_TCP_FLAGS,
+	K_KEEPALIVE,
+	K_COUNT,
+	K_FROM_NS,
+	K_MAPPED,
+	/* keys the correlator does not use, named so the order predicts */
+	K_BYTES_SENT,
+	K_BYTES_RECEIVED,
+	K_RETRANS,
+	K_VIA,
+	K_PORTS,
+	K_TRANSPORT,
+	K_VERSION,
+	K_ATTACH,
+	K_EVENTS,
+	K_LOST,
+	K_SNAP,
+	K_SOURCE,
+	K_MAX,
+	K_START = K_MAX, /* prediction slot: the first key of a line */
+};
+
+/* Bits of the keys seen, to check what each record type requires. */
+#define BIT(k)	(1ull << (k))
+#define REQ_ALL (BIT(K_V) | BIT(K_TYPE) | BIT(K_TIME_NS) | BIT(K_HOST))
+#define REQ_CONN                                                               \
+	(REQ_ALL | BIT(K_NETNS) | BIT(K_SOCK) | BIT(K_FAMILY) | BIT(K_LADDR) | \
+	 BIT(K_RADDR) | BIT(K_LPORT) | BIT(K_RPORT))
+#define REQ_LOST (REQ_ALL | BIT(K_COUNT) | BIT(K_FROM_NS))
+
+static const char *const key_names[K_MAX] = {
+	[K_V] = "v",
+	[K_TYPE] = "type",
+	[K_TIME_NS] = "time_ns",
+	[K_HOST] = "host",
+	[K_NETNS] = "netns",
+	[K_SOCK] = "sock",
+	[K_FAMILY] = "family",
+	[K_LADDR] = "laddr",
+	[K_RADDR] = "raddr",
+	[K_LPORT] = "lport",
+	[K_RPORT] = "rport",
+	[K_ROLE] = "role",
+	[K_OLDSTATE] = "oldstate",
+	[K_NEWSTATE] = "newstate",
+	[K_STATE] = "state",
+	[K_PID] = "pid",
+	[K_COMM] = "comm",
+	[K_ISN_LOCAL] = "isn_local",
+	[K_ISN_REMOTE] = "isn_remote",
+	[K_ACTIVE_OPEN] = "active_open",
+	[K_CLOSE_RETRANS] = "close_retrans",
+	[K_LAST_RECV_MS] = "last_recv_ms",
+	[K_LAST_SEND_MS] = "last_send_ms",
+	[K_TCP_FLAGS] = "tcp_flags",
+	[K_KEEPALIVE] = "keepalive",
+	[K_COUNT] = "count",
+	[K_FROM_NS] = "from_ns",
+	[K_MAPPED] = "mapped",
+	[K_BYTES_SENT] = "bytes_sent",
+	[K_BYTES_RECEIVED] = "bytes_received",
+	[K_RETRANS] = "retrans",
+	[K_VIA] = "via",
+	[K_PORTS] = "ports",
+	[K_TRANSPORT] = "transport",
+	[K_VERSION] = "version",
+	[K_ATTACH] = "attach",
+	[K_EVENTS] = "events",
+	[K_LOST] = "lost",
+	[K_SNAP] = "snap",
+	[K_SOURCE] = "source",
+};
+
+/*
+ * The key that followed each key last time ([K_START]: the first key).
+ * Writers keep one order, so the next key is nearly always this one and
+ * the tokenizer can take it without scanning or hashing (its hint).
+ * It only ever affects speed, never the result.
+ */
+static unsigned char next_key[K_MAX + 1];
+static char quoted_keys[K_MAX][24]; /* "\"name\"" */
+static unsigned char quoted_len[K_MAX];
+
+static const char *const type_names[] = {
+	[FW_REC_STATE] = "state",
+	[FW_REC_CLOSE] = "close",
+	[FW_REC_RESET_SENT] = "reset_sent",
+	[FW_REC_RESET_RECEIVED] = "reset_received",
+	[FW_REC_RETRANSMIT] = "retransmit",
+	[FW_REC_SNAPSHOT] = "snapshot",
+	[FW_REC_LOST] = "lost",
+	[FW_REC_START] = "start",
+	[FW_REC_STOP] = "stop",
+	[FW_REC_SNAPSHOT_END] = "snapshot_end",
+};
+
+/*
+ * Every line names some 25 keys, a type and two states: looking them up
+ * must cost next to nothing. A name table hashes a name by its length
+ * and three of its bytes into 256 slots (built once, linear probing) and
+ * confirms with a short byte compare, not a libc call.
+ */
+struct name_table {
+	const char *const *names; /* index 0 unused */
+	unsigned int count;
+	unsigned char len[64];
+	unsigned char slot[256]; /* name index, 0 = empty */
+};
+
+static unsigned int name_hash(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+
+	return (unsigned int)(len * 37 + u[0] * 7 + u[len / 2] * 3 +
+			      u[len - 1]) &
+	       255;
+}
+
+static void name_table_build(struct name_table *t)
+{
+	unsigned int i, h;
+
+	for (i = 1; i < t->count; i++) {
+		if (!t->names[i])
+			continue;
+		t->len[i] = (unsigned char)strlen(t->names[i]);
+		h = name_hash(t->names[i], t->len[i]);
+		while (t->slot[h])
+			h = (h + 1) & 255;
+		t->slot[h] = (unsigned char)i;
+	}
+}
+
+static uint64_t load64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t load32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Compares n bytes with two overlapping loads instead of a loop. */
+static bool same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n >= 8)
+		return load64(a) == load64(b) &&
+		       load64(a + n - 8) == load64(b + n - 8) &&
+		       (n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0);
+	if (n >= 4)
+		return load32(a) == load32(b) &&
+		       load32(a + n - 4) == load32(b + n - 4);
+	return n == 0 ||
+	       (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
+
+static unsigned int name_lookup(const struct name_table *t, const char *s,
+				size_t len)
+{
+	unsigned int h, i;
+
+	if (!len || len > 32)
+		return 0;
+	for (h = name_hash(s, len); (i = t->slot[h]) != 0; h = (h + 1) & 255)
+		if (t->len[i] == len && same_bytes(t->names[i], s, len))
+			return i;
+	return 0;
+}
+
+static struct name_table key_table = {key_names, K_MAX, {0}, {0}};
+static struct name_table type_table = {
+	type_names, FW_REC_SNAPSHOT_END + 1, {0}, {0}};
+static struct name_table state_table = {NULL, FW_TCP_MAX_STATES, {0}, {0}};
+static const char *state_names[FW_TCP_MAX_STATES];
+
+static void tables_init(void)
+{
+	static bool ready;
+	unsigned int st;
+
+	if (ready)
+		return;
+	for (st = 1; st < FW_TCP_MAX_STATES; st++)
+		state_names[st] = fw_state_name(st);
+	state_table.names = state_names;
+	name_table_build(&key_table);
+	for (st = 1; st < K_MAX; st++)
+		quoted_len[st] = (unsigned char)snprintf(
+			quoted_keys[st], sizeof(quoted_keys[st]), "\"%s\"",
+			key_names[st]);
+	name_table_build(&type_table);
+	name_table_build(&state_table);
+	ready = true;
+}
+
+static enum key key_lookup(const char *s, size_t len)
+{
+	return (enum key)name_lookup(&key_table, s, len);
+}
+
+static enum fw_rec_type type_lookup(const char *s, size_t len)
+{
+	return (enum fw_rec_type)name_lookup(&type_table, s, len);
+}
+
+static unsigned int state_lookup(const char *s, size_t len)
+{
+	return name_lookup(&state_table, s, len);
+}
+
+static int bad(struct fw_rec *rec, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rec->why, sizeof(rec->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A fast path for dotted quads; anything odd falls back to inet_pton. */
+static bool parse_ipv4(const char *s, size_t len, uint8_t *out)
+{
+	unsigned int part = 0, val = 0, digits = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c >= '0' && c <= '9') {
+			val = val * 10 + (unsigned int)(c - '0');
+			if (++digits > 3 || val > 255)
+				return false;
+		} else if (c == '.' && digits && part < 3) {
+			out[part++] = (uint8_t)val;
+			val = digits = 0;
+		} else {
+			return false;
+		}
+	}
+	if (part != 3 || !digits)
+		return false;
+	out[3] = (uint8_t)val;
+	return true;
+}
+
+static bool parse_addr(const char *s, size_t len, uint8_t *out)
+{
+	char buf[64];
+
+	memset(out, 0, 16);
+	if (parse_ipv4(s, len, out))
+		return true;
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, out) == 1;
+}
+
+static uint8_t flags_lookup(const char *s, size_t len)
+{
+	uint8_t f = 0;
+
+	if (memmem(s, len, "FIN", 3))
+		f |= FW_TCPF_FIN;
+	if (memmem(s, len, "SYN", 3))
+		f |= FW_TCPF_SYN;
+	if (memmem(s, len, "RST", 3))
+		f |= FW_TCPF_RST;
+	if (memmem(s, len, "ACK", 3))
+		f |= FW_TCPF_ACK;
+	return f;
+}
+
+struct parse_ctx {
+	struct fw_rec *rec;
+	uint64_t seen;
+	uint64_t version;
+	const char *laddr, *raddr; /* parsed once family is known */
+	size_t laddr_len, raddr_len;
+	bool isn_local, isn_remote;
+	bool netns_list;
+};
+
+static int want_type(struct fw_rec *rec, enum key k, const struct fwj_value *v,
+		     enum fwj_type t)
+{
+	static const char *const tn[] = {
+		[FWJ_STRING] = "string",
+		[FWJ_INT] = "integer",
+		[FWJ_BOOL] = "boolean",
+	};
+
+	if (v->type == t)
+		return 0;
+	return bad(rec, "key \"%s\": expected %s", key_names[k], tn[t]);
+}
+
+static int want_uint(struct fw_rec *rec, enum key k, const struct fwj_value *v,
+		     uint64_t max, uint64_t *out)
+{
+	if (v->type != FWJ_INT || v->negative)
+		return bad(rec, "key \"%s\": expected a non-negative integer",
+			   key_names[k]);
+	if (v->u > max)
+		return bad(rec, "key \"%s\": %llu out of range", key_names[k],
+			   (unsigned long long)v->u);
+	*out = v->u;
+	return 0;
+}
+
+static int take_string(struct fw_rec *rec, enum key k,
+		       const struct fwj_value *v, char *out, size_t outsz)
+{
+	if (want_type(rec, k, v, FWJ_STRING) < 0)
+		return -1;
+	if (!v->escaped) {
+		size_t n = v->len < outsz - 1 ? v->len : outsz - 1;
+
+		/* do not cut a UTF-8 sequence in half */
+		while (n < v->len && n &&
+		       ((unsigned char)v->s[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(out, v->s, n);
+		out[n] = '\0';
+		return (int)n;
+	}
+	if (fwj_unescape(v->s, v->len, out, outsz) < 0)
+		return bad(rec, "key \"%s\": bad escape", key_names[k]);
+	return (int)strlen(out);
+}
+
+static int take_state(struct fw_rec *rec, enum key k, const struct fwj_value *v,
+		      uint8_t *out)
+{
+	if (want_type(rec, k, v, FWJ_STRING) < 0)
+		return -1;
+	/* an unknown state name is not fatal: a newer kernel may add one */
+	*out = (uint8_t)state_lookup(v->s, v->len);
+	return 0;
+}
+
+static int take_u32(struct fw_rec *rec, enum key k, const struct fwj_value *v,
+		    uint32_t *out)
+{
+	uint64_t x = 0;
+
+	if (want_uint(rec, k, v, UINT32_MAX, &x) < 0)
+		return -1;
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int take_u16(struct fw_rec *rec, enum key k, const struct fwj_value *v,
+		    uint16_t *out)
+{
+	uint64_t x = 0;
+
+	if (want_uint(rec, k, v, UINT16_MAX, &x) < 0)
+		return -1;
+	*out = (uint16_t)x;
+	return 0;
+}
+
+static int take_bool(struct fw_rec *rec, enum key k, const struct fwj_value *v,
+		     bool *out)
+{
+	if (want_type(rec, k, v, FWJ_BOOL) < 0)
+		return -1;
+	*out = v->b;
+	return 0;
+}
+
+static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
+{
+	struct fw_rec *rec = pc->rec;
+	uint64_t x = 0;
+	int n;
+
+	switch (k) {
+	case K_V:
+		if (want_uint(rec, k, v, UINT64_MAX, &pc->version) < 0)
+			return -1;
+		/* a newer schema may change the meaning of every other key */
+		if (pc->version != 1)
+			return bad(rec, "unknown schema version %llu",
+				   (unsigned long long)pc->version);
+		return 0;
+	case K_TYPE:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		rec->type = type_lookup(v->s, v->len);
+		return 0;
+	case K_TIME_NS:
+		return want_uint(rec, k, v, UINT64_MAX, &rec->time_ns);
+	case K_HOST:
+		n = take_string(rec, k, v, rec->host_buf,
+				sizeof(rec->host_buf));
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return bad(rec, "key \"host\": empty");
+		rec->host = rec->host_buf;
+		rec->host_len = (size_t)n;
+		return 0;
+	case K_NETNS:
+		/* start and snapshot_end records list namespaces instead */
+		if (v->type == FWJ_ARRAY) {
+			pc->netns_list = true;
+			return 0;
+		}
+		return want_uint(rec, k, v, UINT64_MAX, &rec->netns);
+	case K_SOCK:
+		return want_uint(rec, k, v, UINT64_MAX, &rec->sock);
+	case K_FAMILY:
+		if (want_uint(rec, k, v, 255, &x) < 0)
+			return -1;
+		if (x != 4 && x != 6)
+			return bad(rec, "key \"family\": %llu is not 4 or 6",
+				   (unsigned long long)x);
+		rec->family = (uint8_t)x;
+		return 0;
+	case K_LADDR:
+	case K_RADDR:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		if (k == K_LADDR) {
+			pc->laddr = v->s;
+			pc->laddr_len = v->len;
+		} else {
+			pc->raddr = v->s;
+			pc->raddr_len = v->len;
+		}
+		return 0;
+	case K_LPORT:
+		return take_u16(rec, k, v, &rec->lport);
+	case K_RPORT:
+		return take_u16(rec, k, v, &rec->rport);
+	case K_ROLE:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		rec->role_server = v->len == 6 && same_bytes(v->s, "server", 6);
+		return 0;
+	case K_OLDSTATE:
+		return take_state(rec, k, v, &rec->oldstate);
+	case K_NEWSTATE:
+		return take_state(rec, k, v, &rec->newstate);
+	case K_STATE:
+		/* snapshot: oldstate = newstate = state */
+		if (take_state(rec, k, v, &rec->newstate) < 0)
+			return -1;
+		rec->oldstate = rec->newstate;
+		return 0;
+	case K_PID:
+		rec->has |= FW_HAS_PID;
+		return take_u32(rec, k, v, &rec->pid);
+	case K_COMM:
+		rec->has |= FW_HAS_COMM;
+		return take_string(rec, k, v, rec->comm, sizeof(rec->comm)) < 0
+			       ? -1
+			       : 0;
+	case K_ISN_LOCAL:
+		pc->isn_local = true;
+		return take_u32(rec, k, v, &rec->isn_local);
+	case K_ISN_REMOTE:
+		pc->isn_remote = true;
+		return take_u32(rec, k, v, &rec->isn_remote);
+	case K_ACTIVE_OPEN:
+		rec->has |= FW_HAS_ACTIVE_OPEN;
+		return take_bool(rec, k, v, &rec->active_open);
+	case K_CLOSE_RETRANS:
+		rec->has |= FW_HAS_CLOSE_RETRANS;
+		return take_u32(rec, k, v, &rec->close_retrans);
+	case K_LAST_RECV_MS:
+		rec->has |= FW_HAS_LAST_RECV;
+		return take_u32(rec, k, v, &rec->last_recv_ms);
+	case K_LAST_SEND_MS:
+		rec->has |= FW_HAS_LAST_SEND;
+		return take_u32(rec, k, v, &rec->last_send_ms);
+	case K_TCP_FLAGS:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		rec->tcp_flags = flags_lookup(v->s, v->len);
+		return 0;
+	case K_KEEPALIVE:
+		rec->has |= FW_HAS_KEEPALIVE;
+		return take_bool(rec, k, v, &rec->keepalive);
+	case K_COUNT:
+		return want_uint(rec, k, v, UINT64_MAX, &rec->count);
+	case K_FROM_NS:
+		return want_uint(rec, k, v, UINT64_MAX, &rec->from_ns);
+	case K_MAPPED:
+		return want_type(rec, k, v, FWJ_BOOL);
+	default:
+		return 0;
+	}
+}
+
+static bool is_v6_text(const char *text, size_t len)
+{
+	return memchr(text, ':', len) != NULL;
+}
+
+/* IPv4 as ::ffff:a.b.c.d under family 4: keep the IPv4 part. */
+static void unmap_v4(uint8_t *a, const char *text, size_t len)
+{
+	if (is_v6_text(text, len) && a[10] == 0xff && a[11] == 0xff) {
+		memmove(a, a + 12, 4);
+		memset(a + 4, 0, 12);
+	}
+}
+
+static int check_addrs(struct parse_ctx *pc)
+{
+	struct fw_rec *rec = pc->rec;
+
+	if (!parse_addr(pc->laddr, pc->laddr_len, rec->laddr))
+		return bad(rec, "key \"laddr\": not an IP address");
+	if (!parse_addr(pc->raddr, pc->raddr_len, rec->raddr))
+		return bad(rec, "key \"raddr\": not an IP address");
+	if (rec->family == 4) {
+		unmap_v4(rec->laddr, pc->laddr, pc->laddr_len);
+		unmap_v4(rec->raddr, pc->raddr, pc->raddr_len);
+		return 0;
+	}
+	if (!is_v6_text(pc->laddr, pc->laddr_len) ||
+	    !is_v6_text(pc->raddr, pc->raddr_len))
+		return bad(rec, "address does not match family 6");
+	return 0;
+}
+
+static void hint_next(struct fwj_parser *jp, enum key after)
+{
+	unsigned int k = next_key[after];
+
+	jp->hint = k ? quoted_keys[k] : NULL;
+	jp->hint_len = k ? quoted_len[k] : 0;
+}
+
+static uint64_t required_keys(enum fw_rec_type t)
+{
+	switch (t) {
+	case FW_REC_STATE:
+	case FW_REC_CLOSE:
+	case FW_REC_RESET_SENT:
+	case FW_REC_RESET_RECEIVED:
+	case FW_REC_RETRANSMIT:
+	case FW_REC_SNAPSHOT:
+		return REQ_CONN;
+	case FW_REC_LOST:
+		return REQ_LOST;
+	default:
+		return REQ_ALL;
+	}
+}
+
+static int check_required(struct parse_ctx *pc)
+{
+	uint64_t missing = required_keys(pc->rec->type) & ~pc->seen;
+	unsigned int k;
+
+	if (!missing)
+		return 0;
+	for (k = 1; k < K_MAX; k++)
+		if (missing & BIT(k))
+			return bad(pc->rec, "missing key \"%s\"", key_names[k]);
+	return 0;
+}
+
+static bool is_conn_record(enum fw_rec_type t)
+{
+	return t >= FW_REC_STATE && t <= FW_REC_SNAPSHOT;
+}
+
+static int finish_record(struct parse_ctx *pc)
+{
+	struct fw_rec *rec = pc->rec;
+
+	if (!(pc->seen & BIT(K_V)))
+		return bad(rec, "missing key \"v\"");
+	if (!(pc->seen & BIT(K_TYPE)))
+		return bad(rec, "missing key \"type\"");
+	if (check_required(pc) < 0)
+		return -1;
+	if (pc->isn_local && pc->isn_remote)
+		rec->has |= FW_HAS_ISN;
+	if (is_conn_record(rec->type) && pc->netns_list)
+		return bad(rec, "key \"netns\": expected integer");
+	if (is_conn_record(rec->type) && check_addrs(pc) < 0)
+		return -1;
+	if (rec->type == FW_REC_LOST && rec->from_ns > rec->time_ns)
+		return bad(rec, "lost window ends before it starts");
+	return rec->type == FW_REC_UNKNOWN ? 1 : 0;
+}
+
+static void reset_record(struct fw_rec *rec)
+{
+	/* only the fields a record may leave unset */
+	rec->type = FW_REC_UNKNOWN;
+	rec->has = 0;
+	rec->oldstate = rec->newstate = 0;
+	rec->role_server = false;
+	rec->pid = 0;
+	rec->comm[0] = '\0';
+	rec->tcp_flags = 0;
+	rec->close_retrans = 0;
+	rec->count = rec->from_ns = 0;
+	rec->host = NULL;
+	rec->host_len = 0;
+	rec->why[0] = '\0';
+}
+
+int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec)
+{
+	struct parse_ctx pc = {.rec = rec};
+	struct fwj_parser jp;
+	struct fwj_value key, val;
+	enum key k, prev = K_START;
+	int r;
+
+	tables_init();
+	reset_record(rec);
+	if (fwj_begin(&jp, line, len) < 0)
+		return bad(rec, "%s", jp.err);
+	hint_next(&jp, K_START);
+	while ((r = fwj_next(&jp, &key, &val)) == 1) {
+		if (jp.hint_hit) {
+			k = (enum key)next_key[prev];
+		} else {
+			k = key.escaped ? K_UNKNOWN
+					: key_lookup(key.s, key.len);
+			next_key[prev] = (unsigned char)k;
+		}
+		prev = k;
+		hint_next(&jp, k);
+		if (k == K_UNKNOWN)
+			continue;
+		pc.seen |= BIT(k);
+		if (take_key(&pc, k, &val) < 0)
+			return -1;
+	}
+	if (r < 0)
+		return bad(rec, "%s", jp.err);
+	return finish_record(&pc);
+}
+
+/* Writes v in decimal at p; returns the end. */
+static char *put_uint(char *p, unsigned int v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do
+		tmp[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+void fw_format_endpoint(char *out, size_t outsz, uint8_t family,
+			const uint8_t *addr, uint16_t port)
+{
+	char ip[INET6_ADDRSTRLEN], buf[32], *p = buf;
+	int i;
+
+	if (family == 6) {
+		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
+		snprintf(out, outsz, "[%s]:%u", ip, port);
+		return;
+	}
+	/* every connection gets one: cheaper than snprintf */
+	for (i = 0; i < 4; i++) {
+		p = put_uint(p, addr[i]);
+		*p++ = i < 3 ? '.' : ':';
+	}
+	p = put_uint(p, port);
+	*p = '\0';
+	snprintf(out, outsz, "%s", buf);
+}

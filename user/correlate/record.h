@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One line of `finwatch trace --json` decoded and type-checked into a fixed
+ * struct (docs/SCHEMA.md). Strings point into the line or into the
+ * record's own buffers; nothing is allocated.
+ */
+#ifndef FW_CORRELATE_RECORD_H
+#define FW_CORRELATE_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcp_names.h"
+
+#define FW_REC_HOST_MAX 256
+#define FW_REC_COMM_MAX 64
+
+enum fw_rec_type {
+	FW_REC_UNKNOWN = 0, /* a type this reader does not know: ignored */
+	FW_REC_STATE,
+	FW_REC_CLOSE,
+	FW_REC_RESET_SENT,
+	FW_REC_RESET_RECEIVED,
+	FW_REC_RETRANSMIT,
+	FW_REC_SNAPSHOT,
+	FW_REC_LOST,
+	FW_REC_START,
+	FW_REC_STOP,
+	FW_REC_SNAPSHOT_END,
+};
+
+/* fw_rec.has: which optional keys were present */
+#define FW_HAS_ISN	     (1u << 0) /* both isn_local and isn_remote */
+#define FW_HAS_ACTIVE_OPEN   (1u << 1)
+#define FW_HAS_LAST_RECV     (1u << 2)
+#define FW_HAS_LAST_SEND     (1u << 3)
+#define FW_HAS_KEEPALIVE     (1u << 4)
+#define FW_HAS_PID	     (1u << 5)
+#define FW_HAS_COMM	     (1u << 6)
+#define FW_HAS_CLOSE_RETRANS (1u << 7)
+
+struct fw_rec {
+	enum fw_rec_type type;
+	uint64_t time_ns;
+	const char *host; /* NUL terminated, in host_buf */
+	size_t host_len;
+
+	/* connection records */
+	uint64_t netns;
+	uint64_t sock;
+	uint8_t family;	   /* 4 or 6 */
+	uint8_t laddr[16]; /* IPv4 in the first 4 bytes */
+	uint8_t raddr[16];
+	uint16_t lport, rport;
+	bool role_server;
+	uint8_t oldstate, newstate; /* enum fw_tcp_state, 0 if unknown */
+	uint32_t pid;
+	uint32_t isn_local, isn_remote;
+	bool active_open;
+	bool keepalive;
+	uint32_t close_retrans;
+	uint32_t last_recv_ms, last_send_ms;
+	uint8_t tcp_flags; /* FW_TCPF_* */
+	unsigned int has;  /* FW_HAS_* */
+	char comm[FW_REC_COMM_MAX];
+
+	/* lost */
+	uint64_t count;
+	uint64_t from_ns;
+
+	char host_buf[FW_REC_HOST_MAX];
+	char why[128]; /* set when fw_rec_parse() returns -1 */
+};
+
+/*
+ * Parses one line (without its newline). Returns 0 for a record to use,
+ * 1 for a valid record of a type to ignore, -1 for a bad line (rec->why).
+ */
+int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec);
+
+/* "ESTABLISHED" etc. for enum fw_tcp_state, "?" for anything else. */
+
+/* Formats "ip:port" or "[ip6]:port" into out (at least 64 bytes). */
+void fw_format_endpoint(char *out, size_t outsz, uint8_t family,
+			const uint8_t *addr, uint16_t port);
+
+#endif

@@ -102,20 +102,25 @@ fw_require() {
 	[ -x "$FINWATCH" ] || fw_die "$FINWATCH is not built (run make)"
 }
 
-# The C client (tcpclient.c), built into $BUILD/kernel, statically when the
-# toolchain can, so the same binary runs in the busybox VM.
+# The C helpers (tests/kernel/NAME.c), built into $BUILD/kernel, statically
+# when the toolchain can, so the same binaries run in the busybox VM.
 FW_TCPCLIENT=$FW_BUILD/kernel/tcpclient
-fw_build_tcpclient() {
-	local src=$FW_ROOT/tests/kernel/tcpclient.c
-	if [ -x "$FW_TCPCLIENT" ] && [ "$FW_TCPCLIENT" -nt "$src" ]; then
+FW_TCPSERVER=$FW_BUILD/kernel/tcpserver
+fw_build_helper() {
+	local name=$1 src=$FW_ROOT/tests/kernel/$1.c bin=$FW_BUILD/kernel/$1
+	if [ -x "$bin" ] && [ "$bin" -nt "$src" ]; then
 		return 0
 	fi
-	command -v cc >/dev/null 2>&1 || fw_die "no cc to build $FW_TCPCLIENT (tests/kernel/tcpclient.c)"
+	command -v cc >/dev/null 2>&1 || fw_die "no cc to build $bin (tests/kernel/$name.c)"
 	mkdir -p "$FW_BUILD/kernel"
-	cc -O2 -Wall -Wextra -static -o "$FW_TCPCLIENT.tmp.$$" "$src" 2>"$FW_TMP/cc.err" ||
-		cc -O2 -Wall -Wextra -o "$FW_TCPCLIENT.tmp.$$" "$src" 2>"$FW_TMP/cc.err" ||
-		fw_die "cannot build tcpclient: $(cat "$FW_TMP/cc.err")"
-	mv -f "$FW_TCPCLIENT.tmp.$$" "$FW_TCPCLIENT"
+	cc -O2 -Wall -Wextra -static -o "$bin.tmp.$$" "$src" 2>"$FW_TMP/cc.err" ||
+		cc -O2 -Wall -Wextra -o "$bin.tmp.$$" "$src" 2>"$FW_TMP/cc.err" ||
+		fw_die "cannot build $name: $(cat "$FW_TMP/cc.err")"
+	mv -f "$bin.tmp.$$" "$bin"
+}
+
+fw_build_tcpclient() {
+	fw_build_helper tcpclient
 }
 
 # ----------------------------------------------------------------- cleanup

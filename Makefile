@@ -88,6 +88,11 @@ asan:
 		CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 		LDFLAGS='-fsanitize=address,undefined' unit
 
+# The libFuzzer targets, longer than the suite runs them.
+FUZZ_SECONDS ?= 300
+fuzz:
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 demo:
 	bash scripts/deps.sh
 	$(MAKE) finwatch

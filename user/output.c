@@ -413,21 +413,22 @@ int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
 }
 
 int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
-		uint64_t to_mono_ns, const char *transport)
+		uint64_t to_mono_ns, const char *transport, const char *reason)
 {
 	char buf[FW_LINE_MAX];
 	struct line l = { buf, sizeof(buf), 0 };
 
 	if (!o->json) {
 		put_text_time(&l, o, to_mono_ns);
-		put(&l, "LOST %llu records (%s buffer full)\n",
-		    (unsigned long long)count, transport);
+		put(&l, "LOST %llu records (%s, %s)\n",
+		    (unsigned long long)count, transport, reason);
 		return emit_text(o, &l);
 	}
 	put_json_head(&l, o, "lost", to_mono_ns);
-	put(&l, ",\"count\":%llu,\"from_ns\":%llu,\"transport\":\"%s\"}\n",
+	put(&l,
+	    ",\"count\":%llu,\"from_ns\":%llu,\"transport\":\"%s\",\"reason\":\"%s\"}\n",
 	    (unsigned long long)count,
-	    (unsigned long long)wall_ns(o, from_mono_ns), transport);
+	    (unsigned long long)wall_ns(o, from_mono_ns), transport, reason);
 	return emit_line(o, buf, l.used);
 }
 
@@ -465,7 +466,8 @@ int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
 	return emit_line(o, buf, l.used);
 }
 
-int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost)
+int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost_buffer,
+		uint64_t lost_recursion)
 {
 	char buf[FW_LINE_MAX];
 	struct line l = { buf, sizeof(buf), 0 };
@@ -475,7 +477,10 @@ int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	put_json_head(&l, o, "stop", now.tv_sec * 1000000000ULL + now.tv_nsec);
-	put(&l, ",\"events\":%llu,\"lost\":%llu}\n",
-	    (unsigned long long)events, (unsigned long long)lost);
+	put(&l,
+	    ",\"events\":%llu,\"lost\":%llu,\"lost_buffer_full\":%llu,\"lost_recursion\":%llu}\n",
+	    (unsigned long long)events,
+	    (unsigned long long)(lost_buffer + lost_recursion),
+	    (unsigned long long)lost_buffer, (unsigned long long)lost_recursion);
 	return emit_line(o, buf, l.used);
 }

@@ -44,12 +44,15 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 		    unsigned int snap, const char *source);
 int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
 			unsigned int count, uint64_t mono_ns);
+/* @reason: "buffer_full" (records the transport could not take) or
+ * "recursion" (program runs the kernel skipped). */
 int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
-		uint64_t to_mono_ns, const char *transport);
+		uint64_t to_mono_ns, const char *transport, const char *reason);
 int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
 		 const uint32_t *netns, int nnetns, const char *transport,
 		 const char *const *attach, int nattach);
-int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost);
+int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost_buffer,
+		uint64_t lost_recursion);
 
 /* "4m12s", "350ms": short, for tables. @buf needs 16 bytes. */
 const char *fw_format_age(uint32_t ms, char *buf, size_t len);

@@ -25,7 +25,12 @@
 /* How long a record may wait in the buffer before the reader looks. */
 #define FW_POLL_MS 100
 /* Perf buffer: pages per CPU, and samples per wakeup. */
-#define FW_PERF_PAGES 64
+/* The perf buffer gets as much memory in all as the ring buffer (4 MiB),
+ * split over the CPUs: each CPU's part must absorb that CPU's bursts. */
+#define FW_PERF_TOTAL_BYTES (4u << 20)
+#define FW_PERF_MIN_PAGES 16
+#define FW_PERF_MAX_PAGES 1024
+#define FW_MAX_BUFFER_PAGES (1u << 18)
 #define FW_PERF_WAKEUP_EVENTS 64
 /* How much older than the read a record must be to be written. */
 #define FW_REORDER_SLACK_NS 1000000ULL
@@ -52,6 +57,7 @@ struct trace_run {
 	struct perf_buffer *perf;
 	uint64_t events;
 	uint64_t lost_reported;
+	uint64_t missed_reported;
 	uint64_t lost_checked_ns;
 	uint64_t snapshot_ns;	/* when the last baseline was taken */
 	unsigned int snap;	/* baselines taken */
@@ -78,6 +84,7 @@ enum {
 	OPT_BTF,
 	OPT_VERBOSE,
 	OPT_SNAPSHOT_EVERY,
+	OPT_BUFFER_PAGES,
 };
 
 static const struct argp_option trace_options[] = {
@@ -91,6 +98,7 @@ static const struct argp_option trace_options[] = {
 	{ "host", OPT_HOST, "NAME", 0, "Host name recorded in each record (default: hostname)", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "List the active attach points; show libbpf's messages", 0 },
+	{ "buffer-pages", OPT_BUFFER_PAGES, "N", 0, "Size of the transport in pages, a power of two: the ring buffer's (default 1024: 4 MiB), or the perf buffer's per CPU (default: 4 MiB shared out over the CPUs, 16 to 1024 pages each)", 0 },
 	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "DURATION", 0, "Repeat the baseline snapshot of open connections this often (it is always taken at start)", 0 },
 	{},
 };
@@ -145,6 +153,17 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 	case OPT_VERBOSE:
 		o->cfg.verbose = true;
 		return 0;
+	case OPT_BUFFER_PAGES: {
+		char *end;
+		unsigned long v = strtoul(arg, &end, 10);
+
+		if (!*arg || *end || !v || v > FW_MAX_BUFFER_PAGES || (v & (v - 1)))
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--buffer-pages %s: want a power of two from 1 to %u",
+				     arg, FW_MAX_BUFFER_PAGES);
+		o->cfg.buffer_pages = v;
+		return 0;
+	}
 	case OPT_SNAPSHOT_EVERY:
 		if (fw_parse_duration_ns(arg, &o->snapshot_every_ns) ||
 		    o->snapshot_every_ns < 1000000000ULL)
@@ -285,6 +304,17 @@ static enum bpf_perf_event_ret handle_perf_record(void *ctx, int cpu,
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
+static unsigned int default_perf_pages(void)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned int want, pages = FW_PERF_MIN_PAGES;
+
+	want = FW_PERF_TOTAL_BYTES / getpagesize() / (ncpu > 0 ? ncpu : 1);
+	while (pages * 2 <= want && pages * 2 <= FW_PERF_MAX_PAGES)
+		pages *= 2;
+	return pages;
+}
+
 static int open_transport(struct trace_run *r)
 {
 	struct finwatch_bpf *s = r->tracer.skel;
@@ -302,7 +332,10 @@ static int open_transport(struct trace_run *r)
 		return r->ring ? 0 : -1;
 	}
 	r->perf = perf_buffer__new_raw(bpf_map__fd(s->maps.fw_perf),
-				       FW_PERF_PAGES, &attr, handle_perf_record,
+				       r->opts->cfg.buffer_pages ?
+					       r->opts->cfg.buffer_pages :
+					       default_perf_pages(),
+				       &attr, handle_perf_record,
 				       r, NULL);
 	return r->perf ? 0 : -1;
 }
@@ -336,21 +369,30 @@ static const char *transport_name(const struct trace_run *r)
 	return r->tracer.use_ring ? "ring" : "perf";
 }
 
+static void report_loss(struct trace_run *r, uint64_t total, uint64_t *reported,
+			const char *reason, uint64_t now)
+{
+	uint64_t n = total - *reported;
+
+	if (total <= *reported)
+		return;
+	fprintf(stderr, "finwatch trace: lost %llu records (%s, %s)\n",
+		(unsigned long long)n, transport_name(r), reason);
+	fw_out_lost(&r->out, n, r->lost_checked_ns, now, transport_name(r),
+		    reason);
+	*reported = total;
+}
+
+/* Both ways records go missing are counted in the kernel; each increase
+ * becomes a "lost" record covering the time since the last check. */
 static void report_lost(struct trace_run *r)
 {
-	uint64_t lost = fw_tracer_counter(&r->tracer, FW_CNT_LOST);
 	uint64_t now = fw_now_monotonic_ns();
 
-	if (lost > r->lost_reported) {
-		uint64_t n = lost - r->lost_reported;
-
-		fprintf(stderr, "%s: lost %llu records (%s buffer full)\n",
-			"finwatch trace", (unsigned long long)n,
-			transport_name(r));
-		fw_out_lost(&r->out, n, r->lost_checked_ns, now,
-			    transport_name(r));
-		r->lost_reported = lost;
-	}
+	report_loss(r, fw_tracer_counter(&r->tracer, FW_CNT_LOST),
+		    &r->lost_reported, "buffer_full", now);
+	report_loss(r, fw_tracer_missed_runs(&r->tracer), &r->missed_reported,
+		    "recursion", now);
 	r->lost_checked_ns = now;
 }
 
@@ -436,9 +478,11 @@ static int run_loop(struct trace_run *r)
 
 	r->lost_checked_ns = start;
 	emit_start(r);
+	fw_out_flush(&r->out);
 	while (!stop_requested && !r->out.error && !duration_over(r, start)) {
 		if (reopen_requested) {
 			reopen_requested = 0;
+			fw_out_flush(&r->out);
 			if (reopen_output(r))
 				fprintf(stderr, "finwatch trace: cannot reopen %s: %s\n",
 					r->opts->out_path, strerror(errno));
@@ -451,12 +495,15 @@ static int run_loop(struct trace_run *r)
 		report_lost(r);
 		if (snapshot_due(r))
 			emit_snapshot(r);
+		fw_out_flush(&r->out);
 	}
 	if (!r->out.error) {
 		poll_transport(r);
 		write_pending(r, UINT64_MAX);
 		report_lost(r);
-		fw_out_stop(&r->out, r->events, r->lost_reported);
+		fw_out_stop(&r->out, r->events, r->lost_reported,
+			    r->missed_reported);
+		fw_out_flush(&r->out);
 	}
 	/* A reader that went away is the end of the run, not an error. */
 	if (r->out.error == EPIPE)
@@ -494,6 +541,7 @@ static int check_environment(const struct trace_opts *o)
 
 int trace_main(int argc, char **argv)
 {
+	static char out_hold[1 << 16];
 	struct argp argp = { trace_options, parse_trace_opt, NULL,
 			     "Trace TCP connection lifecycles on the watched ports.",
 			     NULL, NULL, NULL };
@@ -517,6 +565,10 @@ int trace_main(int argc, char **argv)
 	run.out.host = opts.host ? opts.host : run.hostname;
 	run.out.json = opts.json;
 	run.out.clock_offset_ns = fw_monotonic_to_realtime_offset();
+	/* The records of one read of the buffers go out in one write, whole
+	 * lines only, at most FW_POLL_MS after they happened. */
+	run.out.hold = out_hold;
+	run.out.hold_size = sizeof(out_hold);
 	install_signals();
 	if (fw_tracer_open(&run.tracer, &opts.cfg, "finwatch trace")) {
 		close_run(&run);

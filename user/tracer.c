@@ -128,6 +128,13 @@ static int configure(struct fw_tracer *t, const struct fw_config *c)
 	 * needs no memory of sockets between events). */
 	if (!t->use_ring || !c->trace)
 		bpf_map__set_max_entries(s->maps.fw_ring, getpagesize());
+	else if (c->buffer_pages)
+		bpf_map__set_max_entries(s->maps.fw_ring,
+					 c->buffer_pages * getpagesize());
+	/* Wake the reader early once a quarter of the ring is waiting. */
+	if (c->buffer_pages && c->buffer_pages * getpagesize() / 4 <
+				       s->rodata->fw_wakeup_bytes)
+		s->rodata->fw_wakeup_bytes = c->buffer_pages * getpagesize() / 4;
 	if (!c->trace)
 		bpf_map__set_max_entries(s->maps.fw_socks, 1024);
 	choose_programs(t, c);
@@ -412,6 +419,27 @@ uint64_t fw_tracer_counter(struct fw_tracer *t, int which)
 			sum += vals[i];
 	free(vals);
 	return sum;
+}
+
+uint64_t fw_tracer_missed_runs(struct fw_tracer *t)
+{
+	struct finwatch_bpf *s = t->skel;
+	struct bpf_program *progs[] = {
+		s->progs.fw_inet_sock_set_state, s->progs.fw_tcp_close,
+		s->progs.fw_tcp_destroy_sock,	 s->progs.fw_tcp_send_reset,
+		s->progs.fw_tcp_receive_reset,	 s->progs.fw_tcp_retransmit_skb,
+	};
+	uint64_t missed = 0;
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(progs[i]);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			missed += info.recursion_misses;
+	}
+	return missed;
 }
 
 void fw_tracer_close(struct fw_tracer *t)

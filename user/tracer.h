@@ -24,6 +24,9 @@ struct fw_config {
 	enum fw_transport transport;
 	bool verbose;
 	bool trace;	/* attach the tracing programs, not just the iterator */
+	/* Transport size in pages: the ring buffer's, or the perf buffer's
+	 * per CPU. 0: the default (ring 4 MiB, perf 256 KiB per CPU). */
+	unsigned int buffer_pages;
 };
 
 #define FW_MAX_ATTACH 12
@@ -63,6 +66,15 @@ int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx);
 
 /* Sum of a per-CPU counter (enum fw_counter). */
 uint64_t fw_tracer_counter(struct fw_tracer *t, int which);
+
+/*
+ * Runs of the programs whose records make a connection's lifecycle that
+ * the kernel skipped: a tracing program that fires again on a CPU where
+ * it is already running (a softirq interrupting it) is not run again, and
+ * only counted (bpf_prog_info.recursion_misses, 5.12+). Each skipped run
+ * may or may not have been about a watched socket.
+ */
+uint64_t fw_tracer_missed_runs(struct fw_tracer *t);
 
 void fw_tracer_close(struct fw_tracer *t);
 

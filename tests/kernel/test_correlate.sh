@@ -60,6 +60,13 @@ stop_tracer() { # PID OUT
 	fw_wait_pid "$1" 10 || fw_die "tracer $2 did not stop"
 }
 
+# in_run BASE: the client ports (one a line) of this run's connections.
+# A later run's log starts with a snapshot that still holds the ghosts of
+# earlier runs, and rightly reports them again; they are not this run's.
+in_run() {
+	awk -v b="$1" '$1 >= b && $1 < b + 100'
+}
+
 # check NAME FINDINGS BASE: the verdict of every connection of the run.
 check() {
 	local n=$1 f=$2 base=$3 v got want tp fp fn lost_want lost_got
@@ -70,12 +77,14 @@ check() {
 		close_wait_leak) want=$(ports "$base" $LEAK) ;;
 		ok) want=$(ports "$base" $CLEAN_FIN $CLEAN_RST) ;;
 		esac
-		got=$(jq -r --arg v "$v" 'select(.type == "finding" and .verdict == $v) | .client | sub(".*:"; "")' "$f" | sort -n | tr '\n' ' ')
+		got=$(jq -r --arg v "$v" 'select(.type == "finding" and .verdict == $v) | .client | sub(".*:"; "")' "$f" |
+			in_run "$base" | sort -n | tr '\n' ' ')
 		fw_check "$n/$v" "$got" "$want" "$f"
 	done
 	# Precision and recall of "this close was lost", for the record.
 	lost_want=$(ports "$base" $FIN_BLOCKED $FIN_LOST $RST_LOST)
-	lost_got=$(jq -r 'select(.type == "finding" and (.verdict == "lost_fin" or .verdict == "lost_rst")) | .client | sub(".*:"; "")' "$f" | sort -n | tr '\n' ' ')
+	lost_got=$(jq -r 'select(.type == "finding" and (.verdict == "lost_fin" or .verdict == "lost_rst")) | .client | sub(".*:"; "")' "$f" |
+		in_run "$base" | sort -n | tr '\n' ' ')
 	tp=$(comm -12 <(tr ' ' '\n' <<<"$lost_want" | sort) <(tr ' ' '\n' <<<"$lost_got" | sort) | grep -c .)
 	fp=$(comm -13 <(tr ' ' '\n' <<<"$lost_want" | sort) <(tr ' ' '\n' <<<"$lost_got" | sort) | grep -c .)
 	fn=$(comm -23 <(tr ' ' '\n' <<<"$lost_want" | sort) <(tr ' ' '\n' <<<"$lost_got" | sort) | grep -c .)

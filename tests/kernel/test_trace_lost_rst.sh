@@ -23,7 +23,8 @@ fw_tcpclient "$FW_C" -r -b "$cp" "$FW_S4" 6379
 cpid=$FW_LAST_PID
 fw_wait_pid "$cpid" 10 || fw_die "tcpclient from port $cp failed: $(cat "$FW_LAST_OUT")"
 # The server of the second one is gone once redis has closed it.
-fw_wait_for 5 test -z "$(fw_ss_state "$FW_S" "$FW_S4" 6379 "$FW_C4" "$cp")" ||
+server_gone() { [ -z "$(fw_ss_state "$FW_S" "$FW_S4" 6379 "$FW_C4" "$cp")" ]; }
+fw_wait_for 5 server_gone ||
 	fw_die "ss: server end of port $cp is still '$(fw_ss_state "$FW_S" "$FW_S4" 6379 "$FW_C4" "$cp")'"
 v=$(fw_nft_dropped "$FW_S" "sport $lp ")
 [ "$v" -eq 1 ] || fw_die "nft lost $v RSTs from port $lp, expected 1"

@@ -188,19 +188,19 @@ static void test_write_and_failure(void)
 
 	o.fd = fd;
 	CHECK_INT(fw_out_event(&o, &ev), 0);
-	CHECK_INT(fw_out_lost(&o, 5, 1000, 2000, "ring"), 0);
-	CHECK_INT(fw_out_stop(&o, 1, 5), 0);
+	CHECK_INT(fw_out_lost(&o, 5, 1000, 2000, "ring", "buffer_full"), 0);
+	CHECK_INT(fw_out_stop(&o, 1, 5, 2), 0);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
-	CHECK(strstr(buf, "\"type\":\"lost\",\"time_ns\":1795996800000002000,\"host\":\"app1\",\"count\":5,\"from_ns\":1795996800000001000,\"transport\":\"ring\"}\n"));
-	CHECK(strstr(buf, "\"events\":1,\"lost\":5}\n"));
+	CHECK(strstr(buf, "\"type\":\"lost\",\"time_ns\":1795996800000002000,\"host\":\"app1\",\"count\":5,\"from_ns\":1795996800000001000,\"transport\":\"ring\",\"reason\":\"buffer_full\"}\n"));
+	CHECK(strstr(buf, "\"events\":1,\"lost\":7,\"lost_buffer_full\":5,\"lost_recursion\":2}\n"));
 	CHECK_INT(o.records, 3);
 	close(fd);
 	unlink(path);
 	o.fd = fd; /* closed: every write fails from here */
 	CHECK_INT(fw_out_event(&o, &ev), -1);
 	CHECK(o.error != 0);
-	CHECK_INT(fw_out_stop(&o, 1, 5), -1);
+	CHECK_INT(fw_out_stop(&o, 1, 5, 0), -1);
 }
 
 int main(void)

@@ -46,7 +46,7 @@ done
 ip netns exec "$ns" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 inode=$(stat -L -c %i "/run/netns/$ns")
 
-printf '%-10s %-44s %10s %8s\n' sockets command "median ms" "lines"
+printf '%-10s %-48s %10s %9s\n' sockets command "median ms" "sockets"
 for n in "${counts[@]}"; do
 	ip netns pids "$ns" | xargs -r kill 2>/dev/null
 	sleep 1
@@ -68,17 +68,23 @@ for n in "${counts[@]}"; do
 	done
 	[ "$(cat build/connhold.*.out | grep -c ready)" -eq "$holders" ] ||
 		{ cat build/connhold.*.out; exit 1; }
-	declare -a fw=() fwd=() ssn=() ssp=()
+	# Both ends of each connection, as finwatch lists them (a port
+	# matches on either end): 2N sockets for every command.
+	filter='( sport = :6379 or dport = :6379 )'
+	declare -a fw=() fwt=() fwd=() ssn=() ssp=()
 	for r in $(seq "$ROUNDS"); do
 		fw+=("$(ms_of ./finwatch snapshot --json --netns "$inode")")
+		fwt+=("$(ms_of ./finwatch snapshot --netns "$inode")")
 		fwd+=("$(ms_of ./finwatch snapshot --json --netns "$inode" --source sock_diag)")
-		ssn+=("$(ms_of ip netns exec "$ns" ss -tni state established '( sport = :6379 )')")
-		ssp+=("$(ms_of ip netns exec "$ns" ss -tnip state established '( sport = :6379 )')")
+		ssn+=("$(ms_of ip netns exec "$ns" ss -tni state established "$filter")")
+		ssp+=("$(ms_of ip netns exec "$ns" ss -tnip state established "$filter")")
 	done
 	lfw=$(./finwatch snapshot --json --netns "$inode" | grep -c '"ESTABLISHED"')
-	lss=$(ip netns exec "$ns" ss -Htni state established '( sport = :6379 )' | grep -c .)
-	printf '%-10s %-44s %10s %8s\n' "$((2 * n))" "finwatch snapshot --json (iter)" "$(median "${fw[@]}")" "$lfw"
-	printf '%-10s %-44s %10s %8s\n' "$((2 * n))" "finwatch snapshot --json --source sock_diag" "$(median "${fwd[@]}")" "$lfw"
-	printf '%-10s %-44s %10s %8s\n' "$((2 * n))" "ss -tni state established sport :6379" "$(median "${ssn[@]}")" "$lss"
-	printf '%-10s %-44s %10s %8s\n' "$((2 * n))" "ss -tnip (with owners)" "$(median "${ssp[@]}")" "$lss"
+	lss=$(ip netns exec "$ns" ss -Htn state established "$filter" | grep -c .)
+	row() { printf '%-10s %-48s %10s %9s\n' "$((2 * n))" "$1" "$2" "$3"; }
+	row "finwatch snapshot --json (iter, owners)" "$(median "${fw[@]}")" "$lfw"
+	row "finwatch snapshot (table, iter, owners)" "$(median "${fwt[@]}")" "$lfw"
+	row "finwatch snapshot --json --source sock_diag" "$(median "${fwd[@]}")" "$lfw"
+	row "ss -tni state established (no owners)" "$(median "${ssn[@]}")" "$lss"
+	row "ss -tnip state established (owners)" "$(median "${ssp[@]}")" "$lss"
 done

@@ -6,57 +6,6 @@
 #include "test_correlate_helpers.h"
 #include "finwatch.h"
 
-/* app1 (client, ruby) talks to db1 (redis-server) on 6379. */
-static struct sk client_sk(int port, uint32_t isn_c, uint32_t isn_s)
-{
-	struct sk s = {"app1",
-		       4026531840ull,
-		       1000 + (uint64_t)port,
-		       4,
-		       "10.0.0.1",
-		       port,
-		       "10.0.0.2",
-		       6379,
-		       "client",
-		       4242,
-		       "ruby",
-		       isn_c,
-		       isn_s,
-		       0};
-	return s;
-}
-
-static struct sk server_sk(int port, uint32_t isn_c, uint32_t isn_s)
-{
-	struct sk s = {"db1",
-		       4026532000ull,
-		       5000 + (uint64_t)port,
-		       4,
-		       "10.0.0.2",
-		       6379,
-		       "10.0.0.1",
-		       port,
-		       "server",
-		       77,
-		       "redis-server",
-		       isn_s,
-		       isn_c,
-		       0};
-	return s;
-}
-
-static void both_start(struct lines *ls)
-{
-	start_rec(ls, "app1", 0, 0);
-	start_rec(ls, "db1", 0, 0);
-}
-
-static void both_stop(struct lines *ls, double t)
-{
-	stop_rec(ls, "app1", 0, t);
-	stop_rec(ls, "db1", 0, t);
-}
-
 static void test_clean_close_is_ok(void)
 {
 	struct sk cl = client_sk(40001, 111, 222),
@@ -94,18 +43,15 @@ static void test_lost_fin_from_client(void)
 {
 	struct sk cl = client_sk(40002, 300, 400),
 		  sv = server_sk(40002, 300, 400);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 	const struct got *g;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
 	lost_fin(&ls, &cl, 10, 3100, 6);
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	g = &cap.got[0];
 	CHECK_INT(g->verdict, FW_V_LOST_FIN);
@@ -128,43 +74,34 @@ static void test_lost_fin_from_client(void)
 	CHECK(strstr(g->evidence, "never received it") != NULL);
 	/* decided when the server's log passed the client's give-up */
 	CHECK(g->before_finish);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_lost_fin_from_server(void)
 {
 	struct sk cl = client_sk(40003, 500, 600),
 		  sv = server_sk(40003, 500, 600);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
 	lost_fin(&ls, &sv, 20, 45000, 3);
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
 	CHECK_INT(cap.got[0].closer_is_client, 0);
 	CHECK_INT(cap.got[0].close_retrans, 3);
 	CHECK_INT(cap.got[0].idle_ms, 45000);
 	CHECK_INT(cap.got[0].surviving_state, FW_TCP_ESTABLISHED);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_lost_rst(void)
 {
 	struct sk cl = client_sk(40004, 700, 800),
 		  sv = server_sk(40004, 700, 800);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
@@ -173,8 +110,7 @@ static void test_lost_rst(void)
 	st(&ls, &cl, 30, "ESTABLISHED", "CLOSE");
 	ev(&ls, &cl, 30, "close", "CLOSE", "CLOSE", ",\"via\":\"destroy\"");
 	both_stop(&ls, 100);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_LOST_RST);
 	CHECK_INT(cap.got[0].closer_is_client, 1);
@@ -183,18 +119,14 @@ static void test_lost_rst(void)
 	CHECK_INT(cap.got[0].close_retrans, 0);
 	CHECK_INT(cap.got[0].idle_ms, 9000);
 	CHECK_INT(cap.got[0].surviving_state, FW_TCP_ESTABLISHED);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_delivered_rst_is_ok(void)
 {
 	struct sk cl = client_sk(40005, 900, 1000),
 		  sv = server_sk(40005, 900, 1000);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
@@ -204,24 +136,19 @@ static void test_delivered_rst_is_ok(void)
 	   "");
 	st(&ls, &sv, 30.001, "ESTABLISHED", "CLOSE");
 	both_stop(&ls, 100);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_OK);
 	CHECK_INT(cap.got[0].kind, FW_CLOSE_RST);
 	CHECK_INT(cap.got[0].closer_is_client, 1);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_close_wait_leak(void)
 {
 	struct sk cl = client_sk(40006, 1100, 1200),
 		  sv = server_sk(40006, 1100, 1200);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 	const struct got *g;
 
 	both_start(&ls);
@@ -235,8 +162,7 @@ static void test_close_wait_leak(void)
 	host_rec(&ls, "db1", 0, 150, "snapshot_end",
 		 ",\"snap\":1,\"count\":0,\"netns\":[]");
 	both_stop(&ls, 200);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	g = &cap.got[0];
 	CHECK_INT(g->verdict, FW_V_CLOSE_WAIT_LEAK);
@@ -247,18 +173,14 @@ static void test_close_wait_leak(void)
 	/* decided at the record that showed it over 60 s: db1's at 150 s */
 	CHECK(g->before_finish);
 	CHECK_INT(g->close_wait_ns, 150 * SEC - 10 * SEC - 1 * MS);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_short_close_wait_is_not_a_leak(void)
 {
 	struct sk cl = client_sk(40007, 1300, 1400),
 		  sv = server_sk(40007, 1300, 1400);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
@@ -269,12 +191,9 @@ static void test_short_close_wait_is_not_a_leak(void)
 	st(&ls, &cl, 40.001, "FIN_WAIT2", "TIME_WAIT");
 	st(&ls, &sv, 40.002, "LAST_ACK", "CLOSE");
 	both_stop(&ls, 200);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_OK);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_peer_vanished(void)
@@ -282,10 +201,8 @@ static void test_peer_vanished(void)
 	struct sk sv = server_sk(40008, 1500, 1600),
 		  other = client_sk(40009, 1, 2);
 	struct sk other_sv = server_sk(40009, 1, 2);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 	const struct got *g;
 
 	both_start(&ls);
@@ -295,8 +212,7 @@ static void test_peer_vanished(void)
 	/* ...yet has no socket for this one, which db1 holds open */
 	st(&ls, &sv, 10, "SYN_RECV", "ESTABLISHED");
 	both_stop(&ls, 500);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 2);
 	CHECK_INT(count_verdict(&cap, FW_V_OK), 1);
 	g = find_client(&cap, "10.0.0.1:40008");
@@ -309,8 +225,6 @@ static void test_peer_vanished(void)
 		CHECK_INT(g->surviving_state, FW_TCP_ESTABLISHED);
 		CHECK_INT(g->paired_by, FW_PAIR_NONE);
 	}
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_peer_log_starting_late_is_not_vanished(void)
@@ -318,10 +232,8 @@ static void test_peer_log_starting_late_is_not_vanished(void)
 	struct sk sv = server_sk(40010, 1700, 1800),
 		  other = client_sk(40011, 3, 4);
 	struct sk other_sv = server_sk(40011, 3, 4);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 	const struct got *g;
 
 	start_rec(&ls, "db1", 0, 0);
@@ -330,14 +242,11 @@ static void test_peer_log_starting_late_is_not_vanished(void)
 	start_rec(&ls, "app1", 0, 50);
 	open_conn(&ls, &other, &other_sv, 60);
 	both_stop(&ls, 500);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	g = find_client(&cap, "10.0.0.1:40010");
 	CHECK(g != NULL);
 	if (g)
 		CHECK_INT(g->verdict, FW_V_OPEN);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_unacked_fin_single_log(void)
@@ -401,10 +310,8 @@ static void test_lost_events_elsewhere_do_not_matter(void)
 {
 	struct sk cl = client_sk(40014, 2300, 2400),
 		  sv = server_sk(40014, 2300, 2400);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	host_rec(&ls, "db1", 0, 0.5, "lost",
@@ -412,22 +319,17 @@ static void test_lost_events_elsewhere_do_not_matter(void)
 	open_conn(&ls, &cl, &sv, 1);
 	lost_fin(&ls, &cl, 10, 3000, 5);
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_log_ending_early_is_incomplete(void)
 {
 	struct sk cl = client_sk(40015, 2500, 2600),
 		  sv = server_sk(40015, 2500, 2600);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 	const struct got *g;
 
 	both_start(&ls);
@@ -436,14 +338,11 @@ static void test_log_ending_early_is_incomplete(void)
 	host_rec(&ls, "db1", 0, 5, "snapshot_end", ",\"count\":0");
 	lost_fin(&ls, &cl, 10, 3000, 5);
 	stop_rec(&ls, "app1", 0, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	g = &cap.got[0];
 	CHECK_INT(g->verdict, FW_V_INCOMPLETE);
 	CHECK(strstr(g->reason, "too soon") != NULL);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_port_reuse_is_a_new_connection(void)
@@ -452,10 +351,8 @@ static void test_port_reuse_is_a_new_connection(void)
 		  sv1 = server_sk(40016, 2700, 2800);
 	struct sk cl2 = client_sk(40016, 2900, 3000),
 		  sv2 = server_sk(40016, 2900, 3000);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	cl2.sock = 77777;
 	sv2.sock = 88888;
@@ -466,26 +363,21 @@ static void test_port_reuse_is_a_new_connection(void)
 	open_conn(&ls, &cl2, &sv2, 60);
 	lost_fin(&ls, &cl2, 70, 4000, 5);
 	both_stop(&ls, 400);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 2);
 	CHECK_INT(cap.got[0].verdict, FW_V_OK);
 	CHECK_INT(cap.got[0].close_time_ns, T0 + 5 * SEC);
 	CHECK_INT(cap.got[1].verdict, FW_V_LOST_FIN);
 	CHECK_INT(cap.got[1].close_time_ns, T0 + 70 * SEC);
 	CHECK_INT(cap.got[1].idle_ms, 4000);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_port_reuse_without_isns_pairs_by_time(void)
 {
 	struct sk cl1 = client_sk(40017, 0, 0), sv1 = server_sk(40017, 0, 0);
 	struct sk cl2 = client_sk(40017, 0, 0), sv2 = server_sk(40017, 0, 0);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	cl2.sock = 77777;
 	sv2.sock = 88888;
@@ -496,24 +388,19 @@ static void test_port_reuse_without_isns_pairs_by_time(void)
 	open_conn(&ls, &cl2, &sv2, 60);
 	lost_fin(&ls, &cl2, 70, 4000, 5);
 	both_stop(&ls, 400);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 2);
 	CHECK_INT(count_verdict(&cap, FW_V_LOST_FIN), 1);
 	CHECK_INT(count_verdict(&cap, FW_V_OPEN), 1);
 	CHECK_INT(cap.got[0].paired_by, FW_PAIR_TUPLE);
 	CHECK_INT(cap.got[1].paired_by, FW_PAIR_TUPLE);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_clock_skew_within_tolerance(void)
 {
 	struct sk cl = client_sk(40018, 0, 0), sv = server_sk(40018, 0, 0);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	/* db1's clock is 1.5 s behind; no ISNs, so the tuple must pair */
 	sv.clock_off_ns = -1500 * (int64_t)MS;
@@ -523,23 +410,18 @@ static void test_clock_skew_within_tolerance(void)
 	lost_fin(&ls, &cl, 10, 3000, 5);
 	stop_rec(&ls, "app1", 0, 300);
 	stop_rec(&ls, "db1", sv.clock_off_ns, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
 	CHECK_INT(cap.got[0].paired_by, FW_PAIR_TUPLE);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_isns_pair_whatever_the_skew(void)
 {
 	struct sk cl = client_sk(40019, 3100, 3200),
 		  sv = server_sk(40019, 3100, 3200);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	struct sk cl2 = client_sk(40030, 3150, 3250),
 		  sv2 = server_sk(40030, 3150, 3250);
@@ -563,8 +445,7 @@ static void test_isns_pair_whatever_the_skew(void)
 	lost_fin(&ls, &cl, 100, 5000, 4);
 	stop_rec(&ls, "app1", 0, 300);
 	stop_rec(&ls, "db1", sv.clock_off_ns, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 3);
 	g = find_client(&cap, "10.0.0.1:40019");
 	CHECK(g && g->verdict == FW_V_LOST_FIN && g->paired_by == FW_PAIR_ISN);
@@ -572,8 +453,6 @@ static void test_isns_pair_whatever_the_skew(void)
 	CHECK(g && g->verdict == FW_V_OK && g->paired_by == FW_PAIR_ISN);
 	g = find_client(&cap, "10.0.0.1:40031");
 	CHECK(g && g->verdict == FW_V_LOST_FIN && g->paired_by == FW_PAIR_ISN);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /* Hosts' records in any order of files: all of db1 first, then app1. */
@@ -634,23 +513,18 @@ static void test_ipv6(void)
 		"db1",	       2,     20,	6,  "2001:db8::2",  6379,
 		"2001:db8::1", 40022, "server", 77, "redis-server", 3800,
 		3700,	       0};
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
 	lost_fin(&ls, &cl, 10, 3000, 5);
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
 	CHECK_STR(cap.got[0].client, "[2001:db8::1]:40022");
 	CHECK_STR(cap.got[0].server, "[2001:db8::2]:6379");
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_nat_pairs_by_isn(void)
@@ -663,10 +537,8 @@ static void test_nat_pairs_by_isn(void)
 		"db1",		2,     20,	 4,  "10.1.0.2",     6379,
 		"198.51.100.7", 61000, "server", 77, "redis-server", 4000,
 		3900,		0};
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	/* before ESTABLISHED the client has no ISNs yet */
@@ -677,15 +549,12 @@ static void test_nat_pairs_by_isn(void)
 	open_conn(&ls, &cl, &sv, 1.001);
 	lost_fin(&ls, &cl, 10, 3000, 5);
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
 	CHECK_INT(cap.got[0].paired_by, FW_PAIR_ISN);
 	CHECK_STR(cap.got[0].client, "10.0.0.1:40023");
 	CHECK_STR(cap.got[0].server, "10.1.0.2:6379");
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 static void test_one_host_two_namespaces(void)
@@ -719,22 +588,17 @@ static void test_open_connection(void)
 {
 	struct sk cl = client_sk(40025, 4300, 4400),
 		  sv = server_sk(40025, 4300, 4400);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_OPEN);
 	CHECK_INT(cap.got[0].closer_is_client, -1);
 	CHECK(!cap.got[0].before_finish);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /* Streaming: many short connections never pile up in memory. */
@@ -817,10 +681,8 @@ static void test_late_destroy_record_is_ignored(void)
 {
 	struct sk cl = client_sk(40027, 4700, 4800),
 		  sv = server_sk(40027, 4700, 4800);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
@@ -828,12 +690,9 @@ static void test_late_destroy_record_is_ignored(void)
 	ev(&ls, &cl, 65, "close", "TIME_WAIT", "CLOSE", ",\"via\":\"destroy\"");
 	ev(&ls, &sv, 5.01, "close", "CLOSE", "CLOSE", ",\"via\":\"destroy\"");
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_OK);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /* The FIN is lost, but the server later writes and the RST tells it. */
@@ -841,10 +700,8 @@ static void test_lost_fin_then_rst_is_ok(void)
 {
 	struct sk cl = client_sk(40028, 4900, 5000),
 		  sv = server_sk(40028, 4900, 5000);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
@@ -852,13 +709,10 @@ static void test_lost_fin_then_rst_is_ok(void)
 	ev(&ls, &sv, 12.5, "reset_received", "ESTABLISHED", "ESTABLISHED", "");
 	st(&ls, &sv, 12.5, "ESTABLISHED", "CLOSE");
 	both_stop(&ls, 300);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_OK);
 	CHECK(strstr(cap.got[0].evidence, "never reached") != NULL);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /* The client half-closed; the server's FIN is lost: FIN_WAIT2 survives. */
@@ -866,10 +720,8 @@ static void test_lost_fin_leaves_fin_wait2(void)
 {
 	struct sk cl = client_sk(40029, 5100, 5200),
 		  sv = server_sk(40029, 5100, 5200);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 	const struct got *g;
 
 	both_start(&ls);
@@ -884,8 +736,7 @@ static void test_lost_fin_leaves_fin_wait2(void)
 	ev(&ls, &sv, 20.6, "retransmit", "LAST_ACK", "LAST_ACK",
 	   ",\"tcp_flags\":\"FIN|ACK\"");
 	both_stop(&ls, 100);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	g = &cap.got[0];
 	CHECK_INT(g->verdict, FW_V_LOST_FIN);
@@ -894,8 +745,6 @@ static void test_lost_fin_leaves_fin_wait2(void)
 	CHECK_INT(g->close_retrans, 2);
 	CHECK_INT(g->idle_ms, 9998);
 	CHECK_INT(g->surviving_state, FW_TCP_FIN_WAIT2);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /*
@@ -906,10 +755,8 @@ static void test_lost_fin_leaves_fin_wait2(void)
 static void test_tracer_quirks(void)
 {
 	struct sk cl = client_sk(40032, 0, 0), sv = server_sk(40032, 0, 0);
-	struct fw_corr_opts o = default_opts();
 	struct lines ls = {0};
 	struct capture cap;
-	struct fw_corr *c;
 
 	both_start(&ls);
 	cl.lport = 0;
@@ -930,16 +777,13 @@ static void test_tracer_quirks(void)
 	ev(&ls, &sv, 5.002, "close", "CLOSE", "CLOSE", ",\"via\":\"destroy\"");
 	ev(&ls, &cl, 5.003, "close", "CLOSE", "CLOSE", ",\"via\":\"destroy\"");
 	both_stop(&ls, 100);
-	sort_lines(&ls);
-	c = run_lines(&ls, &cap, &o);
+	run_default(&ls, &cap);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_OK);
 	CHECK_STR(cap.got[0].client, "10.0.0.1:40032");
 	CHECK_INT(cap.got[0].paired_by, FW_PAIR_ISN);
 	CHECK_INT(cap.got[0].closer_is_client, 0);
 	CHECK_INT(cap.got[0].kind, FW_CLOSE_RST);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /*

@@ -32,6 +32,10 @@ struct got {
 	uint64_t close_time_ns, close_retrans, idle_ms, close_wait_ns;
 	unsigned int surviving_state;
 	enum fw_paired_by paired_by;
+	uint64_t close_drops;
+	char drop_reason[32];
+	uint64_t surv_idle_ms; /* the surviving end's, FW_NO_VALUE */
+	int surv_keepalive;    /* -1 unknown or no survivor */
 	char evidence[512];
 	char reason[256];
 	bool before_finish; /* decided while input was still coming */
@@ -79,6 +83,10 @@ static void capture_cb(const struct fw_finding *f, void *ctx)
 	g->close_wait_ns = f->close_wait_ns;
 	g->surviving_state = f->surviving_state;
 	g->paired_by = f->paired_by;
+	g->close_drops = f->close_drops;
+	copy_str(g->drop_reason, sizeof(g->drop_reason), f->drop_reason);
+	g->surv_idle_ms = f->survivor ? f->survivor->idle_ms : FW_NO_VALUE;
+	g->surv_keepalive = f->survivor ? f->survivor->keepalive : -1;
 	copy_str(g->evidence, sizeof(g->evidence), f->evidence);
 	copy_str(g->reason, sizeof(g->reason), f->reason);
 	g->before_finish = !cap->finishing;
@@ -291,6 +299,57 @@ static struct fw_corr_opts default_opts(void)
 	return o;
 }
 
+/* app1 (client, ruby, 10.0.0.1) talks to db1 (redis-server) on 6379. */
+static struct sk client_sk(int port, uint32_t isn_c, uint32_t isn_s)
+{
+	struct sk s = {"app1",
+		       4026531840ull,
+		       1000 + (uint64_t)port,
+		       4,
+		       "10.0.0.1",
+		       port,
+		       "10.0.0.2",
+		       6379,
+		       "client",
+		       4242,
+		       "ruby",
+		       isn_c,
+		       isn_s,
+		       0};
+	return s;
+}
+
+static struct sk server_sk(int port, uint32_t isn_c, uint32_t isn_s)
+{
+	struct sk s = {"db1",
+		       4026532000ull,
+		       5000 + (uint64_t)port,
+		       4,
+		       "10.0.0.2",
+		       6379,
+		       "10.0.0.1",
+		       port,
+		       "server",
+		       77,
+		       "redis-server",
+		       isn_s,
+		       isn_c,
+		       0};
+	return s;
+}
+
+static void both_start(struct lines *ls)
+{
+	start_rec(ls, "app1", 0, 0);
+	start_rec(ls, "db1", 0, 0);
+}
+
+static void both_stop(struct lines *ls, double t)
+{
+	stop_rec(ls, "app1", 0, t);
+	stop_rec(ls, "db1", 0, t);
+}
+
 /* Feeds all lines (a bad line fails the test) and finishes. */
 static struct fw_corr *run_lines(struct lines *ls, struct capture *cap,
 				 const struct fw_corr_opts *opts)
@@ -308,6 +367,19 @@ static struct fw_corr *run_lines(struct lines *ls, struct capture *cap,
 	cap->finishing = true;
 	fw_corr_finish(c);
 	return c;
+}
+
+/*
+ * The usual test: the lines merged by time as the CLI would, default
+ * options; frees the lines and the engine, the findings stay in cap.
+ */
+static void run_default(struct lines *ls, struct capture *cap)
+{
+	struct fw_corr_opts o = default_opts();
+
+	sort_lines(ls);
+	fw_corr_free(run_lines(ls, cap, &o));
+	free_lines(ls);
 }
 
 #endif

@@ -16,30 +16,21 @@
 #include <unistd.h>
 #include <zlib.h>
 
+/*
+ * Only what tests/unit/test_util.c's test_durations does not cover:
+ * fractions, zero, a unit alone or apart, NULL, overflow by the unit.
+ */
 static void test_duration(void)
 {
 	unsigned long long ns = 0;
 
-	CHECK_INT(fw_parse_duration_ns("2", &ns), 0);
-	CHECK_INT(ns, 2000000000ull);
-	CHECK_INT(fw_parse_duration_ns("2s", &ns), 0);
-	CHECK_INT(ns, 2000000000ull);
-	CHECK_INT(fw_parse_duration_ns("250ms", &ns), 0);
-	CHECK_INT(ns, 250000000ull);
 	CHECK_INT(fw_parse_duration_ns("1.5m", &ns), 0);
 	CHECK_INT(ns, 90000000000ull);
-	CHECK_INT(fw_parse_duration_ns("3h", &ns), 0);
-	CHECK_INT(ns, 10800000000000ull);
-	CHECK_INT(fw_parse_duration_ns("1d", &ns), 0);
-	CHECK_INT(ns, 86400000000000ull);
-	CHECK_INT(fw_parse_duration_ns("0", &ns), 0);
-	CHECK_INT(ns, 0);
 	CHECK_INT(fw_parse_duration_ns("0.001", &ns), 0);
 	CHECK_INT(ns, 1000000);
-	CHECK_INT(fw_parse_duration_ns("", &ns), -1);
+	CHECK_INT(fw_parse_duration_ns("0", &ns), 0);
+	CHECK_INT(ns, 0);
 	CHECK_INT(fw_parse_duration_ns("s", &ns), -1);
-	CHECK_INT(fw_parse_duration_ns("-1s", &ns), -1);
-	CHECK_INT(fw_parse_duration_ns("1x", &ns), -1);
 	CHECK_INT(fw_parse_duration_ns("1.s", &ns), -1);
 	CHECK_INT(fw_parse_duration_ns("1 s", &ns), -1);
 	CHECK_INT(fw_parse_duration_ns("99999999999999999999", &ns), -1);
@@ -527,6 +518,26 @@ static void log_host(char *buf, size_t sz, const char *host, double t,
  * A rotated client log (the older part gzipped) and the server's: the
  * client's FIN is in the newer part, the server never sees it.
  */
+
+/*
+ * app1's end of the connection the CLI tests use: FIN at 100 s (extra
+ * keys on its record), one retransmission, gone at 120 s; log to 200 s.
+ */
+static void app1_fin_unanswered(char *buf, size_t sz, const char *extra)
+{
+	log_state(buf, sz, "app1", 100, "ESTABLISHED", "FIN_WAIT1", extra);
+	log_state(buf, sz, "app1", 100.3, "FIN_WAIT1", "FIN_WAIT1",
+		  ",\"close_retrans\":1");
+	log_state(buf, sz, "app1", 120, "FIN_WAIT1", "CLOSE", "");
+	log_host(buf, sz, "app1", 200, "stop", "");
+}
+
+/* db1's tracer starts and sees the connection accepted at 1 s. */
+static void db1_accepts(char *buf, size_t sz)
+{
+	log_host(buf, sz, "db1", 0, "start", "");
+	log_state(buf, sz, "db1", 1.001, "SYN_RECV", "ESTABLISHED", "");
+}
 static void test_cli_rotated_logs_and_json_keys(void)
 {
 	static char old_part[4096], new_part[4096], server[4096];
@@ -575,16 +586,9 @@ static void test_cli_rotated_logs_and_json_keys(void)
 	log_state(old_part, sizeof(old_part), "app1", 1, "SYN_SENT",
 		  "ESTABLISHED", "");
 	log_host(new_part, sizeof(new_part), "app1", 60, "snapshot_end", "");
-	log_state(new_part, sizeof(new_part), "app1", 100, "ESTABLISHED",
-		  "FIN_WAIT1", ",\"last_recv_ms\":3100,\"last_send_ms\":3200");
-	log_state(new_part, sizeof(new_part), "app1", 100.3, "FIN_WAIT1",
-		  "FIN_WAIT1", ",\"close_retrans\":1");
-	log_state(new_part, sizeof(new_part), "app1", 120, "FIN_WAIT1", "CLOSE",
-		  "");
-	log_host(new_part, sizeof(new_part), "app1", 200, "stop", "");
-	log_host(server, sizeof(server), "db1", 0, "start", "");
-	log_state(server, sizeof(server), "db1", 1.001, "SYN_RECV",
-		  "ESTABLISHED", "");
+	app1_fin_unanswered(new_part, sizeof(new_part),
+			    ",\"last_recv_ms\":3100,\"last_send_ms\":3200");
+	db1_accepts(server, sizeof(server));
 	log_host(server, sizeof(server), "db1", 200, "stop", "");
 	p_old = strdup(tmp_file(old_part, strlen(old_part), true));
 	p_new = strdup(tmp_file(new_part, strlen(new_part), false));
@@ -620,16 +624,8 @@ static void test_cli_tracer_restart_is_incomplete(void)
 	log_host(client, sizeof(client), "app1", 0, "start", "");
 	log_state(client, sizeof(client), "app1", 1, "SYN_SENT", "ESTABLISHED",
 		  "");
-	log_state(client, sizeof(client), "app1", 100, "ESTABLISHED",
-		  "FIN_WAIT1", "");
-	log_state(client, sizeof(client), "app1", 100.3, "FIN_WAIT1",
-		  "FIN_WAIT1", ",\"close_retrans\":1");
-	log_state(client, sizeof(client), "app1", 120, "FIN_WAIT1", "CLOSE",
-		  "");
-	log_host(client, sizeof(client), "app1", 200, "stop", "");
-	log_host(server, sizeof(server), "db1", 0, "start", "");
-	log_state(server, sizeof(server), "db1", 1.001, "SYN_RECV",
-		  "ESTABLISHED", "");
+	app1_fin_unanswered(client, sizeof(client), "");
+	db1_accepts(server, sizeof(server));
 	log_host(server, sizeof(server), "db1", 90, "stop", "");
 	log_host(server, sizeof(server), "db1", 130, "start", "");
 	log_host(server, sizeof(server), "db1", 200, "stop", "");

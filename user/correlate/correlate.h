@@ -52,12 +52,17 @@ struct fw_finding_end {
 	bool present;	   /* this end's log has the socket */
 	char endpoint[64]; /* "ip:port" or "[ip6]:port", as this end (or
 			    * else its peer) sees it */
-	const char *host;  /* NULL when !present */
+	const char *host;  /* the host of its log; when !present, the host
+			    * that owns its address if known, else NULL */
 	uint64_t netns;
 	uint64_t sock;
 	uint32_t pid;	    /* 0 when unknown */
 	const char *comm;   /* "" when unknown */
 	unsigned int state; /* last known enum fw_tcp_state */
+	bool open;	    /* present and not closed when decided */
+	uint64_t idle_ms;   /* last_recv_ms in its latest snapshot, or
+			     * FW_NO_VALUE */
+	int keepalive;	    /* SO_KEEPALIVE in a snapshot: 1, 0; -1 unknown */
 };
 
 struct fw_finding {
@@ -67,10 +72,17 @@ struct fw_finding {
 	bool closer_is_client; /* valid when close_kind != FW_CLOSE_NONE */
 	enum fw_close_kind close_kind;
 	uint64_t close_time_ns;	       /* closer's clock, or FW_NO_VALUE */
-	uint64_t close_retrans;	       /* or FW_NO_VALUE */
+	uint64_t close_retrans;	       /* or FW_NO_VALUE; FIN: resends,
+					* those its host dropped included */
+	uint64_t close_drops;	       /* tries of the close that a host
+					* dropped itself (the sender's on the
+					* way out, else the receiver's on
+					* arrival), or FW_NO_VALUE */
+	const char *drop_reason;       /* kernel drop reason, or NULL */
 	uint64_t idle_before_close_ms; /* or FW_NO_VALUE */
 	unsigned int surviving_state;  /* 0 when no end survives */
-	uint64_t close_wait_ns;	       /* close_wait_leak: time in CLOSE_WAIT */
+	const struct fw_finding_end *survivor; /* &client, &server or NULL */
+	uint64_t close_wait_ns; /* close_wait_leak: time in CLOSE_WAIT */
 	const char *evidence;
 	const char *reason; /* incomplete only, else NULL */
 };
@@ -109,8 +121,8 @@ typedef void (*fw_finding_cb)(const struct fw_finding *f, void *ctx);
 /*
  * A correlation; cb may be NULL. Out of memory, here or later, the engine
  * prints so and exits with status 2 rather than guess. Not thread-safe:
- * one correlation per thread (the record parser's key-order cache is
- * process-wide, and only affects speed).
+ * parse on one thread at a time (the record parser's key-order cache and
+ * address memo are process-wide; used that way they only affect speed).
  */
 struct fw_corr *fw_corr_new(const struct fw_corr_opts *opts, fw_finding_cb cb,
 			    void *ctx);

@@ -43,6 +43,17 @@ struct lost_win {
 	uint64_t count; /* 0: the tracer was not running */
 };
 
+/*
+ * A snapshot pass of a host: every socket on the watched ports in the
+ * namespaces it covers was listed between begin_ns and end_ns, so a
+ * socket missing from it did not exist then.
+ */
+struct snap_pass {
+	uint64_t begin_ns, end_ns;
+	uint64_t *netns; /* NULL: all namespaces */
+	size_t nnetns;
+};
+
 struct host {
 	char *name;
 	size_t len;
@@ -54,6 +65,12 @@ struct host {
 			    * 2^64), learned from ISN-paired connections */
 	struct lost_win *lost;
 	size_t nlost, caplost;
+	struct snap_pass *snaps;
+	size_t nsnaps, capsnaps;
+	bool in_pass;	   /* snapshot records of a pass are coming */
+	uint64_t pass_ns;  /* the first of them */
+	uint64_t *watched; /* the tracer's netns list (start), NULL: all */
+	size_t nwatched;
 };
 
 struct end {
@@ -73,6 +90,17 @@ struct end {
 	uint8_t state;
 	uint32_t fin_retrans;	/* retransmit records carrying FIN */
 	uint32_t close_retrans; /* the tracer's own counter */
+	uint32_t fin_drops;	/* its FINs its own host dropped (out) */
+	uint32_t close_drops;	/* the tracer's own counter */
+	uint32_t fin_drops_in;	/* the peer's FINs its host dropped (in) */
+	bool first_try_dropped; /* the FIN never left: no retransmission
+				 * came before the first drop */
+	bool from_snap;		/* first seen in a snapshot */
+	bool fin_from_snap;	/* fin_sent_ns is the snapshot that showed
+				 * it closing, not the FIN itself */
+	int8_t keepalive;	/* -1 unknown, else SO_KEEPALIVE */
+	bool in_snap;		/* a snapshot listed it */
+	uint8_t snap_state;	/* the closing state that snapshot showed */
 	uint32_t rst_count;
 	uint64_t pair_ns; /* a peer's records may pair until this+tol */
 	uint64_t est_ns;  /* moved to ESTABLISHED */
@@ -81,6 +109,11 @@ struct end {
 	uint64_t cw_ns, cw_left_ns; /* CLOSE_WAIT entered / left */
 	uint64_t died_ns;	    /* CLOSE or TIME_WAIT */
 	uint64_t idle_ms;	    /* idle before its FIN or RST */
+	uint64_t seen_ns;	    /* it surely existed from then on */
+	uint64_t snap_idle_ms;	    /* last_recv_ms in its latest snapshot */
+	uint64_t fin_drop_in_ns;    /* the first of fin_drops_in */
+	const char *drop_reason;    /* of its latest dropped FIN/RST */
+	const char *drop_in_reason; /* of the latest dropped peer's FIN */
 	char comm[FW_REC_COMM_MAX];
 };
 
@@ -99,6 +132,8 @@ struct addr_ent {
 	uint8_t family;
 	uint8_t addr[16];
 	struct host *host; /* or AMBIGUOUS_HOST */
+	uint64_t netns;	   /* of the sockets that use it */
+	bool many_netns;   /* more than one namespace uses it */
 };
 
 struct fw_corr {
@@ -120,8 +155,11 @@ struct fw_corr {
 	bool evicting;	   /* judging a held end alone, no more waiting */
 	struct fw_corr_stats stats;
 	struct fw_rec rec;
+	char **reasons; /* drop reasons seen, interned */
+	size_t nreasons;
 	char evidence[512];
 	char reason[256];
+	char story[256], story2[128]; /* parts of the evidence */
 };
 
 /* What a judge decided, and about which close. */
@@ -325,18 +363,20 @@ static uint64_t addr_hash(uint8_t family, const uint8_t *a)
 	return fw_mix64(x ^ fw_mix64(y ^ family));
 }
 
+static bool same_addr(const void *val, const void *key)
+{
+	const struct addr_ent *e = val, *k = key;
+
+	return e->family == k->family && memcmp(e->addr, k->addr, 16) == 0;
+}
+
 static struct addr_ent *addr_find(struct fw_corr *c, uint8_t family,
 				  const uint8_t *a)
 {
-	uint64_t h = addr_hash(family, a);
-	struct addr_ent *e;
-	size_t it;
+	struct addr_ent key = {.family = family};
 
-	for (e = fw_table_first(&c->addrs, h, &it); e;
-	     e = fw_table_next(&c->addrs, h, &it))
-		if (e->family == family && memcmp(e->addr, a, 16) == 0)
-			return e;
-	return NULL;
+	memcpy(key.addr, a, 16);
+	return fw_table_find(&c->addrs, addr_hash(family, a), same_addr, &key);
 }
 
 static bool is_loopback(uint8_t family, const uint8_t *a)
@@ -361,6 +401,8 @@ static void addr_learn(struct fw_corr *c, const struct end *e)
 			ent->host = AMBIGUOUS_HOST;
 			c->addr_changed = true;
 		}
+		if (ent->netns != e->netns)
+			ent->many_netns = true;
 		return;
 	}
 	c->addr_changed = true;
@@ -368,6 +410,7 @@ static void addr_learn(struct fw_corr *c, const struct end *e)
 	ent->family = e->family;
 	memcpy(ent->addr, e->laddr, 16);
 	ent->host = e->host;
+	ent->netns = e->netns;
 	table_put(&c->addrs, addr_hash(e->family, e->laddr), ent);
 }
 
@@ -403,18 +446,26 @@ static uint64_t tuple_hash(uint8_t family, const uint8_t *la, uint16_t lp,
 	       addr_hash(family, ra);
 }
 
+struct sock_key {
+	const struct host *host;
+	uint64_t netns, sock;
+};
+
+static bool same_sock(const void *val, const void *key)
+{
+	const struct end *e = val;
+	const struct sock_key *k = key;
+
+	return e->host == k->host && e->netns == k->netns && e->sock == k->sock;
+}
+
 static struct end *sock_find(struct fw_corr *c, const struct host *h,
 			     uint64_t netns, uint64_t sock)
 {
-	uint64_t hash = sock_hash(h, netns, sock);
-	struct end *e;
-	size_t it;
+	struct sock_key key = {h, netns, sock};
 
-	for (e = fw_table_first(&c->socks, hash, &it); e;
-	     e = fw_table_next(&c->socks, hash, &it))
-		if (e->host == h && e->netns == netns && e->sock == sock)
-			return e;
-	return NULL;
+	return fw_table_find(&c->socks, sock_hash(h, netns, sock), same_sock,
+			     &key);
 }
 
 static void unindex_pairing(struct fw_corr *c, struct end *e)
@@ -596,6 +647,9 @@ static struct end *end_new(struct fw_corr *c, struct host *h,
 	e->est_ns = e->fin_sent_ns = e->fin_last_tx_ns = UNSET;
 	e->fin_recv_ns = e->rst_sent_ns = e->rst_recv_ns = UNSET;
 	e->cw_ns = e->cw_left_ns = e->died_ns = e->idle_ms = UNSET;
+	e->snap_idle_ms = e->fin_drop_in_ns = UNSET;
+	e->seen_ns = r->time_ns;
+	e->keepalive = -1;
 	e->conn = conn_new(c);
 	e->conn->e[0] = e;
 	table_put(&c->socks, sock_hash(h, r->netns, r->sock), e);
@@ -640,6 +694,30 @@ static bool is_client(const struct end *e)
 }
 
 /* ---- what one record says about its socket ---- */
+
+static uint64_t fin_retrans(const struct end *e)
+{
+	return e->fin_retrans > e->close_retrans ? e->fin_retrans
+						 : e->close_retrans;
+}
+
+/* Tries of its FIN (or RST) that its own host dropped on the way out. */
+static uint64_t out_drops(const struct end *e)
+{
+	return e->fin_drops > e->close_drops ? e->fin_drops : e->close_drops;
+}
+
+/*
+ * Resends of its FIN: those that reached the wire and those its own host
+ * dropped, less the first try when that was dropped (it was the FIN,
+ * not a resend).
+ */
+static uint64_t fin_resends(const struct end *e)
+{
+	uint64_t n = fin_retrans(e) + out_drops(e);
+
+	return e->first_try_dropped && n ? n - 1 : n;
+}
 
 static uint64_t idle_of(const struct fw_rec *r)
 {
@@ -733,6 +811,12 @@ static void apply_owner(struct end *e, const struct fw_rec *r)
 	if ((r->has & FW_HAS_CLOSE_RETRANS) &&
 	    r->close_retrans > e->close_retrans)
 		e->close_retrans = r->close_retrans;
+	if ((r->has & FW_HAS_CLOSE_DROPS) && r->close_drops > e->close_drops) {
+		/* drop records lost: the counter still tells what happened */
+		if (!e->close_drops && !fin_retrans(e))
+			e->first_try_dropped = true;
+		e->close_drops = r->close_drops;
+	}
 }
 
 /* Returns true when the record gave the end its ISNs just now. */
@@ -741,13 +825,18 @@ static void apply_owner(struct end *e, const struct fw_rec *r)
  * SYN_SENT before the port is bound says lport 0): take them from the
  * first record that does. Returns true when they changed.
  */
-static bool learn_addresses(struct end *e, const struct fw_rec *r)
+static bool addresses_unknown(const struct end *e)
 {
 	static const uint8_t zero[16];
-	bool unknown = !e->lport || !e->rport || !memcmp(e->laddr, zero, 16) ||
-		       !memcmp(e->raddr, zero, 16);
 
-	if (!unknown || !r->lport || !r->rport || r->family != e->family ||
+	return !e->lport || !e->rport || !memcmp(e->laddr, zero, 16) ||
+	       !memcmp(e->raddr, zero, 16);
+}
+
+static bool learn_addresses(struct end *e, const struct fw_rec *r)
+{
+	if (!addresses_unknown(e) || !r->lport || !r->rport ||
+	    r->family != e->family ||
 	    (e->lport == r->lport && e->rport == r->rport &&
 	     !memcmp(e->laddr, r->laddr, 16) &&
 	     !memcmp(e->raddr, r->raddr, 16)))
@@ -759,8 +848,114 @@ static bool learn_addresses(struct end *e, const struct fw_rec *r)
 	return true;
 }
 
+/*
+ * Drop reasons are a few kernel names repeated on every drop: each end
+ * points to one copy, rather than holding its own.
+ */
+static const char *intern_reason(struct fw_corr *c, const char *s)
+{
+	size_t i;
+
+	if (!s[0])
+		s = "?";
+	for (i = 0; i < c->nreasons; i++)
+		if (!strcmp(c->reasons[i], s))
+			return c->reasons[i];
+	c->reasons =
+		xrealloc(c->reasons, (c->nreasons + 1) * sizeof(*c->reasons));
+	c->reasons[c->nreasons] = xcalloc(1, strlen(s) + 1);
+	memcpy(c->reasons[c->nreasons], s, strlen(s));
+	return c->reasons[c->nreasons++];
+}
+
+/*
+ * A FIN or RST the host dropped itself (skb:kfree_skb). Outgoing: TCP
+ * does not count a FIN its own netfilter dropped as sent, so there are
+ * no retransmit records, only one drop per try. Incoming: the peer's
+ * FIN reached this host and died there, before the socket saw it.
+ */
+static void apply_drop(struct end *e, const struct fw_rec *r,
+		       const char *reason)
+{
+	if (r->drop_in) {
+		if (!(r->tcp_flags & FW_TCPF_FIN))
+			return;
+		e->fin_drops_in++;
+		set_once(&e->fin_drop_in_ns, r->time_ns);
+		e->drop_in_reason = reason;
+		return;
+	}
+	if (r->tcp_flags & FW_TCPF_RST) {
+		e->drop_reason = reason;
+		return;
+	}
+	if (!(r->tcp_flags & FW_TCPF_FIN))
+		return;
+	if (!e->fin_drops && !fin_retrans(e))
+		e->first_try_dropped = true;
+	e->fin_drops++;
+	e->drop_reason = reason;
+	e->fin_last_tx_ns = r->time_ns;
+	/* a FIN dropped before its state record */
+	if (!is_set(e->fin_sent_ns))
+		note_fin_sent(e, r);
+}
+
+/*
+ * A snapshot lists a socket as it is, not how it got there: a closing
+ * state means its FIN went out (or came in) some time before. Such a
+ * FIN is dated by the snapshot, the latest it can have been sent.
+ */
+static void apply_snap_state(struct end *e, const struct fw_rec *r)
+{
+	uint8_t st = r->newstate;
+	uint64_t t = r->time_ns;
+
+	if (st == FW_TCP_FIN_WAIT1 || st == FW_TCP_FIN_WAIT2 ||
+	    st == FW_TCP_CLOSING || st == FW_TCP_LAST_ACK ||
+	    st == FW_TCP_TIME_WAIT) {
+		if (!is_set(e->fin_sent_ns)) {
+			e->fin_from_snap = true;
+			e->snap_state = st;
+		}
+		note_fin_sent(e, r);
+	}
+	if (st == FW_TCP_FIN_WAIT2 || st == FW_TCP_TIME_WAIT)
+		e->fin_acked = true;
+	if (st == FW_TCP_CLOSE_WAIT || st == FW_TCP_CLOSING ||
+	    st == FW_TCP_LAST_ACK || st == FW_TCP_TIME_WAIT)
+		set_once(&e->fin_recv_ns, t);
+	if (st == FW_TCP_CLOSE_WAIT)
+		set_once(&e->cw_ns, t);
+	if (st == FW_TCP_TIME_WAIT || st == FW_TCP_CLOSE)
+		set_once(&e->died_ns, t);
+	if (st)
+		e->state = st;
+}
+
+static void apply_snapshot(struct end *e, const struct fw_rec *r)
+{
+	uint64_t age = 0;
+
+	if (end_dead(e))
+		return;
+	apply_snap_state(e, r);
+	e->in_snap = true;
+	if (r->has & FW_HAS_LAST_RECV) {
+		e->snap_idle_ms = r->last_recv_ms;
+		age = r->last_recv_ms;
+	}
+	if ((r->has & FW_HAS_LAST_SEND) && r->last_send_ms > age)
+		age = r->last_send_ms;
+	/* it received or sent something age ms ago: it existed then */
+	e->seen_ns = min_u64(e->seen_ns, sub_sat(r->time_ns, age * 1000000));
+	if (r->has & FW_HAS_KEEPALIVE)
+		e->keepalive = r->keepalive;
+}
+
 /* Returns what is new for pairing: FW_NEW_ISN, FW_NEW_ADDR. */
-static unsigned int apply_record(struct end *e, const struct fw_rec *r)
+static unsigned int apply_record(struct fw_corr *c, struct end *e,
+				 const struct fw_rec *r)
 {
 	unsigned int new_isn = 0;
 
@@ -788,6 +983,12 @@ static unsigned int apply_record(struct end *e, const struct fw_rec *r)
 	case FW_REC_RESET_RECEIVED:
 		set_once(&e->rst_recv_ns, r->time_ns);
 		break;
+	case FW_REC_DROP:
+		apply_drop(e, r, intern_reason(c, r->reason));
+		break;
+	case FW_REC_SNAPSHOT:
+		apply_snapshot(e, r);
+		break;
 	case FW_REC_RETRANSMIT:
 		if (r->tcp_flags & FW_TCPF_FIN) {
 			e->fin_retrans++;
@@ -808,6 +1009,9 @@ static void feed_addresses(struct fw_corr *c, struct end *e,
 {
 	bool indexed = e->in_tuples;
 
+	/* nearly always: nothing to learn, and the tuple index stays */
+	if (!addresses_unknown(e))
+		return;
 	if (indexed)
 		fw_table_remove(&c->tuples,
 				tuple_hash(e->family, e->laddr, e->lport,
@@ -867,6 +1071,16 @@ static uint64_t abs_diff(uint64_t a, uint64_t b)
 }
 
 /*
+ * A snapshot lists a socket that exists, however old: an open end with
+ * the mirrored 4-tuple existed at the same time, so the two are one
+ * connection whenever it was made.
+ */
+static bool both_open_at_snapshot(const struct end *a, const struct end *b)
+{
+	return (a->from_snap || b->from_snap) && !end_dead(a) && !end_dead(b);
+}
+
+/*
  * Without ISNs on both sides, the mirrored 4-tuple within the clock
  * tolerance; the closest in time wins, so a reused 4-tuple pairs with
  * its own generation.
@@ -891,7 +1105,8 @@ static struct end *find_by_tuple(struct fw_corr *c, const struct end *e)
 			continue; /* both known and they differ */
 		d = abs_diff(to_ref(cand->host, cand->pair_ns),
 			     to_ref(e->host, e->pair_ns));
-		if (d <= tolerance(c) && d < best_d) {
+		if ((d <= tolerance(c) || both_open_at_snapshot(e, cand)) &&
+		    d < best_d) {
 			best = cand;
 			best_d = d;
 		}
@@ -1022,13 +1237,52 @@ static bool lost_window(struct fw_corr *c, struct judgement *j,
 	return true;
 }
 
-static uint64_t fin_retrans(const struct end *e)
+/*
+ * What the sender's side shows of its FIN: a closing state in a
+ * snapshot, tries its own host dropped (the FIN never left), or
+ * retransmissions on the wire.
+ */
+static void fin_story(const struct end *s, char *buf, size_t sz)
 {
-	return e->fin_retrans > e->close_retrans ? e->fin_retrans
-						 : e->close_retrans;
+	char tail[64] = "";
+
+	if (end_dead(s) && !s->fin_from_snap)
+		snprintf(tail, sizeof(tail), ", then its socket died");
+	if (s->fin_from_snap && !out_drops(s) && !fin_retrans(s)) {
+		say(buf, sz, "%s on %s was in %s in its snapshot at %llu",
+		    role_name(s), s->host->name, fw_state_name(s->snap_state),
+		    (unsigned long long)s->fin_sent_ns);
+		return;
+	}
+	if (out_drops(s)) {
+		say(buf, sz,
+		    "%s on %s sent FIN at %llu; the sender's own host dropped "
+		    "it %llu times (%s), so it never left%s%s",
+		    role_name(s), s->host->name,
+		    (unsigned long long)s->fin_sent_ns,
+		    (unsigned long long)out_drops(s),
+		    s->drop_reason ? s->drop_reason : "?",
+		    fin_retrans(s) ? " (plus retransmissions on the wire)" : "",
+		    tail);
+		return;
+	}
+	say(buf, sz, "%s on %s sent FIN at %llu, retransmitted %llu times%s",
+	    role_name(s), s->host->name, (unsigned long long)s->fin_sent_ns,
+	    (unsigned long long)fin_retrans(s), tail);
 }
 
-enum { UNDECIDED = -1, PASSED = -2 };
+/* The receiving host dropped the FIN on arrival: it came that far. */
+static void arrival_story(const struct end *r, char *buf, size_t sz)
+{
+	buf[0] = '\0';
+	if (r->fin_drops_in)
+		say(buf, sz,
+		    " (it arrived at %s, which dropped it %u times: %s)",
+		    r->host->name, r->fin_drops_in, r->drop_in_reason);
+}
+
+/* DISCARD: nothing to report, free it (a snapshot's lone dead socket) */
+enum { UNDECIDED = -1, PASSED = -2, DISCARD = -3 };
 
 /*
  * A CLOSE_WAIT longer than --close-wait, as soon as it is that long.
@@ -1067,6 +1321,25 @@ static int judge_close_wait(struct fw_corr *c, struct end *e,
 	return j->verdict = FW_V_CLOSE_WAIT_LEAK;
 }
 
+/*
+ * r's log has not reached deadline yet: wait for it while it may grow,
+ * else the close at t (of kind what) cannot be judged.
+ */
+static int too_soon(struct fw_corr *c, const struct end *r, struct judgement *j,
+		    uint64_t deadline, const char *what, uint64_t t,
+		    uint64_t *wake, bool final)
+{
+	if (!final && !r->host->done) {
+		*wake = min_u64(*wake, to_ref(r->host, deadline));
+		return UNDECIDED;
+	}
+	say(c->reason, sizeof(c->reason),
+	    "%s's log (%s) ends at %llu, too soon after the %s at %llu",
+	    role_name(r), r->host->name, (unsigned long long)r->host->wm_ns,
+	    what, (unsigned long long)t);
+	return j->verdict = FW_V_INCOMPLETE;
+}
+
 static int judge_rst(struct fw_corr *c, struct end *s, struct end *r,
 		     struct judgement *j, uint64_t *wake, bool final)
 {
@@ -1080,18 +1353,8 @@ static int judge_rst(struct fw_corr *c, struct end *s, struct end *r,
 	j->survivor = r;
 	j->kind = FW_CLOSE_RST;
 	j->close_ns = t;
-	if (r->host->wm_ns < deadline) {
-		if (!final && !r->host->done) {
-			*wake = min_u64(*wake, to_ref(r->host, deadline));
-			return UNDECIDED;
-		}
-		say(c->reason, sizeof(c->reason),
-		    "%s's log (%s) ends at %llu, too soon after the RST at "
-		    "%llu",
-		    role_name(r), r->host->name,
-		    (unsigned long long)r->host->wm_ns, (unsigned long long)t);
-		return j->verdict = FW_V_INCOMPLETE;
-	}
+	if (r->host->wm_ns < deadline)
+		return too_soon(c, r, j, deadline, "RST", t, wake, final);
 	if (lost_window(c, j, r->host, sub_sat(t_r, c->opts.skew_ns), deadline))
 		return j->verdict;
 	say(c->evidence, sizeof(c->evidence),
@@ -1140,37 +1403,30 @@ static int judge_fin(struct fw_corr *c, struct end *s, struct end *r,
 	deadline = fin_deadline(c, s, r, final);
 	if (deadline == UNSET)
 		return UNDECIDED; /* s is still trying */
-	if (r->host->wm_ns < deadline) {
-		if (!final && !r->host->done) {
-			*wake = min_u64(*wake, to_ref(r->host, deadline));
-			return UNDECIDED;
-		}
-		say(c->reason, sizeof(c->reason),
-		    "%s's log (%s) ends at %llu, too soon after the FIN at "
-		    "%llu",
-		    role_name(r), r->host->name,
-		    (unsigned long long)r->host->wm_ns, (unsigned long long)t);
-		return j->verdict = FW_V_INCOMPLETE;
-	}
+	if (r->host->wm_ns < deadline)
+		return too_soon(c, r, j, deadline, "FIN", t, wake, final);
 	if (lost_window(c, j, r->host,
 			sub_sat(convert(s, r, t), c->opts.skew_ns), deadline) ||
 	    lost_window(c, j, s->host, t, fin_deadline(c, s, s, true)))
 		return j->verdict;
-	if (s->fin_acked) {
+	/*
+	 * An acknowledged FIN the receiver never recorded means a record is
+	 * missing, unless a snapshot showed both: the receiver listed as
+	 * still open is evidence, not a gap (a proxy acknowledged it).
+	 */
+	if (s->fin_acked && !(s->fin_from_snap && r->in_snap)) {
 		say(c->reason, sizeof(c->reason),
 		    "the FIN of %s was acknowledged, yet %s on %s recorded "
 		    "no FIN (a record missing?)",
 		    role_name(s), role_name(r), r->host->name);
 		return j->verdict = FW_V_INCOMPLETE;
 	}
+	fin_story(s, c->story, sizeof(c->story));
+	arrival_story(r, c->story2, sizeof(c->story2));
 	say(c->evidence, sizeof(c->evidence),
-	    "%s on %s sent FIN at %llu, retransmitted %llu times%s; %s on %s "
-	    "never received it and is still %s at %llu",
-	    role_name(s), s->host->name, (unsigned long long)t,
-	    (unsigned long long)fin_retrans(s),
-	    end_dead(s) ? ", then its socket died" : "", role_name(r),
-	    r->host->name, fw_state_name(r->state),
-	    (unsigned long long)r->host->wm_ns);
+	    "%s; %s on %s never received it%s and is still %s at %llu",
+	    c->story, role_name(r), r->host->name, c->story2,
+	    fw_state_name(r->state), (unsigned long long)r->host->wm_ns);
 	return j->verdict = FW_V_LOST_FIN;
 }
 
@@ -1304,13 +1560,29 @@ static int judge_pair(struct fw_corr *c, struct conn *cn, struct judgement *j,
 	return j->verdict = FW_V_OPEN;
 }
 
+/*
+ * One end, whose FIN went unacknowledged until its socket died, or that
+ * its own host dropped (then it never left: decisive even while the
+ * socket still tries).
+ */
 static int judge_unacked(struct fw_corr *c, struct end *e, struct judgement *j)
 {
+	uint64_t until = end_dead(e) ? e->died_ns : e->host->wm_ns;
+
 	j->closer = e;
 	j->kind = FW_CLOSE_FIN;
 	j->close_ns = e->fin_sent_ns;
-	if (lost_window(c, j, e->host, e->fin_sent_ns, e->died_ns))
+	if (!end_dead(e))
+		j->survivor = e;
+	if (lost_window(c, j, e->host, e->fin_sent_ns, until))
 		return j->verdict;
+	if (out_drops(e)) {
+		fin_story(e, c->story, sizeof(c->story));
+		say(c->evidence, sizeof(c->evidence),
+		    "%s; the peer's log has no record of this connection",
+		    c->story);
+		return j->verdict = FW_V_UNACKED_FIN;
+	}
 	say(c->evidence, sizeof(c->evidence),
 	    "%s on %s sent FIN at %llu, retransmitted it %llu times without "
 	    "an ACK until its socket died at %llu; the peer's log has no "
@@ -1318,6 +1590,24 @@ static int judge_unacked(struct fw_corr *c, struct end *e, struct judgement *j)
 	    role_name(e), e->host->name, (unsigned long long)e->fin_sent_ns,
 	    (unsigned long long)fin_retrans(e), (unsigned long long)e->died_ns);
 	return j->verdict = FW_V_UNACKED_FIN;
+}
+
+/* A lone open end whose host dropped its peer's FIN on arrival. */
+static int judge_dropped_arrival(struct fw_corr *c, struct end *e,
+				 struct judgement *j)
+{
+	j->survivor = e;
+	j->kind = FW_CLOSE_FIN;
+	j->close_ns = e->fin_drop_in_ns;
+	if (lost_window(c, j, e->host, e->fin_drop_in_ns, e->host->wm_ns))
+		return j->verdict;
+	say(c->evidence, sizeof(c->evidence),
+	    "the peer's FIN arrived at %s at %llu, which dropped it %u times "
+	    "(%s) before %s could see it; %s is still %s at %llu",
+	    e->host->name, (unsigned long long)e->fin_drop_in_ns,
+	    e->fin_drops_in, e->drop_in_reason, role_name(e), role_name(e),
+	    fw_state_name(e->state), (unsigned long long)e->host->wm_ns);
+	return j->verdict = FW_V_LOST_FIN;
 }
 
 /* An open end whose peer host's log covers its start yet has no peer. */
@@ -1350,12 +1640,143 @@ static bool peer_vanished(struct fw_corr *c, struct end *e, struct judgement *j,
 	return true;
 }
 
+/* "idle 3h12m" and what keepalive can do about it, for the evidence. */
+static void idle_story(const struct end *e, char *buf, size_t sz)
+{
+	char idle[48] = "idle time unknown";
+	uint64_t s;
+
+	if (is_set(e->snap_idle_ms)) {
+		s = e->snap_idle_ms / 1000;
+		if (s >= 3600)
+			snprintf(idle, sizeof(idle), "idle %lluh%02llum",
+				 (unsigned long long)(s / 3600),
+				 (unsigned long long)(s % 3600 / 60));
+		else
+			snprintf(idle, sizeof(idle), "idle %llum%02llus",
+				 (unsigned long long)(s / 60),
+				 (unsigned long long)(s % 60));
+	}
+	say(buf, sz, "%s, %s", idle,
+	    e->keepalive < 0 ? "keepalive unknown"
+	    : e->keepalive   ? "keepalive on: its probes will reap it"
+			     : "keepalive off: nothing will ever reap it");
+}
+
+/* The namespace e's peer lives in, from the sockets that use its address. */
+static bool peer_netns(struct fw_corr *c, const struct end *e, uint64_t *ns)
+{
+	const struct addr_ent *ent;
+
+	if (is_loopback(e->family, e->raddr)) {
+		*ns = e->netns;
+		return true;
+	}
+	ent = addr_find(c, e->family, e->raddr);
+	if (!ent || ent->many_netns)
+		return false;
+	*ns = ent->netns;
+	return true;
+}
+
+static bool pass_covers(const struct snap_pass *p, bool known, uint64_t ns)
+{
+	size_t i;
+
+	if (!p->netns)
+		return true;
+	for (i = 0; known && i < p->nnetns; i++)
+		if (p->netns[i] == ns)
+			return true;
+	return false;
+}
+
+/*
+ * The latest pass of h taken while e surely existed: after e was first
+ * known to exist, and before e's log ended with it still open (each
+ * give or take the allowance). Passes are in time order.
+ */
+static const struct snap_pass *
+pass_while_open(struct fw_corr *c, const struct host *h, const struct end *e)
+{
+	uint64_t tol = tolerance(c);
+	uint64_t from = from_ref(h, to_ref(e->host, e->seen_ns));
+	uint64_t until = from_ref(h, to_ref(e->host, e->host->wm_ns));
+	size_t i;
+
+	for (i = h->nsnaps; i-- > 0;) {
+		const struct snap_pass *p = &h->snaps[i];
+
+		if (p->begin_ns < add_sat(from, tol))
+			return NULL;
+		if (p->end_ns <= add_sat(until, tol))
+			return p;
+	}
+	return NULL;
+}
+
+/*
+ * An established end (perhaps older than the logs) whose peer's host
+ * listed its sockets while this end surely existed, and listed none for
+ * it: the peer is gone without a trace (its FIN or RST lost long ago).
+ */
+static bool snap_vanished(struct fw_corr *c, struct end *e, struct judgement *j,
+			  int *v)
+{
+	struct host *h = peer_host(c, e);
+	const struct snap_pass *p;
+	uint64_t ns = 0;
+	bool known;
+
+	if (!h || e->state != FW_TCP_ESTABLISHED ||
+	    (!h->nsnaps && !e->from_snap))
+		return false;
+	j->survivor = e;
+	p = pass_while_open(c, h, e);
+	if (!p) {
+		say(c->reason, sizeof(c->reason),
+		    "%s has no snapshot taken while this socket surely existed "
+		    "(%llu..%llu on %s)",
+		    h->name, (unsigned long long)e->seen_ns,
+		    (unsigned long long)e->host->wm_ns, e->host->name);
+		*v = j->verdict = FW_V_INCOMPLETE;
+		return true;
+	}
+	known = peer_netns(c, e, &ns);
+	if (!pass_covers(p, known, ns)) {
+		say(c->reason, sizeof(c->reason),
+		    "the snapshot of %s at %llu does not cover the network "
+		    "namespace of the peer",
+		    h->name, (unsigned long long)p->end_ns);
+		*v = j->verdict = FW_V_INCOMPLETE;
+		return true;
+	}
+	if (lost_window(c, j, h, p->begin_ns, p->end_ns)) {
+		*v = j->verdict;
+		return true;
+	}
+	idle_story(e, c->story2, sizeof(c->story2));
+	say(c->evidence, sizeof(c->evidence),
+	    "%s on %s is still ESTABLISHED at %llu (%s); the snapshot of %s "
+	    "at %llu lists no socket for its peer: the peer is gone",
+	    role_name(e), e->host->name, (unsigned long long)e->host->wm_ns,
+	    c->story2, h->name, (unsigned long long)p->end_ns);
+	*v = j->verdict = FW_V_PEER_VANISHED;
+	return true;
+}
+
 static int judge_single_open(struct fw_corr *c, struct end *e,
 			     struct judgement *j)
 {
 	int v;
 
 	j->survivor = e;
+	if (is_set(e->fin_sent_ns) && !e->fin_acked && out_drops(e) &&
+	    !is_set(e->fin_recv_ns) && !is_set(e->rst_recv_ns))
+		return judge_unacked(c, e, j);
+	if (e->fin_drops_in && !is_set(e->fin_recv_ns) &&
+	    !is_set(e->rst_recv_ns))
+		return judge_dropped_arrival(c, e, j);
 	if (is_set(e->fin_sent_ns) && !e->fin_acked) {
 		j->closer = e;
 		j->kind = FW_CLOSE_FIN;
@@ -1368,7 +1789,7 @@ static int judge_single_open(struct fw_corr *c, struct end *e,
 	}
 	if (e->state == FW_TCP_CLOSE_WAIT)
 		return short_close_wait(c, e, j);
-	if (peer_vanished(c, e, j, &v))
+	if (peer_vanished(c, e, j, &v) || snap_vanished(c, e, j, &v))
 		return v;
 	say(c->evidence, sizeof(c->evidence),
 	    "%s on %s is still %s at the end of its log; no peer in the logs",
@@ -1415,8 +1836,15 @@ static int judge_single(struct fw_corr *c, struct conn *cn, struct judgement *j,
 		return UNDECIDED;
 	if (is_set(e->fin_sent_ns) && !e->fin_acked && end_dead(e) &&
 	    !is_set(e->fin_recv_ns) && !is_set(e->rst_recv_ns) &&
-	    fin_retrans(e) > 0)
+	    (fin_retrans(e) > 0 || out_drops(e) > 0))
 		return judge_unacked(c, e, j);
+	/*
+	 * A socket a snapshot found already closing, with no peer to tell
+	 * whether its close arrived: history from before the logs, no
+	 * connection of theirs.
+	 */
+	if (end_dead(e) && e->from_snap)
+		return DISCARD;
 	if (end_dead(e)) {
 		if (is_set(e->fin_sent_ns) || is_set(e->rst_sent_ns)) {
 			j->closer = e;
@@ -1442,13 +1870,18 @@ static uint64_t rst_repeats(const struct end *e)
 	return e->rst_count ? e->rst_count - 1 : 0;
 }
 
-static void fill_end(struct fw_finding_end *fe, const struct end *e,
-		     const struct end *peer)
+static void fill_end(struct fw_corr *c, struct fw_finding_end *fe,
+		     const struct end *e, const struct end *peer)
 {
 	memset(fe, 0, sizeof(*fe));
 	fe->comm = "";
+	fe->idle_ms = FW_NO_VALUE;
+	fe->keepalive = -1;
 	if (e) {
 		fe->present = true;
+		fe->open = !end_dead(e);
+		fe->idle_ms = e->snap_idle_ms;
+		fe->keepalive = e->keepalive;
 		fw_format_endpoint(fe->endpoint, sizeof(fe->endpoint),
 				   e->family, e->laddr, e->lport);
 		fe->host = e->host->name;
@@ -1458,8 +1891,28 @@ static void fill_end(struct fw_finding_end *fe, const struct end *e,
 		fe->comm = e->comm;
 		fe->state = e->state;
 	} else if (peer) {
+		struct host *h = peer_host(c, peer);
+
 		fw_format_endpoint(fe->endpoint, sizeof(fe->endpoint),
 				   peer->family, peer->raddr, peer->rport);
+		fe->host = h ? h->name : NULL;
+	}
+}
+
+/* Tries of the close that a host dropped: the sender's, else on arrival. */
+static void fill_drops(struct fw_finding *f, const struct judgement *j)
+{
+	const struct end *s = j->closer, *r = j->survivor;
+
+	if (j->kind != FW_CLOSE_FIN && j->kind != FW_CLOSE_RST)
+		return;
+	f->close_drops = 0;
+	if (s && out_drops(s)) {
+		f->close_drops = j->kind == FW_CLOSE_FIN ? out_drops(s) : 0;
+		f->drop_reason = s->drop_reason;
+	} else if (r && r->fin_drops_in && j->kind == FW_CLOSE_FIN) {
+		f->close_drops = r->fin_drops_in;
+		f->drop_reason = r->drop_in_reason;
 	}
 }
 
@@ -1490,12 +1943,12 @@ static void report(struct fw_corr *c, struct conn *cn, struct judgement *j)
 	conn_roles(cn, &client, &server);
 	memset(&f, 0, sizeof(f));
 	f.verdict = j->verdict;
-	fill_end(&f.client, client, server);
-	fill_end(&f.server, server, client);
+	fill_end(c, &f.client, client, server);
+	fill_end(c, &f.server, server, client);
 	f.paired_by = cn->paired_by;
 	f.close_kind = j->kind;
 	f.close_time_ns = f.close_retrans = f.idle_before_close_ms =
-		FW_NO_VALUE;
+		f.close_drops = FW_NO_VALUE;
 	f.close_wait_ns =
 		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_NO_VALUE;
 	if (j->kind != FW_CLOSE_NONE) {
@@ -1503,7 +1956,7 @@ static void report(struct fw_corr *c, struct conn *cn, struct judgement *j)
 		if (j->closer) {
 			f.closer_is_client = j->closer == client;
 			f.close_retrans = j->kind == FW_CLOSE_FIN
-						  ? fin_retrans(j->closer)
+						  ? fin_resends(j->closer)
 						  : rst_repeats(j->closer);
 			f.idle_before_close_ms = j->closer->idle_ms;
 		} else {
@@ -1511,8 +1964,11 @@ static void report(struct fw_corr *c, struct conn *cn, struct judgement *j)
 			f.closer_is_client = j->survivor != client;
 		}
 	}
-	if (j->survivor && !end_dead(j->survivor))
+	fill_drops(&f, j);
+	if (j->survivor && !end_dead(j->survivor)) {
 		f.surviving_state = j->survivor->state;
+		f.survivor = j->survivor == client ? &f.client : &f.server;
+	}
 	f.evidence = c->evidence;
 	f.reason = NULL;
 	if (j->verdict == FW_V_INCOMPLETE) {
@@ -1545,6 +2001,10 @@ static void evaluate(struct fw_corr *c, struct conn *cn, bool final)
 		v = judge_single(c, cn, &j, &wake, final);
 	if (v == UNDECIDED) {
 		heap_set(c, cn, wake);
+		return;
+	}
+	if (v == DISCARD) {
+		conn_free(c, cn);
 		return;
 	}
 	report(c, cn, &j);
@@ -1619,13 +2079,14 @@ static void feed_conn_record(struct fw_corr *c, struct host *h,
 	unsigned int news = 0;
 
 	if (!e) {
-		if (is_epitaph(r))
+		if (r->type != FW_REC_SNAPSHOT && is_epitaph(r))
 			return;
 		e = end_new(c, h, r);
+		e->from_snap = r->type == FW_REC_SNAPSHOT;
 	}
 	if (!is_new)
 		feed_addresses(c, e, r, &news);
-	news |= apply_record(e, r);
+	news |= apply_record(c, e, r);
 	if (news & FW_NEW_ISN)
 		e->pair_ns = r->time_ns;
 	if (!e->conn->e[1] && !e->conn->reported && (is_new || news))
@@ -1635,9 +2096,65 @@ static void feed_conn_record(struct fw_corr *c, struct host *h,
 	evaluate(c, e->conn, false);
 }
 
+static uint64_t *copy_netns(const struct fw_rec *r, size_t *n)
+{
+	uint64_t *v;
+
+	*n = 0;
+	if (!(r->has & FW_HAS_NETNS_LIST) || !r->n_netns)
+		return NULL; /* all namespaces */
+	v = xcalloc(r->n_netns, sizeof(*v));
+	memcpy(v, r->netns_list, r->n_netns * sizeof(*v));
+	*n = r->n_netns;
+	return v;
+}
+
+static void feed_snapshot(struct fw_corr *c, struct host *h,
+			  const struct fw_rec *r)
+{
+	if (!h->in_pass) {
+		h->in_pass = true;
+		h->pass_ns = r->time_ns;
+	}
+	/* a listener is no connection: nothing to pair or judge */
+	if (r->newstate == FW_TCP_LISTEN)
+		return;
+	feed_conn_record(c, h, r);
+}
+
+/*
+ * A pass is complete: what it did not list did not exist then. Its
+ * namespaces are its own list, else the tracer's (start), else all.
+ */
+static void feed_snapshot_end(struct host *h, const struct fw_rec *r)
+{
+	struct snap_pass *p;
+
+	if (h->nsnaps == h->capsnaps) {
+		h->capsnaps = h->capsnaps ? h->capsnaps * 2 : 4;
+		h->snaps = xrealloc(h->snaps, h->capsnaps * sizeof(*h->snaps));
+	}
+	p = &h->snaps[h->nsnaps++];
+	p->begin_ns = h->in_pass ? h->pass_ns : r->time_ns;
+	p->end_ns = r->time_ns;
+	if (r->has & FW_HAS_NETNS_LIST) {
+		p->netns = copy_netns(r, &p->nnetns);
+	} else if (h->watched) {
+		p->netns = xcalloc(h->nwatched, sizeof(*p->netns));
+		memcpy(p->netns, h->watched, h->nwatched * sizeof(*p->netns));
+		p->nnetns = h->nwatched;
+	} else {
+		p->netns = NULL;
+		p->nnetns = 0;
+	}
+	h->in_pass = false;
+}
+
 static void feed_start(struct fw_corr *c, struct host *h,
 		       const struct fw_rec *r, bool first)
 {
+	free(h->watched);
+	h->watched = copy_netns(r, &h->nwatched);
 	/* a restarted tracer: what happened in between was not seen */
 	if (!first && r->time_ns > h->wm_ns)
 		host_add_lost(h, h->wm_ns, r->time_ns, 0);
@@ -1667,7 +2184,14 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 	case FW_REC_RESET_SENT:
 	case FW_REC_RESET_RECEIVED:
 	case FW_REC_RETRANSMIT:
+	case FW_REC_DROP:
 		feed_conn_record(c, h, r);
+		break;
+	case FW_REC_SNAPSHOT:
+		feed_snapshot(c, h, r);
+		break;
+	case FW_REC_SNAPSHOT_END:
+		feed_snapshot_end(h, r);
 		break;
 	case FW_REC_LOST:
 		c->stats.lost_events += r->count;
@@ -1686,8 +2210,7 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 		}
 		break;
 	default:
-		/* snapshot records: a later issue (connections older than
-		 * the logs); start/snapshot_end only move the clock */
+		/* start only moves the clock */
 		break;
 	}
 	if (first || (h->wm_ns != old_wm && to_ref(h, old_wm) <= c->clock))
@@ -1791,6 +2314,19 @@ struct fw_corr *fw_corr_new(const struct fw_corr_opts *opts, fw_finding_cb cb,
 	return c;
 }
 
+static void host_free(struct host *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->nsnaps; i++)
+		free(h->snaps[i].netns);
+	free(h->snaps);
+	free(h->watched);
+	free(h->name);
+	free(h->lost);
+	free(h);
+}
+
 void fw_corr_free(struct fw_corr *c)
 {
 	size_t i;
@@ -1801,11 +2337,11 @@ void fw_corr_free(struct fw_corr *c)
 		conn_free(c, c->list.next);
 	for (i = 0; i <= c->addrs.mask; i++)
 		free(c->addrs.slots[i].val);
-	for (i = 0; i < c->nhosts; i++) {
-		free(c->hosts[i]->name);
-		free(c->hosts[i]->lost);
-		free(c->hosts[i]);
-	}
+	for (i = 0; i < c->nhosts; i++)
+		host_free(c->hosts[i]);
+	for (i = 0; i < c->nreasons; i++)
+		free(c->reasons[i]);
+	free(c->reasons);
 	free(c->hosts);
 	free(c->heap);
 	fw_table_free(&c->socks);

@@ -12,6 +12,41 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/* Unaligned loads, for the word-at-a-time scans of the parser. */
+static inline uint64_t fwj_load64(const char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t fwj_load32(const char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * Whether n bytes at a and b are equal, by two overlapping loads rather
+ * than a loop: keys and names are short, and compared on every line.
+ */
+static inline bool fwj_same_bytes(const char *a, const char *b, size_t n)
+{
+	if (n >= 8)
+		return fwj_load64(a) == fwj_load64(b) &&
+		       fwj_load64(a + n - 8) == fwj_load64(b + n - 8) &&
+		       (n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0);
+	if (n >= 4)
+		return fwj_load32(a) == fwj_load32(b) &&
+		       fwj_load32(a + n - 4) == fwj_load32(b + n - 4);
+	return n == 0 ||
+	       (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
+}
 
 enum fwj_type {
 	FWJ_STRING = 1,
@@ -41,11 +76,11 @@ struct fwj_parser {
 	const char *err; /* why the last call failed */
 	int state;
 	/*
-	 * Optional: the key the caller expects next, quotes included
-	 * ("\"time_ns\""). When the input has exactly it, fwj_next() takes
-	 * it without scanning and sets hint_hit; otherwise it scans as
-	 * usual. Writers emit keys in a fixed order, so a caller that
-	 * predicts the order skips most of the key work.
+	 * Optional: the key the caller expects next, quotes and colon
+	 * included ("\"time_ns\":"). When the input has exactly it,
+	 * fwj_next() takes it without scanning and sets hint_hit; otherwise
+	 * it scans as usual. Writers emit keys in a fixed order, so a caller
+	 * that predicts the order skips most of the key work.
 	 */
 	const char *hint;
 	size_t hint_len;

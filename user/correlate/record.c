@@ -43,6 +43,11 @@ enum key {
 	K_COUNT,
 	K_FROM_NS,
 	K_MAPPED,
+	K_CLOSE_DROPS,
+	K_DIRECTION,
+	K_REASON,
+	K_SNAP,
+	K_KEEPALIVE_IDLE_S,
 	/* keys the correlator does not use, named so the order predicts */
 	K_BYTES_SENT,
 	K_BYTES_RECEIVED,
@@ -54,8 +59,12 @@ enum key {
 	K_ATTACH,
 	K_EVENTS,
 	K_LOST,
-	K_SNAP,
 	K_SOURCE,
+	K_KEEPALIVE_INTVL_S,
+	K_KEEPALIVE_CNT,
+	K_USER_TIMEOUT_MS,
+	K_SNDQ,
+	K_RCVQ,
 	K_MAX,
 	K_START = K_MAX, /* prediction slot: the first key of a line */
 };
@@ -67,6 +76,9 @@ enum key {
 	(REQ_ALL | BIT(K_NETNS) | BIT(K_SOCK) | BIT(K_FAMILY) | BIT(K_LADDR) | \
 	 BIT(K_RADDR) | BIT(K_LPORT) | BIT(K_RPORT))
 #define REQ_LOST (REQ_ALL | BIT(K_COUNT) | BIT(K_FROM_NS))
+#define REQ_DROP (REQ_CONN | BIT(K_TCP_FLAGS) | BIT(K_DIRECTION))
+
+_Static_assert(K_MAX <= 64, "the seen-keys mask is 64 bits");
 
 static const char *const key_names[K_MAX] = {
 	[K_V] = "v",
@@ -97,6 +109,10 @@ static const char *const key_names[K_MAX] = {
 	[K_COUNT] = "count",
 	[K_FROM_NS] = "from_ns",
 	[K_MAPPED] = "mapped",
+	[K_CLOSE_DROPS] = "close_drops",
+	[K_DIRECTION] = "direction",
+	[K_REASON] = "reason",
+	[K_KEEPALIVE_IDLE_S] = "keepalive_idle_s",
 	[K_BYTES_SENT] = "bytes_sent",
 	[K_BYTES_RECEIVED] = "bytes_received",
 	[K_RETRANS] = "retrans",
@@ -109,6 +125,11 @@ static const char *const key_names[K_MAX] = {
 	[K_LOST] = "lost",
 	[K_SNAP] = "snap",
 	[K_SOURCE] = "source",
+	[K_KEEPALIVE_INTVL_S] = "keepalive_intvl_s",
+	[K_KEEPALIVE_CNT] = "keepalive_cnt",
+	[K_USER_TIMEOUT_MS] = "user_timeout_ms",
+	[K_SNDQ] = "sndq",
+	[K_RCVQ] = "rcvq",
 };
 
 /*
@@ -118,7 +139,7 @@ static const char *const key_names[K_MAX] = {
  * It only ever affects speed, never the result.
  */
 static unsigned char next_key[K_MAX + 1];
-static char quoted_keys[K_MAX][24]; /* "\"name\"" */
+static char quoted_keys[K_MAX][24]; /* "\"name\":" */
 static unsigned char quoted_len[K_MAX];
 
 static const char *const type_names[] = {
@@ -132,6 +153,7 @@ static const char *const type_names[] = {
 	[FW_REC_START] = "start",
 	[FW_REC_STOP] = "stop",
 	[FW_REC_SNAPSHOT_END] = "snapshot_end",
+	[FW_REC_DROP] = "drop",
 };
 
 /*
@@ -171,36 +193,6 @@ static void name_table_build(struct name_table *t)
 	}
 }
 
-static uint64_t load64(const char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint32_t load32(const char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-/* Compares n bytes with two overlapping loads instead of a loop. */
-static bool same_bytes(const char *a, const char *b, size_t n)
-{
-	if (n >= 8)
-		return load64(a) == load64(b) &&
-		       load64(a + n - 8) == load64(b + n - 8) &&
-		       (n <= 16 || memcmp(a + 8, b + 8, n - 16) == 0);
-	if (n >= 4)
-		return load32(a) == load32(b) &&
-		       load32(a + n - 4) == load32(b + n - 4);
-	return n == 0 ||
-	       (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1]);
-}
-
 static unsigned int name_lookup(const struct name_table *t, const char *s,
 				size_t len)
 {
@@ -209,14 +201,13 @@ static unsigned int name_lookup(const struct name_table *t, const char *s,
 	if (!len || len > 32)
 		return 0;
 	for (h = name_hash(s, len); (i = t->slot[h]) != 0; h = (h + 1) & 255)
-		if (t->len[i] == len && same_bytes(t->names[i], s, len))
+		if (t->len[i] == len && fwj_same_bytes(t->names[i], s, len))
 			return i;
 	return 0;
 }
 
 static struct name_table key_table = {key_names, K_MAX, {0}, {0}};
-static struct name_table type_table = {
-	type_names, FW_REC_SNAPSHOT_END + 1, {0}, {0}};
+static struct name_table type_table = {type_names, FW_REC_DROP + 1, {0}, {0}};
 static struct name_table state_table = {NULL, FW_TCP_MAX_STATES, {0}, {0}};
 static const char *state_names[FW_TCP_MAX_STATES];
 
@@ -233,8 +224,8 @@ static void tables_init(void)
 	name_table_build(&key_table);
 	for (st = 1; st < K_MAX; st++)
 		quoted_len[st] = (unsigned char)snprintf(
-			quoted_keys[st], sizeof(quoted_keys[st]), "\"%s\"",
-			key_names[st]);
+			quoted_keys[st], sizeof(quoted_keys[st]),
+			"\"%s\":", key_names[st]);
 	name_table_build(&type_table);
 	name_table_build(&state_table);
 	ready = true;
@@ -291,13 +282,42 @@ static bool parse_ipv4(const char *s, size_t len, uint8_t *out)
 	return true;
 }
 
+/*
+ * Address texts parsed lately and their bytes, direct-mapped by their
+ * last bytes: each host's own address is on nearly every line it writes,
+ * and the hosts' lines interleave. Like next_key, it only ever affects
+ * speed.
+ */
+struct addr_memo {
+	char text[16];
+	size_t len;
+	uint8_t addr[16];
+};
+
+static struct addr_memo addr_memo[16];
+
 static bool parse_addr(const char *s, size_t len, uint8_t *out)
 {
+	struct addr_memo *m;
 	char buf[64];
 
-	memset(out, 0, 16);
-	if (parse_ipv4(s, len, out))
+	if (!len)
+		return false;
+	m = &addr_memo[(len ^ (unsigned char)s[len - 1] ^
+			(unsigned char)s[len / 2] * 3) &
+		       15];
+	if (len == m->len && fwj_same_bytes(s, m->text, len)) {
+		memcpy(out, m->addr, 16);
 		return true;
+	}
+	memset(out, 0, 16);
+	if (parse_ipv4(s, len, out)) {
+		/* only dotted quads: they fit, and cannot fail later */
+		memcpy(m->text, s, len);
+		m->len = len;
+		memcpy(m->addr, out, 16);
+		return true;
+	}
 	if (len >= sizeof(buf))
 		return false;
 	memcpy(buf, s, len);
@@ -419,6 +439,35 @@ static int take_bool(struct fw_rec *rec, enum key k, const struct fwj_value *v,
 	return 0;
 }
 
+/*
+ * The text of a "netns" array, [4026531840,4026532000]: the tokenizer has
+ * checked it is valid JSON, so only its elements' type is left to check.
+ */
+static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
+{
+	const char *p = v->s + 1, *end = v->s + v->len - 1;
+	uint64_t x;
+
+	rec->has |= FW_HAS_NETNS_LIST;
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == ',' || *p == '\t'))
+			p++;
+		if (p >= end)
+			return 0;
+		if (*p < '0' || *p > '9')
+			return bad(rec, "key \"netns\": expected integers");
+		for (x = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+			if (x > (UINT64_MAX - 9) / 10)
+				return bad(rec, "key \"netns\": out of range");
+			x = x * 10 + (uint64_t)(*p - '0');
+		}
+		if (rec->n_netns < FW_REC_NETNS_MAX)
+			rec->netns_list[rec->n_netns++] = x;
+		else
+			rec->netns_more = true;
+	}
+}
+
 static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 {
 	struct fw_rec *rec = pc->rec;
@@ -455,7 +504,7 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 		/* start and snapshot_end records list namespaces instead */
 		if (v->type == FWJ_ARRAY) {
 			pc->netns_list = true;
-			return 0;
+			return take_netns_list(rec, v);
 		}
 		return want_uint(rec, k, v, UINT64_MAX, &rec->netns);
 	case K_SOCK:
@@ -487,7 +536,8 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 	case K_ROLE:
 		if (want_type(rec, k, v, FWJ_STRING) < 0)
 			return -1;
-		rec->role_server = v->len == 6 && same_bytes(v->s, "server", 6);
+		rec->role_server =
+			v->len == 6 && fwj_same_bytes(v->s, "server", 6);
 		return 0;
 	case K_OLDSTATE:
 		return take_state(rec, k, v, &rec->oldstate);
@@ -539,6 +589,28 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 		return want_uint(rec, k, v, UINT64_MAX, &rec->from_ns);
 	case K_MAPPED:
 		return want_type(rec, k, v, FWJ_BOOL);
+	case K_CLOSE_DROPS:
+		rec->has |= FW_HAS_CLOSE_DROPS;
+		return take_u32(rec, k, v, &rec->close_drops);
+	case K_DIRECTION:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		if (v->len == 2 && fwj_same_bytes(v->s, "in", 2))
+			rec->drop_in = true;
+		else if (v->len != 3 || !fwj_same_bytes(v->s, "out", 3))
+			return bad(rec, "key \"direction\": not \"in\" or "
+					"\"out\"");
+		return 0;
+	case K_REASON:
+		return take_string(rec, k, v, rec->reason,
+				   sizeof(rec->reason)) < 0
+			       ? -1
+			       : 0;
+	case K_SNAP:
+		rec->has |= FW_HAS_SNAP;
+		return want_uint(rec, k, v, UINT64_MAX, &rec->snap);
+	case K_KEEPALIVE_IDLE_S:
+		return take_u32(rec, k, v, &rec->keepalive_idle_s);
 	default:
 		return 0;
 	}
@@ -581,8 +653,9 @@ static void hint_next(struct fwj_parser *jp, enum key after)
 {
 	unsigned int k = next_key[after];
 
-	jp->hint = k ? quoted_keys[k] : NULL;
-	jp->hint_len = k ? quoted_len[k] : 0;
+	/* K_UNKNOWN has length 0: no hint, and no branch for it */
+	jp->hint = quoted_keys[k];
+	jp->hint_len = quoted_len[k];
 }
 
 static uint64_t required_keys(enum fw_rec_type t)
@@ -595,6 +668,8 @@ static uint64_t required_keys(enum fw_rec_type t)
 	case FW_REC_RETRANSMIT:
 	case FW_REC_SNAPSHOT:
 		return REQ_CONN;
+	case FW_REC_DROP:
+		return REQ_DROP;
 	case FW_REC_LOST:
 		return REQ_LOST;
 	default:
@@ -617,7 +692,7 @@ static int check_required(struct parse_ctx *pc)
 
 static bool is_conn_record(enum fw_rec_type t)
 {
-	return t >= FW_REC_STATE && t <= FW_REC_SNAPSHOT;
+	return (t >= FW_REC_STATE && t <= FW_REC_SNAPSHOT) || t == FW_REC_DROP;
 }
 
 static int finish_record(struct parse_ctx *pc)
@@ -651,7 +726,14 @@ static void reset_record(struct fw_rec *rec)
 	rec->pid = 0;
 	rec->comm[0] = '\0';
 	rec->tcp_flags = 0;
-	rec->close_retrans = 0;
+	rec->close_retrans = rec->close_drops = 0;
+	rec->drop_in = false;
+	rec->reason[0] = '\0';
+	rec->keepalive = false;
+	rec->keepalive_idle_s = 0;
+	rec->snap = 0;
+	rec->n_netns = 0;
+	rec->netns_more = false;
 	rec->count = rec->from_ns = 0;
 	rec->host = NULL;
 	rec->host_len = 0;
@@ -723,6 +805,8 @@ void fw_format_endpoint(char *out, size_t outsz, uint8_t family,
 		*p++ = i < 3 ? '.' : ':';
 	}
 	p = put_uint(p, port);
-	*p = '\0';
-	snprintf(out, outsz, "%s", buf);
+	if ((size_t)(p - buf) >= outsz)
+		p = buf + outsz - 1;
+	memcpy(out, buf, (size_t)(p - buf));
+	out[p - buf] = '\0';
 }

@@ -28,6 +28,7 @@ enum fw_rec_type {
 	FW_REC_START,
 	FW_REC_STOP,
 	FW_REC_SNAPSHOT_END,
+	FW_REC_DROP,
 };
 
 /* fw_rec.has: which optional keys were present */
@@ -39,6 +40,12 @@ enum fw_rec_type {
 #define FW_HAS_PID	     (1u << 5)
 #define FW_HAS_COMM	     (1u << 6)
 #define FW_HAS_CLOSE_RETRANS (1u << 7)
+#define FW_HAS_CLOSE_DROPS   (1u << 8)
+#define FW_HAS_SNAP	     (1u << 9)
+#define FW_HAS_NETNS_LIST    (1u << 10) /* start, snapshot_end */
+
+/* Namespaces a start or snapshot_end record lists, at most. */
+#define FW_REC_NETNS_MAX 64
 
 struct fw_rec {
 	enum fw_rec_type type;
@@ -60,14 +67,29 @@ struct fw_rec {
 	bool active_open;
 	bool keepalive;
 	uint32_t close_retrans;
+	uint32_t close_drops; /* FIN/RST segments its own host dropped */
 	uint32_t last_recv_ms, last_send_ms;
+	uint32_t keepalive_idle_s;
 	uint8_t tcp_flags; /* FW_TCPF_* */
+	bool drop_in;	   /* drop: the peer's segment, dropped on arrival */
+	char reason[32];   /* drop: kernel drop reason, "" when unknown */
 	unsigned int has;  /* FW_HAS_* */
 	char comm[FW_REC_COMM_MAX];
 
-	/* lost */
+	/* lost, snapshot_end (count) */
 	uint64_t count;
 	uint64_t from_ns;
+
+	/* snapshot, snapshot_end: the pass */
+	uint64_t snap;
+	/*
+	 * start, snapshot_end: the namespaces listed (FW_HAS_NETNS_LIST);
+	 * none listed means all. A list longer than FW_REC_NETNS_MAX keeps
+	 * its first ones and sets netns_more.
+	 */
+	uint64_t netns_list[FW_REC_NETNS_MAX];
+	unsigned int n_netns;
+	bool netns_more;
 
 	char host_buf[FW_REC_HOST_MAX];
 	char why[128]; /* set when fw_rec_parse() returns -1 */

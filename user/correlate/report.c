@@ -2,6 +2,7 @@
 #include "report.h"
 #include "record.h"
 #include "table.h"
+#include "finwatch.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -14,6 +15,12 @@ struct group {
 	char *name;
 	uint64_t counts[FW_V_COUNT];
 	uint64_t problems; /* everything but ok and open */
+	/* holdings: host = server host, name = client host */
+	uint64_t held;	       /* ESTABLISHED on the server */
+	uint64_t held_by_peer; /* ... and on the client */
+	uint64_t ka[3];	       /* ghosts' keepalive: off, on, unknown */
+	uint64_t *idle;	       /* ghosts' known idle times, ms */
+	size_t nidle, capidle;
 };
 
 struct groups {
@@ -26,6 +33,9 @@ struct fw_report {
 	struct fw_report_opts opts;
 	FILE *spool; /* text findings, until the summary is out */
 	struct groups clients, servers;
+	struct groups holdings; /* per (server host, client host) */
+	uint64_t host_drops;	/* lost closes a host dropped itself */
+	char drop_reason[32];
 	uint64_t lost_idle_min_ms;  /* shortest idle before a lost close */
 	uint64_t clean_idle_max_ms; /* longest idle before a clean close */
 	uint64_t lost_like;	    /* lost_fin, lost_rst, unacked_fin,
@@ -62,12 +72,15 @@ void fw_json_string(FILE *f, const char *s)
 	putc('"', f);
 }
 
+/* ,"key":v or ,"key":null; a NULL key writes the value alone. */
 static void json_u64_or_null(FILE *f, const char *key, uint64_t v)
 {
+	if (key)
+		fprintf(f, ",\"%s\":", key);
 	if (v == FW_NO_VALUE)
-		fprintf(f, ",\"%s\":null", key);
+		fputs("null", f);
 	else
-		fprintf(f, ",\"%s\":%" PRIu64, key, v);
+		fprintf(f, "%" PRIu64, v);
 }
 
 static void json_str_or_null(FILE *f, const char *key, const char *s)
@@ -77,6 +90,11 @@ static void json_str_or_null(FILE *f, const char *key, const char *s)
 		fw_json_string(f, s);
 	else
 		fputs("null", f);
+}
+
+static void json_bool_or_null(FILE *f, const char *key, int b)
+{
+	fprintf(f, ",\"%s\":%s", key, b < 0 ? "null" : b ? "true" : "false");
 }
 
 static void json_end(FILE *f, const char *role, const struct fw_finding_end *e)
@@ -126,6 +144,8 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 	json_str_or_null(f, "close_kind", kind_names[fd->close_kind]);
 	json_u64_or_null(f, "close_time_ns", fd->close_time_ns);
 	json_u64_or_null(f, "close_retrans", fd->close_retrans);
+	json_u64_or_null(f, "close_drops", fd->close_drops);
+	json_str_or_null(f, "drop_reason", fd->drop_reason);
 	json_u64_or_null(f, "idle_before_close_ms", fd->idle_before_close_ms);
 	json_u64_or_null(f, "close_wait_ms",
 			 fd->close_wait_ns == FW_NO_VALUE
@@ -135,6 +155,10 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 			 fd->surviving_state
 				 ? fw_state_name(fd->surviving_state)
 				 : NULL);
+	json_u64_or_null(f, "idle_ms",
+			 fd->survivor ? fd->survivor->idle_ms : FW_NO_VALUE);
+	json_bool_or_null(f, "keepalive",
+			  fd->survivor ? fd->survivor->keepalive : -1);
 	json_str_or_null(f, "evidence", fd->evidence);
 	json_str_or_null(f, "reason", fd->reason);
 	fputs("}\n", f);
@@ -211,17 +235,22 @@ static uint64_t str_hash(const char *a, const char *b)
 	return fw_mix64(h);
 }
 
+static bool same_group(const void *val, const void *key)
+{
+	const struct group *g = val, *k = key;
+
+	return !strcmp(g->host, k->host) && !strcmp(g->name, k->name);
+}
+
 static struct group *group_get(struct groups *g, const char *host,
 			       const char *name)
 {
+	struct group key = {.host = (char *)host, .name = (char *)name};
 	uint64_t h = str_hash(host, name);
-	struct group *gr;
-	size_t it;
+	struct group *gr = fw_table_find(&g->index, h, same_group, &key);
 
-	for (gr = fw_table_first(&g->index, h, &it); gr;
-	     gr = fw_table_next(&g->index, h, &it))
-		if (!strcmp(gr->host, host) && !strcmp(gr->name, name))
-			return gr;
+	if (gr)
+		return gr;
 	gr = calloc(1, sizeof(*gr));
 	if (!gr)
 		return NULL;
@@ -269,6 +298,49 @@ static void count_groups(struct fw_report *r, const struct fw_finding *f)
 		    sv->endpoint, f->verdict);
 }
 
+static bool established(const struct fw_finding_end *e)
+{
+	return e->present && e->open && e->state == FW_TCP_ESTABLISHED;
+}
+
+/*
+ * The incident's own comparison, `ss` on both hosts: the connections
+ * the server holds from a client host, and how many of them the client
+ * host holds too. The rest are ghosts.
+ */
+static void count_holding(struct fw_report *r, const struct fw_finding *f)
+{
+	const struct fw_finding_end *sv = &f->server, *cl = &f->client;
+	struct group *g;
+	uint64_t *idle;
+	int ka;
+
+	if (!established(sv) || !cl->host)
+		return;
+	g = group_get(&r->holdings, sv->host, cl->host);
+	if (!g)
+		return;
+	g->held++;
+	if (established(cl)) {
+		g->held_by_peer++;
+		return;
+	}
+	ka = sv->keepalive < 0 ? 2 : sv->keepalive;
+	g->ka[ka]++;
+	if (sv->idle_ms == FW_NO_VALUE)
+		return;
+	if (g->nidle == g->capidle) {
+		size_t cap = g->capidle ? g->capidle * 2 : 16;
+
+		idle = realloc(g->idle, cap * sizeof(*idle));
+		if (!idle)
+			return; /* out of memory: the distribution loses one */
+		g->idle = idle;
+		g->capidle = cap;
+	}
+	g->idle[g->nidle++] = sv->idle_ms;
+}
+
 static void note_idle(struct fw_report *r, const struct fw_finding *f)
 {
 	uint64_t idle = f->idle_before_close_ms;
@@ -277,6 +349,17 @@ static void note_idle(struct fw_report *r, const struct fw_finding *f)
 	if (v == FW_V_LOST_FIN || v == FW_V_LOST_RST || v == FW_V_UNACKED_FIN ||
 	    v == FW_V_PEER_VANISHED)
 		r->lost_like++;
+	/*
+	 * A close its host dropped itself says nothing of a middlebox's
+	 * idle timeout: keep it out of the bounds.
+	 */
+	if (f->close_drops != FW_NO_VALUE && f->close_drops && problem(v)) {
+		r->host_drops++;
+		if (f->drop_reason)
+			snprintf(r->drop_reason, sizeof(r->drop_reason), "%s",
+				 f->drop_reason);
+		return;
+	}
 	if (idle == FW_NO_VALUE)
 		return;
 	if (v == FW_V_LOST_FIN || v == FW_V_LOST_RST || v == FW_V_UNACKED_FIN) {
@@ -304,6 +387,7 @@ void fw_report_finding(const struct fw_finding *f, void *ctx)
 	struct fw_report *r = ctx;
 
 	count_groups(r, f);
+	count_holding(r, f);
 	note_idle(r, f);
 	if (problem(f->verdict))
 		note_redis(r, f);
@@ -359,6 +443,75 @@ static void json_groups(FILE *f, const char *key, const char *name_key,
 	fputc(']', f);
 }
 
+static int by_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ghosts' idle times: sorted, and counted in buckets. */
+struct idle_dist {
+	uint64_t min, median, max; /* FW_NO_VALUE when none is known */
+	uint64_t bucket[4];	   /* <1m, 1-10m, 10m-1h, >=1h */
+	uint64_t unknown;
+};
+
+static void idle_dist(struct group *g, struct idle_dist *d)
+{
+	static const uint64_t edge[3] = {60000, 600000, 3600000};
+	size_t i, b;
+
+	memset(d, 0, sizeof(*d));
+	d->min = d->median = d->max = FW_NO_VALUE;
+	d->unknown = g->held - g->held_by_peer - g->nidle;
+	if (!g->nidle)
+		return;
+	qsort(g->idle, g->nidle, sizeof(*g->idle), by_u64);
+	d->min = g->idle[0];
+	d->median = g->idle[g->nidle / 2];
+	d->max = g->idle[g->nidle - 1];
+	for (i = 0; i < g->nidle; i++) {
+		for (b = 0; b < 3 && g->idle[i] >= edge[b]; b++)
+			;
+		d->bucket[b]++;
+	}
+}
+
+static void json_holdings(FILE *f, struct groups *g)
+{
+	struct idle_dist d;
+	size_t i;
+
+	fputs(",\"holdings\":[", f);
+	for (i = 0; i < g->n; i++) {
+		struct group *h = g->all[i];
+
+		idle_dist(h, &d);
+		fputs(i ? ",{\"server_host\":" : "{\"server_host\":", f);
+		fw_json_string(f, h->host);
+		fputs(",\"client_host\":", f);
+		fw_json_string(f, h->name);
+		fprintf(f,
+			",\"server_holds\":%" PRIu64
+			",\"client_holds\":%" PRIu64 ",\"ghosts\":%" PRIu64
+			",\"ghost_idle_ms\":{\"min\":",
+			h->held, h->held_by_peer, h->held - h->held_by_peer);
+		json_u64_or_null(f, NULL, d.min);
+		json_u64_or_null(f, "median", d.median);
+		json_u64_or_null(f, "max", d.max);
+		fprintf(f,
+			"},\"ghost_idle\":{\"under_1m\":%" PRIu64
+			",\"1m_10m\":%" PRIu64 ",\"10m_1h\":%" PRIu64
+			",\"over_1h\":%" PRIu64 ",\"unknown\":%" PRIu64
+			"},\"ghost_keepalive\":{\"on\":%" PRIu64
+			",\"off\":%" PRIu64 ",\"unknown\":%" PRIu64 "}}",
+			d.bucket[0], d.bucket[1], d.bucket[2], d.bucket[3],
+			d.unknown, h->ka[1], h->ka[0], h->ka[2]);
+	}
+	fputc(']', f);
+}
+
 static void json_summary(struct fw_report *r, const struct fw_corr_stats *st)
 {
 	FILE *f = r->opts.out;
@@ -373,6 +526,7 @@ static void json_summary(struct fw_report *r, const struct fw_corr_stats *st)
 	json_counts(f, st->verdicts);
 	json_groups(f, "clients", "comm", &r->clients);
 	json_groups(f, "servers", "server", &r->servers);
+	json_holdings(f, &r->holdings);
 	json_u64_or_null(f, "lost_idle_min_ms",
 			 r->lost_like ? r->lost_idle_min_ms : FW_NO_VALUE);
 	json_u64_or_null(f, "clean_idle_max_ms", r->clean_idle_max_ms);
@@ -401,9 +555,55 @@ static void text_groups(FILE *f, const char *title, const struct groups *g)
 	}
 }
 
+/* 3725000 ms as "1h02m", 95000 as "1m35s", 4200 as "4.2s". */
+static void fmt_idle(char *out, size_t sz, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	if (s >= 3600)
+		snprintf(out, sz, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+			 s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, sz, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(out, sz, "%.1fs", (double)ms / 1e3);
+}
+
+static void text_holding(FILE *f, struct group *h)
+{
+	char a[32], b[32], c[32];
+	struct idle_dist d;
+
+	idle_dist(h, &d);
+	fprintf(f,
+		"  the server %s holds %" PRIu64 " connections from client "
+		"host %s; %s holds %" PRIu64 " of them; %" PRIu64
+		" are ghosts\n",
+		h->host, h->held, h->name, h->name, h->held_by_peer,
+		h->held - h->held_by_peer);
+	if (h->held == h->held_by_peer)
+		return;
+	if (d.min != FW_NO_VALUE) {
+		fmt_idle(a, sizeof(a), d.min);
+		fmt_idle(b, sizeof(b), d.median);
+		fmt_idle(c, sizeof(c), d.max);
+		fprintf(f,
+			"    ghosts idle: min %s, median %s, max %s; <1m "
+			"%" PRIu64 ", 1-10m %" PRIu64 ", 10m-1h %" PRIu64
+			", >1h %" PRIu64 ", unknown %" PRIu64 "\n",
+			a, b, c, d.bucket[0], d.bucket[1], d.bucket[2],
+			d.bucket[3], d.unknown);
+	}
+	fprintf(f,
+		"    ghosts' keepalive: off %" PRIu64
+		" (never reaped), on %" PRIu64 ", unknown %" PRIu64 "\n",
+		h->ka[0], h->ka[1], h->ka[2]);
+}
+
 static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
 {
 	FILE *f = r->opts.out;
+	size_t i;
 
 	fprintf(f,
 		"finwatch correlate: %" PRIu64 " records from %" PRIu64
@@ -415,6 +615,12 @@ static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
 	text_counts(f, st->verdicts);
 	text_groups(f, "by client (host process)", &r->clients);
 	text_groups(f, "by server (host endpoint)", &r->servers);
+	if (r->holdings.n)
+		fputs("connections ESTABLISHED at the end, server against "
+		      "client host:\n",
+		      f);
+	for (i = 0; i < r->holdings.n; i++)
+		text_holding(f, r->holdings.all[i]);
 }
 
 static void copy_spool(struct fw_report *r)
@@ -429,15 +635,34 @@ static void copy_spool(struct fw_report *r)
 		fwrite(buf, 1, n, r->opts.out);
 }
 
+/* Rounds seconds down to a unit a person would type: 5 s, 1 min, 10 min. */
+static uint64_t round_down_s(uint64_t s)
+{
+	if (s >= 3600)
+		return s / 600 * 600;
+	if (s >= 120)
+		return s / 60 * 60;
+	if (s >= 10)
+		return s / 5 * 5;
+	return s ? s : 1;
+}
+
 /*
  * Keepalive idle time to suggest: half the shortest idle after which a
- * close got lost, so probes come well before the middlebox forgets.
+ * close got lost, so the probes come well before the middlebox forgets
+ * the flow. That is at least 10 s whenever the bound is at least 20 s;
+ * below, text_advice() says how odd it is.
  */
 static uint64_t suggest_keepalive_s(const struct fw_report *r)
 {
 	if (r->lost_idle_min_ms == FW_NO_VALUE)
 		return 60;
-	return r->lost_idle_min_ms / 2000 ? r->lost_idle_min_ms / 2000 : 1;
+	return round_down_s(r->lost_idle_min_ms / 2000);
+}
+
+static bool idle_known(const struct fw_report *r)
+{
+	return r->lost_like && r->lost_idle_min_ms != FW_NO_VALUE;
 }
 
 static void text_middlebox(struct fw_report *r, FILE *f)
@@ -445,9 +670,10 @@ static void text_middlebox(struct fw_report *r, FILE *f)
 	double lo = (double)r->clean_idle_max_ms / 1e3;
 	double hi = (double)r->lost_idle_min_ms / 1e3;
 
-	if (r->lost_idle_min_ms == FW_NO_VALUE) {
+	if (!idle_known(r)) {
 		fputs("  The logs do not say how long the lost connections had "
-		      "been idle.\n",
+		      "been idle, so they imply no timeout; the values below "
+		      "are generic.\n",
 		      f);
 		return;
 	}
@@ -455,7 +681,9 @@ static void text_middlebox(struct fw_report *r, FILE *f)
 		fprintf(f,
 			"  The shortest idle before a lost close was %.1f s "
 			"-> a middlebox (conntrack, NAT, firewall, load "
-			"balancer) forgets idle flows after at most %.1f s.\n",
+			"balancer) forgets idle flows after at most %.1f s. No "
+			"clean close with a known idle time was seen, so there "
+			"is no lower bound: the timeout may be much shorter.\n",
 			hi, hi);
 		return;
 	}
@@ -464,15 +692,33 @@ static void text_middlebox(struct fw_report *r, FILE *f)
 			"  The shortest idle before a lost close was %.1f s, "
 			"the longest idle before a clean close was %.1f s -> "
 			"a middlebox (conntrack, NAT, firewall, load balancer) "
-			"forgets idle flows after between %.1f and %.1f s.\n",
-			hi, lo, lo, hi);
+			"forgets idle flows after between %.1f and %.1f s.%s\n",
+			hi, lo, lo, hi,
+			r->clean_idle_max_ms * 4 < r->lost_idle_min_ms
+				? " The lower bound is loose: no clean close "
+				  "came after a long idle."
+				: "");
 		return;
 	}
 	fprintf(f,
 		"  Closes were lost after as little as %.1f s idle, yet "
 		"others went through after %.1f s: no single idle timeout "
-		"explains the losses.\n",
+		"explains the losses, so the bounds are uncertain.\n",
 		hi, lo);
+}
+
+/* A bound below 20 s is no usual idle timeout: say so, not just a number. */
+static void text_short_bound(struct fw_report *r, FILE *f, uint64_t k)
+{
+	if (!idle_known(r) || r->lost_idle_min_ms >= 20000)
+		return;
+	fprintf(f,
+		"  Closes were lost after only %.1f s idle: an idle timeout "
+		"that short is unusual, and so is the keepalive it would take "
+		"(%" PRIu64 " s, below the usual 10 s floor). Look first for "
+		"something else dropping closes: a firewall rule on a host "
+		"(drop records), or a middlebox with a tiny timeout.\n",
+		(double)r->lost_idle_min_ms / 1e3, k);
 }
 
 static void text_advice(struct fw_report *r)
@@ -488,15 +734,25 @@ static void text_advice(struct fw_report *r)
 	      "the connections open. A server without TCP keepalive never "
 	      "notices and keeps such connections forever.\n",
 	      f);
+	if (r->host_drops)
+		fprintf(f,
+			"  %" PRIu64 " lost closes were dropped by the sending "
+			"or receiving host itself (%s): check that host's "
+			"firewall rules (nft list ruleset); keepalive does not "
+			"help those.\n",
+			r->host_drops,
+			r->drop_reason[0] ? r->drop_reason : "?");
 	text_middlebox(r, f);
+	text_short_bound(r, f, k);
 	if (r->redis)
 		fprintf(f,
 			"  Redis: `CONFIG SET tcp-keepalive %" PRIu64 "` "
 			"(probes keep the middlebox's state alive and detect "
 			"dead peers), and `CONFIG SET timeout N` with N above "
 			"your clients' longest legitimate idle (e.g. 3600) to "
-			"reap what is already dead; `timeout 0` keeps idle "
-			"clients forever. Persist both in redis.conf.\n",
+			"reap the clients that are already dead; `timeout 0` "
+			"keeps idle clients forever. Persist both in "
+			"redis.conf.\n",
 			k);
 	fprintf(f,
 		"  OS keepalive (for sockets with SO_KEEPALIVE, both ends): "
@@ -545,6 +801,7 @@ static void groups_free(struct groups *g)
 	for (i = 0; i < g->n; i++) {
 		free(g->all[i]->host);
 		free(g->all[i]->name);
+		free(g->all[i]->idle);
 		free(g->all[i]);
 	}
 	free(g->all);
@@ -559,7 +816,8 @@ struct fw_report *fw_report_new(const struct fw_report_opts *opts)
 		return NULL;
 	r->opts = *opts;
 	r->lost_idle_min_ms = r->clean_idle_max_ms = FW_NO_VALUE;
-	if (groups_init(&r->clients) < 0 || groups_init(&r->servers) < 0)
+	if (groups_init(&r->clients) < 0 || groups_init(&r->servers) < 0 ||
+	    groups_init(&r->holdings) < 0)
 		goto fail;
 	if (!opts->json && !opts->follow) {
 		r->spool = tmpfile();
@@ -580,5 +838,6 @@ void fw_report_free(struct fw_report *r)
 		fclose(r->spool);
 	groups_free(&r->clients);
 	groups_free(&r->servers);
+	groups_free(&r->holdings);
 	free(r);
 }

@@ -8,6 +8,7 @@
 #ifndef FW_CORRELATE_TABLE_H
 #define FW_CORRELATE_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,6 +37,25 @@ void fw_table_remove(struct fw_table *t, uint64_t hash, const void *val);
  */
 void *fw_table_first(const struct fw_table *t, uint64_t hash, size_t *it);
 void *fw_table_next(const struct fw_table *t, uint64_t hash, size_t *it);
+
+/*
+ * The first value stored under hash that match(value, key) accepts, or
+ * NULL: the one lookup every keyed index needs. Inline, so that match
+ * is too.
+ */
+static inline void *
+fw_table_find(const struct fw_table *t, uint64_t hash,
+	      bool (*match)(const void *val, const void *key), const void *key)
+{
+	void *v;
+	size_t it;
+
+	for (v = fw_table_first(t, hash, &it); v;
+	     v = fw_table_next(t, hash, &it))
+		if (match(v, key))
+			return v;
+	return NULL;
+}
 
 /* A cheap, good 64-bit mixer (the murmur3 finalizer). */
 static inline uint64_t fw_mix64(uint64_t x)

@@ -399,8 +399,20 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 	return emit_line(o, buf, l.used);
 }
 
+static void put_json_u32_array(struct line *l, const char *key,
+			       const void *vals, int n, bool is16)
+{
+	put(l, ",\"%s\":[", key);
+	for (int i = 0; i < n; i++)
+		put(l, "%s%u", i ? "," : "",
+		    is16 ? ((const uint16_t *)vals)[i] :
+			   ((const uint32_t *)vals)[i]);
+	put(l, "]");
+}
+
 int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
-			unsigned int count, uint64_t mono_ns)
+			unsigned int count, const uint32_t *netns, int nnetns,
+			uint64_t mono_ns)
 {
 	char buf[FW_LINE_MAX];
 	struct line l = { buf, sizeof(buf), 0 };
@@ -408,7 +420,9 @@ int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
 	if (!o->json)
 		return 0;
 	put_json_head(&l, o, "snapshot_end", mono_ns);
-	put(&l, ",\"snap\":%u,\"count\":%u}\n", snap, count);
+	put(&l, ",\"snap\":%u,\"count\":%u", snap, count);
+	put_json_u32_array(&l, "netns", netns, nnetns, false);
+	put(&l, "}\n");
 	return emit_line(o, buf, l.used);
 }
 
@@ -432,16 +446,6 @@ int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
 	return emit_line(o, buf, l.used);
 }
 
-static void put_json_u32_array(struct line *l, const char *key,
-			       const void *vals, int n, bool is16)
-{
-	put(l, ",\"%s\":[", key);
-	for (int i = 0; i < n; i++)
-		put(l, "%s%u", i ? "," : "",
-		    is16 ? ((const uint16_t *)vals)[i] :
-			   ((const uint32_t *)vals)[i]);
-	put(l, "]");
-}
 
 int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
 		 const uint32_t *netns, int nnetns, const char *transport,

@@ -42,8 +42,10 @@ const char *fw_addr_str(unsigned int family, const __u8 *addr, char *buf,
 int fw_out_event(struct fw_output *o, const struct fw_event *ev);
 int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 		    unsigned int snap, const char *source);
+/* @netns: the namespaces the pass covered (@nnetns 0: all of them). */
 int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
-			unsigned int count, uint64_t mono_ns);
+			unsigned int count, const uint32_t *netns, int nnetns,
+			uint64_t mono_ns);
 /* @reason: "buffer_full" (records the transport could not take) or
  * "recursion" (program runs the kernel skipped). */
 int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,

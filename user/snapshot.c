@@ -245,7 +245,8 @@ int snapshot_main(int argc, char **argv)
 			strerror(errno));
 		return 1;
 	}
-	fw_out_snapshot_end(&out, 1, n, fw_now_monotonic_ns());
+	fw_out_snapshot_end(&out, 1, n, opts.cfg.netns, opts.cfg.nnetns,
+			    fw_now_monotonic_ns());
 	if (fw_out_flush(&out) && out.error != EPIPE) {
 		fprintf(stderr, "finwatch snapshot: writing: %s\n",
 			strerror(out.error));

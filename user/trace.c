@@ -434,7 +434,8 @@ static void emit_snapshot(struct trace_run *r)
 	int n = take_snapshot(r, emit_snapshot_record);
 
 	if (n >= 0)
-		fw_out_snapshot_end(&r->out, r->snap, n, fw_now_monotonic_ns());
+		fw_out_snapshot_end(&r->out, r->snap, n, r->opts->cfg.netns,
+				    r->opts->cfg.nnetns, fw_now_monotonic_ns());
 }
 
 /*
@@ -453,7 +454,8 @@ static void emit_start(struct trace_run *r)
 	for (size_t i = 0; i < r->nbaseline; i++)
 		emit_snapshot_record(r, &r->baseline[i]);
 	if (n >= 0)
-		fw_out_snapshot_end(&r->out, r->snap, n, fw_now_monotonic_ns());
+		fw_out_snapshot_end(&r->out, r->snap, n, r->opts->cfg.netns,
+				    r->opts->cfg.nnetns, fw_now_monotonic_ns());
 	free(r->baseline);
 	r->baseline = NULL;
 	r->nbaseline = r->baseline_cap = 0;

@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
 test_pkgs=(redis-server redis-tools iproute2 nftables procps kmod cpio
-	   qemu-system-x86 linux-image-cloud-amd64 busybox-static
+	   qemu-system-x86 linux-image-cloud-amd64 linux-image-rt-amd64 busybox-static
 	   libclang-rt-14-dev valgrind jq)
 
 want=("${build_pkgs[@]}")

@@ -8,7 +8,8 @@
 #   valgrind  the unit tests and the CLI under valgrind
 #   fuzz      each libFuzzer target for FW_FUZZ_SECONDS (default 30)
 #   kernel    the kernel-level tests on this kernel (tests/kernel)
-#   vm        the kernel-level tests inside qemu on Debian's 6.1 kernel
+#   vm        the kernel-level tests inside qemu on Debian's 6.1 kernels
+#             (cloud and PREEMPT_RT; VMTEST_KERNEL names others)
 #
 #   tests/run.sh                 all of them
 #   tests/run.sh PART [PATTERN]  one part (kernel: the files matching PATTERN)
@@ -81,8 +82,10 @@ if wanted kernel; then
 	done
 fi
 if wanted vm; then
-	echo "== vm"
-	count vm bash scripts/vmtest.sh
+	# Debian 12's 6.1 kernels, cloud and PREEMPT_RT, unless told others.
+	kernels=${VMTEST_KERNEL:-$(ls /boot/vmlinuz-*-cloud-amd64 /boot/vmlinuz-*-rt-amd64 2>/dev/null | tr '\n' ' ')}
+	echo "== vm: $kernels"
+	VMTEST_KERNEL=$kernels count vm bash scripts/vmtest.sh
 fi
 
 echo "$passed passed, $failed failed"

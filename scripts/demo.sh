@@ -111,12 +111,12 @@ start_redis() {
 }
 
 start_tracers() {
-	step "Tracing both hosts: finwatch trace --netns ... --host ... --json"
+	step "Tracing both hosts: finwatch trace --netns ... --host ... --json --snapshot-every 5s"
 	"$FW_BIN" trace --json --netns "/run/netns/$APP" --host app1 \
-		-o "$work/app1.log" 2>"$work/app1.err" &
+		--snapshot-every 5s -o "$work/app1.log" 2>"$work/app1.err" &
 	pids+=($!)
 	"$FW_BIN" trace --json --netns "/run/netns/$DB" --host redis1 \
-		-o "$work/redis1.log" 2>"$work/redis1.err" &
+		--snapshot-every 5s -o "$work/redis1.log" 2>"$work/redis1.err" &
 	pids+=($!)
 	for _ in $(seq 100); do
 		grep -q '"type":"start"' "$work/app1.log" 2>/dev/null &&

@@ -188,18 +188,22 @@ static __always_inline __u64 fw_sock_id(const struct sock *sk, __u16 lport)
 	struct fw_listen_key key = { .netns = fw_sock_netns(sk), .port = lport };
 	__u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
 	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	/* A child being cloned still has its listener's state (the
+	 * tracepoint fires before the new one is stored) but, unlike a
+	 * listener, no struct socket yet. */
+	bool listener = state == FW_TCP_LISTEN && BPF_CORE_READ(sk, sk_socket);
 	__u64 *listener_cookie;
 
-	if (cookie && state != FW_TCP_LISTEN) {
+	if (cookie && !listener) {
 		listener_cookie = bpf_map_lookup_elem(&fw_listener_cookies, &key);
 		/* A child socket being created has no cookie of its own yet. */
-		if (state == FW_TCP_SYN_RECV ||
+		if (state == FW_TCP_LISTEN || state == FW_TCP_SYN_RECV ||
 		    (listener_cookie && *listener_cookie == cookie))
 			return FW_OWN_SOCK_ID_BASE +
 			       __sync_fetch_and_add(&fw_next_sock_id, 1);
 	}
 	cookie = bpf_get_socket_cookie((void *)sk);
-	if (state == FW_TCP_LISTEN)
+	if (listener)
 		bpf_map_update_elem(&fw_listener_cookies, &key, &cookie, BPF_ANY);
 	return cookie;
 }

@@ -20,7 +20,6 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
-#define RCV_SHUTDOWN 1
 
 #define FW_PORT_WORDS (65536 / 64)
 
@@ -129,11 +128,16 @@ static __always_inline bool fw_sock_watched(const struct sock *sk,
 					    __u16 *lport, __u16 *rport)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	int state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	struct fw_sock_state *st;
 	__u64 key = (__u64)sk;
 	__u32 netns;
 
 	if (family != AF_INET && family != AF_INET6)
+		return false;
+	/* Time-wait and request sockets end with their sock_common: the
+	 * fields of a full sock would be read from whatever follows. */
+	if (state == FW_TCP_TIME_WAIT || state == FW_TCP_NEW_SYN_RECV)
 		return false;
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return false;

@@ -42,18 +42,21 @@ static __always_inline void fw_inherit_listener(const struct sock *sk,
 /*
  * The kernel reports the step into TIME_WAIT as a move to CLOSE: the full
  * socket is replaced by a time-wait one. It is that step when the peer's
- * FIN has been received (RCV_SHUTDOWN) in FIN_WAIT2 or CLOSING.
+ * FIN has been received in FIN_WAIT2 or CLOSING: tcp_fin() marks that with
+ * SOCK_DONE. (Not RCV_SHUTDOWN: close() sets it too, and an orphan whose
+ * FIN was acknowledged goes to a FIN_WAIT2 time-wait socket at once.)
  */
 static __always_inline int fw_reported_newstate(const struct sock *sk,
 						int oldstate, int newstate)
 {
-	__u8 shutdown;
+	int done = bpf_core_enum_value(enum sock_flags, SOCK_DONE);
+	__u64 flags;
 
 	if (newstate != FW_TCP_CLOSE ||
 	    (oldstate != FW_TCP_FIN_WAIT2 && oldstate != FW_TCP_CLOSING))
 		return newstate;
-	shutdown = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
-	return (shutdown & RCV_SHUTDOWN) ? FW_TCP_TIME_WAIT : newstate;
+	flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	return (flags >> done) & 1 ? FW_TCP_TIME_WAIT : newstate;
 }
 
 static __always_inline void fw_learn(const struct sock *sk, __u16 lport,
@@ -118,6 +121,12 @@ int BPF_PROG(fw_inet_sock_set_state, struct sock *sk, int oldstate,
 		return 0;
 	if (newstate == FW_TCP_LISTEN && fw_port_watched(lport))
 		fw_remember_listener(sk, lport);
+	/* A new life for this socket (connect, listen, or a child being
+	 * cloned): nothing remembered under its address still applies, even
+	 * if the end of its previous life went unseen. */
+	if (oldstate == FW_TCP_CLOSE ||
+	    (newstate == FW_TCP_SYN_RECV && oldstate == FW_TCP_LISTEN))
+		fw_sock_state_drop(sk);
 	st = fw_sock_state_get(sk, lport);
 	if (st) {
 		fw_learn(sk, lport, st, newstate);

@@ -11,7 +11,8 @@
 #include "output.h"
 #include "tcp_names.h"
 
-#define FW_LINE_MAX 2048
+/* Room for the longest record with a --host of 255 bytes, escaped. */
+#define FW_LINE_MAX 8192
 
 static const char *const type_names[] = {
 	[FW_EV_STATE] = "state",
@@ -139,7 +140,8 @@ static void put_json_conn(struct line *l, const struct fw_event *ev)
 	if (ev->flags & FW_F_ISN_KNOWN)
 		put(l, ",\"isn_local\":%u,\"isn_remote\":%u", ev->isn_local,
 		    ev->isn_remote);
-	if (ev->flags & (FW_F_ISN_KNOWN | FW_F_OPEN_SEEN))
+	/* Only what was seen: for a socket met mid-life it is a guess. */
+	if (ev->flags & FW_F_OPEN_SEEN)
 		put(l, ",\"active_open\":%s",
 		    (ev->flags & FW_F_ACTIVE_OPEN) ? "true" : "false");
 	put(l,

@@ -87,6 +87,9 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 		o->json = true;
 		return 0;
 	case OPT_HOST:
+		if (!*arg || strlen(arg) > 255)
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--host: want a name of 1 to 255 bytes");
 		o->host = arg;
 		return 0;
 	case OPT_BTF:

@@ -65,7 +65,7 @@ static void fill_tcp_info(struct fw_sock_info *si, const struct tcp_info *ti,
 	struct fw_event *ev = &si->ev;
 
 	/* Older kernels send a shorter tcp_info: take what is there. */
-	if (len >= offsetof(struct tcp_info, tcpi_last_data_recv) + 4) {
+	if (len >= offsetof(struct tcp_info, tcpi_last_ack_recv) + 4) {
 		ev->last_send_ms = ti->tcpi_last_data_sent;
 		ev->last_recv_ms = ti->tcpi_last_ack_recv;
 	}

@@ -145,6 +145,9 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 				     arg);
 		return 0;
 	case OPT_HOST:
+		if (!*arg || strlen(arg) > 255)
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--host: want a name of 1 to 255 bytes");
 		o->host = arg;
 		return 0;
 	case OPT_BTF:
@@ -214,8 +217,11 @@ static int open_output(const char *path)
 
 static int reopen_output(struct trace_run *r)
 {
-	int fd = open_output(r->opts->out_path);
+	int fd;
 
+	if (!r->opts->out_path)
+		return 0; /* stdout is not ours to reopen */
+	fd = open_output(r->opts->out_path);
 	if (fd < 0)
 		return -1;
 	close(r->out.fd);

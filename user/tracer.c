@@ -323,6 +323,21 @@ static void name_owner(struct fw_tracer *t, struct fw_sock_info *si,
 		seed_owner(t, si, owner);
 }
 
+/*
+ * A read of an iterator. It answers EAGAIN when it visited a million
+ * objects without writing one (finwatch filters hard, and a big host has
+ * that many files or sockets): that is not the end, so read on.
+ */
+static ssize_t read_batch(int fd, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && (errno == EAGAIN || errno == EINTR));
+	return n;
+}
+
 struct iter_walk {
 	struct fw_tracer *t;
 	const struct fw_owner_table *owners;
@@ -344,7 +359,7 @@ static int read_iterator(void *arg, uint32_t netns)
 	fd = bpf_iter_create(bpf_link__fd(w->t->skel->links.fw_iter_tcp));
 	if (fd < 0)
 		return -1;
-	while ((n = read(fd, batch, sizeof(batch))) > 0) {
+	while ((n = read_batch(fd, batch, sizeof(batch))) > 0) {
 		for (size_t i = 0; i < n / sizeof(batch[0]); i++) {
 			name_owner(w->t, &batch[i], w->owners);
 			w->count++;
@@ -375,7 +390,7 @@ static void find_owners(struct fw_tracer *t, struct fw_owner_table *owners)
 		fw_owners_scan(owners);
 		return;
 	}
-	while ((n = read(fd, batch, sizeof(batch))) > 0)
+	while ((n = read_batch(fd, batch, sizeof(batch))) > 0)
 		for (size_t i = 0; i < n / sizeof(batch[0]); i++)
 			fw_owners_add(owners, batch[i].inode, batch[i].pid,
 				      batch[i].comm);

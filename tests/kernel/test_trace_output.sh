@@ -136,3 +136,28 @@ if fw_wait_for 30 test -s "$out"; then
 else
 	fw_fail "$n/text" "text tracer printed nothing within 30 s: $(head -c 300 "$FW_TMP/text.err")"
 fi
+
+# SIGHUP reopens the -o file (logrotate moved the old one away); with no
+# -o it changes nothing, and the trace goes on writing to stdout.
+n=trace_output/sighup
+log=$FW_TMP/hup.jsonl
+fw_trace_start "$log" --netns "/run/netns/$FW_C" || fw_die "tracer for SIGHUP did not start"
+mv "$log" "$log.1"
+kill -HUP "$FW_TRACER_PID"
+sleep 0.5
+fw_redis_cli "$FW_C" "$FW_S4" 6379 PING >/dev/null
+fw_trace_stop
+got="$(jq -r .type "$log.1" | head -n 1) $(jq -r 'select(.type == "state") | .type' "$log" | head -n 1) $(tail -n 1 "$log" | jq -r .type) $FW_TRACER_RC"
+fw_check "$n/reopens_file" "$got" "start state stop 0" "$log.1"
+fw_spawn "$FINWATCH" trace --json --netns "/run/netns/$FW_C" </dev/null >"$FW_TMP/hup.out" 2>"$FW_TMP/hup.err"
+pid=$FW_LAST_PID
+fw_wait_for 10 grep -q '"type":"start"' "$FW_TMP/hup.out" || fw_die "stdout tracer did not start"
+kill -HUP "$pid"
+sleep 0.5
+fw_redis_cli "$FW_C" "$FW_S4" 6379 PING >/dev/null
+sleep 0.5
+kill -INT "$pid"
+fw_wait_pid "$pid" 10
+rc=$?
+got="$rc $(jq -r 'select(.type == "state") | .type' "$FW_TMP/hup.out" | head -n 1) $(tail -n 1 "$FW_TMP/hup.out" | jq -r .type)"
+fw_check "$n/stdout_unaffected" "$got" "0 state stop" "$FW_TMP/hup.err"

@@ -67,6 +67,14 @@ FW_SHARED struct {
 	__type(value, struct fw_owner);
 } fw_listeners SEC(".maps");
 
+/* Owners that userspace found for sockets older than the trace. */
+FW_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct fw_seeded_owner);
+} fw_seeded_owners SEC(".maps");
+
 /* The cookie of each listener, to tell the sockets that inherited it. */
 FW_SHARED struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -206,10 +214,17 @@ static __always_inline __u64 fw_sock_id(const struct sock *sk, __u16 lport)
 			return FW_OWN_SOCK_ID_BASE +
 			       __sync_fetch_and_add(&fw_next_sock_id, 1);
 	}
-	cookie = bpf_get_socket_cookie((void *)sk);
-	if (listener)
+	/* Asking for a listener's cookie would make one, which every socket
+	 * accepted on it then inherits (6.1): a listener without one gets an
+	 * id of ours instead. */
+	if (listener) {
+		if (!cookie)
+			return FW_OWN_SOCK_ID_BASE +
+			       __sync_fetch_and_add(&fw_next_sock_id, 1);
 		bpf_map_update_elem(&fw_listener_cookies, &key, &cookie, BPF_ANY);
-	return cookie;
+		return cookie;
+	}
+	return bpf_get_socket_cookie((void *)sk);
 }
 
 static __always_inline struct fw_sock_state *
@@ -332,6 +347,23 @@ static __always_inline void fw_fill_counters(struct fw_event *ev,
 	ev->last_send_ms = fw_jiffies_age_ms(now, BPF_CORE_READ(tp, lsndtime));
 }
 
+static __always_inline void fw_take_seeded_owner(const struct sock *sk,
+						 struct fw_sock_state *st)
+{
+	__u64 key = (__u64)sk;
+	struct fw_seeded_owner *seed = bpf_map_lookup_elem(&fw_seeded_owners, &key);
+
+	if (!seed)
+		return;
+	/* An address reused by a newer socket is not the seeded one. */
+	if (seed->sock_id == st->cookie) {
+		st->pid = seed->owner.pid;
+		__builtin_memcpy(st->comm, seed->owner.comm, FW_COMM_LEN);
+		st->flags |= FW_F_OWNER_KNOWN;
+	}
+	bpf_map_delete_elem(&fw_seeded_owners, &key);
+}
+
 /* A connection's 4-tuple does not change once both ports are set, but
  * the kernel wipes it before the socket is destroyed after a reset or a
  * failed connect; the records that follow report the one it had. */
@@ -381,6 +413,8 @@ static __always_inline void fw_fill_event(struct fw_event *ev,
 						    FW_ROLE_CLIENT;
 		return;
 	}
+	if (!(st->flags & FW_F_OWNER_KNOWN))
+		fw_take_seeded_owner(sk, st);
 	ev->sock_id = st->cookie;
 	ev->role = st->role;
 	ev->close_retrans = st->close_retrans;

@@ -160,6 +160,17 @@ struct fw_owner {
 	char comm[FW_COMM_LEN];
 };
 
+/*
+ * The owner of a socket that was open before finwatch started, as
+ * userspace found it (map fw_seeded_owners, keyed like fw_socks). The BPF
+ * side takes it over into fw_socks at the socket's next event, if the id
+ * still matches: userspace never writes the kernel side's own state.
+ */
+struct fw_seeded_owner {
+	__u64 sock_id;
+	struct fw_owner owner;
+};
+
 /* What the task_file iterator reports: who holds a watched socket. */
 struct fw_socket_owner {
 	__u64 inode;
@@ -171,7 +182,6 @@ struct fw_socket_owner {
 /* Indexes of the per-CPU counters map fw_counters. */
 enum fw_counter {
 	FW_CNT_LOST = 0,	/* records the transport could not take */
-	FW_CNT_SOCK_EVICTED,	/* sockets pushed out of the LRU state map */
 	FW_CNT_MAX,
 };
 

@@ -285,13 +285,14 @@ fail:
 	return -1;
 }
 
-/* Tell the kernel side who owns a socket it met before we did. */
+/* Tell the kernel side who owns a socket it met before we did. The
+ * owner of an accepted socket is its listener's, and a socket's own goes
+ * to a map of its own, which the kernel side reads at the next event. */
 static void seed_owner(struct fw_tracer *t, const struct fw_sock_info *si,
 		       const struct fw_owner_entry *owner)
 {
 	const struct fw_event *ev = &si->ev;
-	struct fw_sock_state st;
-	int fd;
+	struct fw_seeded_owner seed = {};
 
 	if (ev->newstate == FW_TCP_LISTEN) {
 		struct fw_listen_key key = { ev->netns, ev->lport, 0 };
@@ -302,14 +303,11 @@ static void seed_owner(struct fw_tracer *t, const struct fw_sock_info *si,
 				    &key, &val, BPF_ANY);
 		return;
 	}
-	fd = bpf_map__fd(t->skel->maps.fw_socks);
-	if (bpf_map_lookup_elem(fd, &si->sk_key, &st) ||
-	    (st.flags & FW_F_OWNER_KNOWN))
-		return;
-	st.pid = owner->pid;
-	memcpy(st.comm, owner->comm, FW_COMM_LEN);
-	st.flags |= FW_F_OWNER_KNOWN;
-	bpf_map_update_elem(fd, &si->sk_key, &st, BPF_EXIST);
+	seed.sock_id = ev->sock_id;
+	seed.owner.pid = owner->pid;
+	memcpy(seed.owner.comm, owner->comm, FW_COMM_LEN);
+	bpf_map_update_elem(bpf_map__fd(t->skel->maps.fw_seeded_owners),
+			    &si->sk_key, &seed, BPF_ANY);
 }
 
 static void name_owner(struct fw_tracer *t, struct fw_sock_info *si,

@@ -110,3 +110,16 @@ end=$(jq -r 'select(.type == "snapshot_end") | "\(.snap) \(.count)"' "$tr")
 nrec=$(jq -r 'select(.type == "snapshot" and .snap == 1) | .type' "$tr" | grep -c .)
 first=$(head -n 1 "$tr" | jq -r .type)
 fw_check "$n/trace_baseline" "$first|$got|$end" "start|31001 31002 31003 |1 $nrec" "$tr"
+
+# A connection older than the trace, closed during it: its server end's
+# move to CLOSE_WAIT runs in softirq, under whatever task was interrupted;
+# the owner named by the baseline (through /proc or task_file) is the one
+# the record must carry.
+tr2=$FW_TMP/trace2.jsonl
+fw_trace_start "$tr2" --netns "/run/netns/$FW_S" || fw_die "tracer did not start"
+kill "${kpid[31001]}"
+close_wait_seen() { grep -q '"newstate":"CLOSE_WAIT"' "$tr2"; }
+fw_wait_for 5 close_wait_seen
+fw_trace_stop
+got=$(jq -r 'select(.type == "state" and .rport == 31001 and .newstate == "CLOSE_WAIT") | "\(.comm) \(.pid)"' "$tr2")
+fw_check "$n/seeded_owner_in_softirq" "$got" "redis-server $REDIS_PID" "$tr2"

@@ -8,7 +8,7 @@
 
 static __always_inline __u32 fw_jiffies_to_s(__u64 j)
 {
-	return fw_hz ? j / fw_hz : 0;
+	return fw_hz ? j / fw_hz : FW_AGE_UNKNOWN;
 }
 
 static __always_inline __u64 fw_socket_inode(const struct sock *sk)

@@ -239,9 +239,11 @@ static void put_socket_row(struct line *l, const struct fw_sock_info *si)
 	put(l, "%-10u %-11s ", ev->netns, fw_state_name(ev->newstate));
 	put_text_endpoint(l, ev->family, ev->laddr, ev->lport);
 	put_text_endpoint(l, ev->family, ev->raddr, ev->rport);
-	if (si->keepalive)
+	if (si->keepalive && si->keepalive_idle_s != FW_AGE_UNKNOWN)
 		snprintf(ka, sizeof(ka), "%us/%us/%u", si->keepalive_idle_s,
 			 si->keepalive_intvl_s, si->keepalive_cnt);
+	else if (si->keepalive)
+		snprintf(ka, sizeof(ka), "on");
 	else
 		snprintf(ka, sizeof(ka), "off");
 	put(l, "%7u %-15.15s %-8s %-8s %-14s %6u %6u\n", owner ? ev->pid : 0,
@@ -373,6 +375,24 @@ int fw_out_event(struct fw_output *o, const struct fw_event *ev)
 	return emit_text(o, &l);
 }
 
+/* Values a source cannot give (sock_diag has no keepalive timings, and
+ * without the kernel's HZ jiffies mean nothing) are left out. */
+static void put_json_u32_known(struct line *l, const char *key, uint32_t v)
+{
+	if (v != FW_AGE_UNKNOWN)
+		put(l, ",\"%s\":%u", key, v);
+}
+
+static void put_json_keepalive(struct line *l, const struct fw_sock_info *si)
+{
+	put(l, ",\"keepalive\":%s", si->keepalive ? "true" : "false");
+	put_json_u32_known(l, "keepalive_idle_s", si->keepalive_idle_s);
+	put_json_u32_known(l, "keepalive_intvl_s", si->keepalive_intvl_s);
+	put_json_u32_known(l, "keepalive_cnt", si->keepalive_cnt);
+	put_json_u32_known(l, "user_timeout_ms", si->user_timeout_ms);
+	put(l, ",\"sndq\":%u,\"rcvq\":%u", si->sndq, si->rcvq);
+}
+
 int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 		    unsigned int snap, const char *source)
 {
@@ -392,11 +412,7 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 	put(&l, ",\"state\":\"%s\",\"snap\":%u,\"source\":\"%s\"",
 	    fw_state_name(ev->newstate), snap, source);
 	if (ev->newstate != FW_TCP_LISTEN && ev->newstate != FW_TCP_TIME_WAIT)
-		put(&l,
-		    ",\"keepalive\":%s,\"keepalive_idle_s\":%u,\"keepalive_intvl_s\":%u,\"keepalive_cnt\":%u,\"user_timeout_ms\":%u,\"sndq\":%u,\"rcvq\":%u",
-		    si->keepalive ? "true" : "false", si->keepalive_idle_s,
-		    si->keepalive_intvl_s, si->keepalive_cnt,
-		    si->user_timeout_ms, si->sndq, si->rcvq);
+		put_json_keepalive(&l, si);
 	put(&l, "}\n");
 	return emit_line(o, buf, l.used);
 }

@@ -39,6 +39,8 @@ static const char *const source_names[] = {
 };
 
 #define FW_DEFAULT_IDLE_NS (5 * 60 * 1000000000ULL)
+/* --check: 0 nothing found, 1 found some, 2 usage, 3 could not tell. */
+#define FW_EXIT_UNKNOWN 3
 
 struct snapshot_opts {
 	struct fw_config cfg;
@@ -56,6 +58,7 @@ struct check_state {
 	const struct snapshot_opts *opts;
 	unsigned int established;
 	unsigned int unreapable;
+	unsigned int idle_unknown; /* no keepalive, but no idle time either */
 	uint32_t oldest_ms;
 };
 
@@ -66,7 +69,7 @@ static const struct argp_option snapshot_options[] = {
 	{ "host", OPT_HOST, "NAME", 0, "Host name recorded in each record", 0 },
 	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
 	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0 },
-	{ "check", OPT_CHECK, NULL, 0, "List only connections idle longer than --idle that nothing will ever reap; exit 1 if there are any", 0 },
+	{ "check", OPT_CHECK, NULL, 0, "List only connections idle longer than --idle that nothing will ever reap; exit 1 if there are any, 3 if it cannot tell", 0 },
 	{ "idle", OPT_IDLE, "DURATION", 0, "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0 },
 	{ "source", OPT_SOURCE, "auto|iter|sock_diag", 0, "Where sockets are read: the BPF tcp iterator (with sequence numbers), or NETLINK_SOCK_DIAG as ss does (default auto: the iterator where the kernel has it)", 0 },
 	{},
@@ -162,6 +165,8 @@ static int check_socket(void *ctx, const struct fw_sock_info *si)
 	if (si->ev.newstate != FW_TCP_ESTABLISHED)
 		return 0;
 	cs->established++;
+	if (never_reaped(si) && idle == FW_AGE_UNKNOWN)
+		cs->idle_unknown++;
 	if (!never_reaped(si) || idle == FW_AGE_UNKNOWN ||
 	    (unsigned long long)idle * 1000000ULL < cs->opts->idle_ns)
 		return 0;
@@ -246,7 +251,8 @@ int snapshot_main(int argc, char **argv)
 	if (n < 0) {
 		fprintf(stderr, "finwatch snapshot: walking the sockets: %s\n",
 			strerror(errno));
-		return 1;
+		fw_out_flush(&out);
+		return opts.check ? FW_EXIT_UNKNOWN : 1;
 	}
 	fw_out_snapshot_end(&out, 1, n, opts.cfg.netns, opts.cfg.nnetns,
 			    fw_now_monotonic_ns());
@@ -258,5 +264,14 @@ int snapshot_main(int argc, char **argv)
 	if (!opts.check)
 		return 0;
 	print_check_advice(&cs);
-	return cs.unreapable ? 1 : 0;
+	if (cs.unreapable)
+		return 1;
+	/* Unknown is not clean: a probe must not pass what it cannot see. */
+	if (cs.idle_unknown) {
+		fprintf(stderr,
+			"finwatch snapshot --check: %u connections without keepalive have no known idle time (kernel HZ unknown): cannot tell\n",
+			cs.idle_unknown);
+		return FW_EXIT_UNKNOWN;
+	}
+	return 0;
 }

@@ -99,6 +99,9 @@ static void fill_from_msg(struct fw_sock_info *si, const struct inet_diag_msg *m
 	si->sndq = m->idiag_wqueue;
 	si->rcvq = m->idiag_rqueue;
 	si->keepalive = m->idiag_timer == FW_DIAG_TIMER_KEEPALIVE;
+	/* inet_diag does not tell these. */
+	si->keepalive_idle_s = si->keepalive_intvl_s = FW_AGE_UNKNOWN;
+	si->keepalive_cnt = si->user_timeout_ms = FW_AGE_UNKNOWN;
 	for (; RTA_OK(rta, rest); rta = RTA_NEXT(rta, rest))
 		if (rta->rta_type == INET_DIAG_INFO)
 			fill_tcp_info(si, RTA_DATA(rta), RTA_PAYLOAD(rta));

@@ -122,6 +122,10 @@ static int configure(struct fw_tracer *t, const struct fw_config *c)
 	s->rodata->fw_filter_netns = c->nnetns > 0;
 	s->rodata->fw_filter_pid = c->pid;
 	s->rodata->fw_hz = fw_kernel_hz();
+	if (!s->rodata->fw_hz)
+		fprintf(stderr,
+			"%s: warning: the kernel's HZ is unknown (no kernel config in /proc/config.gz or /boot): idle times and keepalive timings are left out\n",
+			t->prog);
 	s->bss->fw_next_sock_id = own_sock_id_start();
 	/* What is not used shrinks to nothing much: the transport not in
 	 * use, and without tracing, the socket table (the iterator alone

@@ -258,19 +258,15 @@ static __always_inline void fw_sock_state_drop(const struct sock *sk)
 	bpf_map_delete_elem(&fw_socks, &key);
 }
 
-static __always_inline bool fw_state_is_full_sock(int state)
+/* Counters of a connection (bytes, retransmissions, stamps) exist only
+ * once it is open and until it becomes a time-wait socket. */
+static __always_inline bool fw_state_has_counters(int state)
 {
 	return state != FW_TCP_TIME_WAIT && state != FW_TCP_NEW_SYN_RECV &&
 	       state != FW_TCP_LISTEN && state != FW_TCP_SYN_SENT &&
 	       state != FW_TCP_SYN_RECV;
 }
 
-/*
- * Initial sequence numbers from what tcp_sock counts, checked on 6.1 and
- * 6.18 (see docs/DESIGN.md): the peer's is rcv_nxt - bytes_received - 1;
- * our own is snd_una - bytes_acked, less one more for a passive opener,
- * whose bytes_acked does not count its SYN-ACK.
- */
 /* States in which both directions' sequence numbers are established. */
 static __always_inline bool fw_state_has_isn(int state)
 {
@@ -279,6 +275,12 @@ static __always_inline bool fw_state_has_isn(int state)
 	       state == FW_TCP_LAST_ACK || state == FW_TCP_CLOSING;
 }
 
+/*
+ * Initial sequence numbers from what tcp_sock counts, checked on 6.1 and
+ * 6.18 (see docs/DESIGN.md): the peer's is rcv_nxt - bytes_received - 1;
+ * our own is snd_una - bytes_acked, less one more for a passive opener,
+ * whose bytes_acked does not count its SYN-ACK.
+ */
 static __always_inline void fw_derive_isn(const struct sock *sk,
 					  struct fw_sock_state *st)
 {
@@ -293,6 +295,14 @@ static __always_inline void fw_derive_isn(const struct sock *sk,
 		st->isn_local -= 1;
 	st->isn_remote = rcv_nxt - (__u32)received - 1;
 	st->flags |= FW_F_ISN_KNOWN;
+}
+
+/* ISNs for a socket met after its handshake, once they can be derived. */
+static __always_inline void fw_isn_refresh(const struct sock *sk,
+					   struct fw_sock_state *st, int state)
+{
+	if (st && !(st->flags & FW_F_ISN_KNOWN) && fw_state_has_isn(state))
+		fw_derive_isn(sk, st);
 }
 
 static __always_inline __u32 fw_jiffies_age_ms(__u64 now, __u32 stamp)
@@ -406,7 +416,7 @@ static __always_inline void fw_fill_event(struct fw_event *ev,
 	ev->last_send_ms = FW_AGE_UNKNOWN;
 	fw_fill_addrs(ev, sk);
 	fw_remember_tuple(ev, st);
-	if (fw_state_is_full_sock(state))
+	if (fw_state_has_counters(state))
 		fw_fill_counters(ev, sk);
 	if (!st) {
 		ev->role = fw_port_watched(lport) ? FW_ROLE_SERVER :
@@ -467,8 +477,7 @@ static __always_inline void fw_emit_sock_event(void *ctx, const struct sock *sk,
 	struct fw_sock_state *st = fw_sock_state_get(sk, lport);
 	struct fw_event ev = {};
 
-	if (st && !(st->flags & FW_F_ISN_KNOWN) && fw_state_has_isn(oldstate))
-		fw_derive_isn(sk, st);
+	fw_isn_refresh(sk, st, oldstate);
 	fw_fill_event(&ev, sk, st, lport, rport, oldstate);
 	ev.type = type;
 	ev.oldstate = oldstate;

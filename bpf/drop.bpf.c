@@ -8,8 +8,6 @@
  */
 #include "common.bpf.h"
 
-#define FW_TCPF_CONTROL (FW_TCPF_FIN | FW_TCPF_SYN | FW_TCPF_RST)
-
 struct fw_tcp_head {
 	__be16 source;
 	__be16 dest;
@@ -66,8 +64,7 @@ int BPF_PROG(fw_kfree_skb, struct sk_buff *skb, void *location,
 		ev.flags |= FW_F_INBOUND;
 	else if (th.flags & (FW_TCPF_FIN | FW_TCPF_RST))
 		st->close_drops++;
-	if (!(st->flags & FW_F_ISN_KNOWN) && fw_state_has_isn(state))
-		fw_derive_isn(sk, st);
+	fw_isn_refresh(sk, st, state);
 	fw_fill_event(&ev, sk, st, lport, rport, state);
 	ev.type = FW_EV_DROP;
 	ev.oldstate = state;

@@ -73,6 +73,8 @@ enum fw_tcp_state {
 #define FW_TCPF_SYN 0x02
 #define FW_TCPF_RST 0x04
 #define FW_TCPF_ACK 0x10
+/* The segments that open or close a connection. */
+#define FW_TCPF_CONTROL (FW_TCPF_FIN | FW_TCPF_SYN | FW_TCPF_RST)
 
 struct fw_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC; userspace adds wall time */

@@ -6,8 +6,6 @@
  */
 #include "common.bpf.h"
 
-#define FW_TCPF_CONTROL (FW_TCPF_FIN | FW_TCPF_SYN | FW_TCPF_RST)
-
 static __always_inline __u8 fw_skb_tcp_flags(const struct sk_buff *skb)
 {
 	const void *cb = (const void *)skb +

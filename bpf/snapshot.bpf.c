@@ -87,9 +87,7 @@ int fw_iter_tcp(struct bpf_iter__tcp *ctx)
 		if (!fw_sock_watched(sk, &lport, &rport))
 			return 0;
 		st = fw_sock_state_get(sk, lport);
-		if (st && !(st->flags & FW_F_ISN_KNOWN) &&
-		    fw_state_has_isn(state))
-			fw_derive_isn(sk, st);
+		fw_isn_refresh(sk, st, state);
 		fw_fill_event(&info.ev, sk, st, lport, rport, state);
 		if (state != FW_TCP_LISTEN)
 			fw_fill_keepalive(&info, sk);

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* What this kernel offers finwatch, probed at start (features.c says
+/* What this kernel offers finwatch, probed at start (kernel_features.c says
  * which kernel change each probe stands for). */
 struct fw_features {
 	bool ringbuf;

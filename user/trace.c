@@ -27,10 +27,10 @@
 /* Perf buffer: pages per CPU, and samples per wakeup. */
 /* The perf buffer gets as much memory in all as the ring buffer (4 MiB),
  * split over the CPUs: each CPU's part must absorb that CPU's bursts. */
-#define FW_PERF_TOTAL_BYTES (4u << 20)
-#define FW_PERF_MIN_PAGES 16
-#define FW_PERF_MAX_PAGES 1024
-#define FW_MAX_BUFFER_PAGES (1u << 18)
+#define FW_PERF_TOTAL_BYTES   (4u << 20)
+#define FW_PERF_MIN_PAGES     16
+#define FW_PERF_MAX_PAGES     1024
+#define FW_MAX_BUFFER_PAGES   (1u << 18)
 #define FW_PERF_WAKEUP_EVENTS 64
 /* How much older than the read a record must be to be written. */
 #define FW_REORDER_SLACK_NS 1000000ULL
@@ -59,8 +59,8 @@ struct trace_run {
 	uint64_t lost_reported;
 	uint64_t missed_reported;
 	uint64_t lost_checked_ns;
-	uint64_t snapshot_ns;	/* when the last baseline was taken */
-	unsigned int snap;	/* baselines taken */
+	uint64_t snapshot_ns; /* when the last baseline was taken */
+	unsigned int snap;    /* baselines taken */
 	/* Records read but not written yet: the perf buffer is per CPU, so
 	 * one socket's records can arrive out of order, and are put back
 	 * in time order before they are written. */
@@ -88,18 +88,36 @@ enum {
 };
 
 static const struct argp_option trace_options[] = {
-	{ "port", 'p', "PORT", 0, "Watch this TCP port (repeatable; default 6379)", 0 },
-	{ "netns", OPT_NETNS, "NETNS", 0, "Only this network namespace: a path (/run/netns/NAME, /proc/PID/ns/net) or an inode (repeatable)", 0 },
-	{ "pid", OPT_PID, "PID", 0, "Only sockets owned by this process", 0 },
-	{ "json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0 },
-	{ "output", 'o', "FILE", 0, "Append to FILE instead of stdout", 0 },
-	{ "duration", 'd', "DURATION", 0, "Stop after DURATION (seconds, or with ms/s/m/h/d)", 0 },
-	{ "transport", OPT_TRANSPORT, "auto|perf|ring", 0, "Kernel-to-user transport (default auto: ring buffer where the kernel has it)", 0 },
-	{ "host", OPT_HOST, "NAME", 0, "Host name recorded in each record (default: hostname)", 0 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
-	{ "verbose", OPT_VERBOSE, NULL, 0, "List the active attach points; show libbpf's messages", 0 },
-	{ "buffer-pages", OPT_BUFFER_PAGES, "N", 0, "Size of the transport in pages, a power of two: the ring buffer's (default 1024: 4 MiB), or the perf buffer's per CPU (default: 4 MiB shared out over the CPUs, 16 to 1024 pages each)", 0 },
-	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "DURATION", 0, "Repeat the baseline snapshot of open connections this often (it is always taken at start)", 0 },
+	{"port", 'p', "PORT", 0,
+	 "Watch this TCP port (repeatable; default 6379)", 0},
+	{"netns", OPT_NETNS, "NETNS", 0,
+	 "Only this network namespace: a path (/run/netns/NAME, "
+	 "/proc/PID/ns/net) or an inode (repeatable)",
+	 0},
+	{"pid", OPT_PID, "PID", 0, "Only sockets owned by this process", 0},
+	{"json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0},
+	{"output", 'o', "FILE", 0, "Append to FILE instead of stdout", 0},
+	{"duration", 'd', "DURATION", 0,
+	 "Stop after DURATION (seconds, or with ms/s/m/h/d)", 0},
+	{"transport", OPT_TRANSPORT, "auto|perf|ring", 0,
+	 "Kernel-to-user transport (default auto: ring buffer where the kernel "
+	 "has it)",
+	 0},
+	{"host", OPT_HOST, "NAME", 0,
+	 "Host name recorded in each record (default: hostname)", 0},
+	{"btf", OPT_BTF, "FILE", 0,
+	 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0},
+	{"verbose", OPT_VERBOSE, NULL, 0,
+	 "List the active attach points; show libbpf's messages", 0},
+	{"buffer-pages", OPT_BUFFER_PAGES, "N", 0,
+	 "Size of the transport in pages, a power of two: the ring buffer's "
+	 "(default 1024: 4 MiB), or the perf buffer's per CPU (default: 4 MiB "
+	 "shared out over the CPUs, 16 to 1024 pages each)",
+	 0},
+	{"snapshot-every", OPT_SNAPSHOT_EVERY, "DURATION", 0,
+	 "Repeat the baseline snapshot of open connections this often (it is "
+	 "always taken at start)",
+	 0},
 	{},
 };
 
@@ -129,7 +147,8 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		if (fw_parse_duration_ns(arg, &o->duration_ns) ||
 		    !o->duration_ns)
 			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--duration %s: want a positive duration like 30, 500ms, 5m",
+				     "--duration %s: want a positive duration "
+				     "like 30, 500ms, 5m",
 				     arg);
 		return 0;
 	case OPT_TRANSPORT:
@@ -160,9 +179,11 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		char *end;
 		unsigned long v = strtoul(arg, &end, 10);
 
-		if (!*arg || *end || !v || v > FW_MAX_BUFFER_PAGES || (v & (v - 1)))
+		if (!*arg || *end || !v || v > FW_MAX_BUFFER_PAGES ||
+		    (v & (v - 1)))
 			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--buffer-pages %s: want a power of two from 1 to %u",
+				     "--buffer-pages %s: want a power of two "
+				     "from 1 to %u",
 				     arg, FW_MAX_BUFFER_PAGES);
 		o->cfg.buffer_pages = v;
 		return 0;
@@ -171,12 +192,13 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		if (fw_parse_duration_ns(arg, &o->snapshot_every_ns) ||
 		    o->snapshot_every_ns < 1000000000ULL)
 			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--snapshot-every %s: want a duration of 1s or more, like 60, 10m",
+				     "--snapshot-every %s: want a duration of "
+				     "1s or more, like 60, 10m",
 				     arg);
 		return 0;
 	case ARGP_KEY_ARG:
-		argp_failure(state, FW_EXIT_USAGE, 0, "unexpected argument '%s'",
-			     arg);
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "unexpected argument '%s'", arg);
 		return 0;
 	case ARGP_KEY_END:
 		fw_cli_finish_config(&o->cfg);
@@ -196,7 +218,7 @@ static void on_signal(int sig)
 /* No SA_RESTART: a signal must cut the poll short. */
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -211,7 +233,8 @@ static int open_output(const char *path)
 {
 	if (!path)
 		return STDOUT_FILENO;
-	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
+	return open(path,
+		    O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
 		    0640);
 }
 
@@ -338,11 +361,10 @@ static int open_transport(struct trace_run *r)
 		return r->ring ? 0 : -1;
 	}
 	r->perf = perf_buffer__new_raw(bpf_map__fd(s->maps.fw_perf),
-				       r->opts->cfg.buffer_pages ?
-					       r->opts->cfg.buffer_pages :
-					       default_perf_pages(),
-				       &attr, handle_perf_record,
-				       r, NULL);
+				       r->opts->cfg.buffer_pages
+					       ? r->opts->cfg.buffer_pages
+					       : default_perf_pages(),
+				       &attr, handle_perf_record, r, NULL);
 	return r->perf ? 0 : -1;
 }
 
@@ -397,8 +419,8 @@ static void report_lost(struct trace_run *r)
 
 	report_loss(r, fw_tracer_counter(&r->tracer, FW_CNT_LOST),
 		    &r->lost_reported, "buffer_full", now);
-	report_loss(r, fw_tracer_missed_runs(&r->tracer), &r->missed_reported,
-		    "recursion", now);
+	report_loss(r, fw_programs_missed_runs(&r->tracer.progs),
+		    &r->missed_reported, "recursion", now);
 	r->lost_checked_ns = now;
 }
 
@@ -430,7 +452,8 @@ static int take_snapshot(struct trace_run *r, fw_snapshot_fn fn)
 	r->snapshot_ns = fw_now_monotonic_ns();
 	n = fw_tracer_snapshot(&r->tracer, fn, r);
 	if (n < 0)
-		fprintf(stderr, "finwatch trace: warning: no baseline snapshot: %s\n",
+		fprintf(stderr,
+			"finwatch trace: warning: no baseline snapshot: %s\n",
 			strerror(errno));
 	return n;
 }
@@ -455,8 +478,8 @@ static void emit_start(struct trace_run *r)
 	int n = take_snapshot(r, hold_baseline_record);
 
 	fw_out_start(&r->out, c->ports, c->nports, c->netns, c->nnetns,
-		     transport_name(r), r->tracer.attached,
-		     r->tracer.nattached);
+		     transport_name(r), r->tracer.progs.attached,
+		     r->tracer.progs.nattached);
 	for (size_t i = 0; i < r->nbaseline; i++)
 		emit_snapshot_record(r, &r->baseline[i]);
 	if (n >= 0)
@@ -492,7 +515,9 @@ static int run_loop(struct trace_run *r)
 			reopen_requested = 0;
 			fw_out_flush(&r->out);
 			if (reopen_output(r))
-				fprintf(stderr, "finwatch trace: cannot reopen %s: %s\n",
+				fprintf(stderr,
+					"finwatch trace: cannot reopen %s: "
+					"%s\n",
 					r->opts->out_path, strerror(errno));
 		}
 		if (poll_transport(r) && !r->out.error) {
@@ -541,7 +566,9 @@ static int check_environment(const struct trace_opts *o)
 		return -1;
 	if (!o->cfg.btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
 		fprintf(stderr,
-			"finwatch trace: no kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF); give one with --btf FILE\n");
+			"finwatch trace: no kernel BTF at "
+			"/sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF); give "
+			"one with --btf FILE\n");
 		return -1;
 	}
 	return 0;
@@ -550,11 +577,16 @@ static int check_environment(const struct trace_opts *o)
 int trace_main(int argc, char **argv)
 {
 	static char out_hold[1 << 16];
-	struct argp argp = { trace_options, parse_trace_opt, NULL,
-			     "Trace TCP connection lifecycles on the watched ports.",
-			     NULL, NULL, NULL };
-	struct trace_opts opts = { .cfg.trace = true };
-	struct trace_run run = { .opts = &opts };
+	struct argp argp = {
+		trace_options,
+		parse_trace_opt,
+		NULL,
+		"Trace TCP connection lifecycles on the watched ports.",
+		NULL,
+		NULL,
+		NULL};
+	struct trace_opts opts = {.cfg.trace = true};
+	struct trace_run run = {.opts = &opts};
 	int rc;
 
 	argp_err_exit_status = FW_EXIT_USAGE;
@@ -583,7 +615,8 @@ int trace_main(int argc, char **argv)
 		return 1;
 	}
 	if (open_transport(&run)) {
-		fprintf(stderr, "finwatch trace: cannot open the %s buffer: %s\n",
+		fprintf(stderr,
+			"finwatch trace: cannot open the %s buffer: %s\n",
 			transport_name(&run), strerror(errno));
 		close_run(&run);
 		return 1;

@@ -5,8 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel_features.h"
 #include "finwatch.h"
+#include "kernel_features.h"
+#include "programs.h"
 
 enum fw_transport {
 	FW_TRANSPORT_AUTO,
@@ -23,13 +24,11 @@ struct fw_config {
 	const char *btf_path;
 	enum fw_transport transport;
 	bool verbose;
-	bool trace;	/* attach the tracing programs, not just the iterator */
+	bool trace; /* attach the tracing programs, not just the iterator */
 	/* Transport size in pages: the ring buffer's, or the perf buffer's
 	 * per CPU. 0: the default (ring 4 MiB, perf 256 KiB per CPU). */
 	unsigned int buffer_pages;
 };
-
-#define FW_MAX_ATTACH 12
 
 struct finwatch_bpf;
 
@@ -37,10 +36,9 @@ struct finwatch_bpf;
 struct fw_tracer {
 	struct finwatch_bpf *skel;
 	struct fw_features feat;
+	struct fw_program_set progs;
 	bool use_ring;
-	const char *attached[FW_MAX_ATTACH];
-	int nattached;
-	const char *prog; /* for messages */
+	const char *prog;	      /* for messages */
 	uint32_t netns[FW_MAX_NETNS]; /* the --netns filter; none: all */
 	int nnetns;
 	bool trace;
@@ -66,15 +64,6 @@ int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx);
 
 /* Sum of a per-CPU counter (enum fw_counter). */
 uint64_t fw_tracer_counter(struct fw_tracer *t, int which);
-
-/*
- * Runs of the programs whose records make a connection's lifecycle that
- * the kernel skipped: a tracing program that fires again on a CPU where
- * it is already running (a softirq interrupting it) is not run again, and
- * only counted (bpf_prog_info.recursion_misses, 5.12+). Each skipped run
- * may or may not have been about a watched socket.
- */
-uint64_t fw_tracer_missed_runs(struct fw_tracer *t);
 
 void fw_tracer_close(struct fw_tracer *t);
 

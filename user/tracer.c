@@ -15,9 +15,6 @@
 #include "tracer.h"
 #include "util.h"
 
-/* A CPU count large enough for the percpu counter reads. */
-#define FW_MAX_CPUS 1024
-
 static bool libbpf_verbose;
 
 /* libbpf speaks only under --verbose: its warnings about programs we
@@ -37,23 +34,6 @@ static void configure_ports(struct finwatch_bpf *skel,
 	for (int i = 0; i < c->nports; i++)
 		skel->rodata->fw_port_bitmap[c->ports[i] >> 6] |=
 			1ULL << (c->ports[i] & 63);
-}
-
-static bool choose_ring(const struct fw_tracer *t, const struct fw_config *c)
-{
-	if (c->transport == FW_TRANSPORT_PERF)
-		return false;
-	return t->feat.have[FW_FEAT_RINGBUF];
-}
-
-static void warn_no_ring(const struct fw_tracer *t, const struct fw_config *c)
-{
-	if (c->trace && c->transport == FW_TRANSPORT_RING &&
-	    !t->feat.have[FW_FEAT_RINGBUF])
-		fprintf(stderr,
-			"%s: warning: this kernel has no BPF ring buffer; "
-			"using the perf buffer\n",
-			t->prog);
 }
 
 /* Where finwatch's own socket ids start in this run: a random offset of
@@ -82,20 +62,9 @@ static void configure(struct fw_tracer *t, const struct fw_config *c)
 			"keepalive timings are left out\n",
 			t->prog);
 	s->bss->fw_next_sock_id = own_sock_id_start();
-	s->rodata->fw_use_ringbuf = t->use_ring;
-	/* What is not used shrinks to nothing much: the transport not in
-	 * use, and without tracing, the socket table (the iterator alone
-	 * needs no memory of sockets between events). */
-	if (!t->use_ring || !c->trace)
-		bpf_map__set_max_entries(s->maps.fw_ring, getpagesize());
-	else if (c->buffer_pages)
-		bpf_map__set_max_entries(s->maps.fw_ring,
-					 c->buffer_pages * getpagesize());
-	/* Wake the reader early once a quarter of the ring is waiting. */
-	if (c->buffer_pages &&
-	    c->buffer_pages * getpagesize() / 4 < s->rodata->fw_wakeup_bytes)
-		s->rodata->fw_wakeup_bytes =
-			c->buffer_pages * getpagesize() / 4;
+	fw_transport_configure(s, t->transport, c->buffer_pages, c->trace);
+	/* Without tracing, the socket table shrinks: the iterators alone
+	 * need no memory of sockets between events. */
 	if (!c->trace)
 		bpf_map__set_max_entries(s->maps.fw_socks, 1024);
 }
@@ -170,8 +139,8 @@ int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 	}
 	if (fw_programs_check_features(&t->feat, c->trace, prog))
 		return -1;
-	warn_no_ring(t, c);
-	t->use_ring = choose_ring(t, c);
+	t->transport = fw_transport_choose(c->transport,
+					   t->feat.have[FW_FEAT_RINGBUF], prog);
 	if (open_skeleton(t, c) || load(t, c))
 		goto fail;
 	if (fill_netns_filter(t, c)) {
@@ -321,26 +290,6 @@ int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx)
 	rc = fw_netns_foreach(t->netns, t->nnetns, read_iterator, &w);
 	fw_owners_free(&owners);
 	return rc ? -1 : w.count;
-}
-
-uint64_t fw_tracer_counter(struct fw_tracer *t, int which)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 key = which;
-	uint64_t sum = 0;
-	__u64 *vals;
-
-	if (ncpu <= 0 || ncpu > FW_MAX_CPUS)
-		return 0;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.fw_counters), &key,
-				 vals))
-		for (int i = 0; i < ncpu; i++)
-			sum += vals[i];
-	free(vals);
-	return sum;
 }
 
 void fw_tracer_close(struct fw_tracer *t)

@@ -8,12 +8,7 @@
 #include "finwatch.h"
 #include "kernel_features.h"
 #include "programs.h"
-
-enum fw_transport {
-	FW_TRANSPORT_AUTO,
-	FW_TRANSPORT_PERF,
-	FW_TRANSPORT_RING,
-};
+#include "transport.h"
 
 struct fw_config {
 	uint16_t ports[FW_MAX_PORTS];
@@ -22,11 +17,11 @@ struct fw_config {
 	int nnetns;
 	uint32_t pid;
 	const char *btf_path;
-	enum fw_transport transport;
+	enum fw_transport_kind transport;
 	bool verbose;
-	bool trace; /* attach the tracing programs, not just the iterator */
+	bool trace; /* load the tracing programs, not just the iterators */
 	/* Transport size in pages: the ring buffer's, or the perf buffer's
-	 * per CPU. 0: the default (ring 4 MiB, perf 256 KiB per CPU). */
+	 * per CPU. 0: the transport's default (transport.c). */
 	unsigned int buffer_pages;
 };
 
@@ -37,9 +32,9 @@ struct fw_tracer {
 	struct finwatch_bpf *skel;
 	struct fw_features feat;
 	struct fw_program_set progs;
-	bool use_ring;
-	const char *prog;	      /* for messages */
-	uint32_t netns[FW_MAX_NETNS]; /* the --netns filter; none: all */
+	enum fw_transport_kind transport; /* in use: ring or perf */
+	const char *prog;		  /* for messages */
+	uint32_t netns[FW_MAX_NETNS];	  /* the --netns filter; none: all */
 	int nnetns;
 	bool trace;
 };
@@ -56,14 +51,11 @@ int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 
 /*
  * Walks the TCP sockets on the watched ports with the iterator, names
- * their owners from /proc, and tells the kernel side about them so later
- * events carry the owner. Calls @fn for each socket. Returns the number
- * of sockets or -1.
+ * their owners (the task_file iterator, else /proc), and tells the kernel
+ * side about them so later events carry the owner. Calls @fn for each socket.
+ * Returns the number of sockets or -1.
  */
 int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx);
-
-/* Sum of a per-CPU counter (enum fw_counter). */
-uint64_t fw_tracer_counter(struct fw_tracer *t, int which);
 
 void fw_tracer_close(struct fw_tracer *t);
 

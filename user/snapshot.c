@@ -18,11 +18,7 @@
 #include "util.h"
 
 enum {
-	OPT_NETNS = 0x100,
-	OPT_HOST,
-	OPT_BTF,
-	OPT_VERBOSE,
-	OPT_CHECK,
+	OPT_CHECK = 0x100,
 	OPT_IDLE,
 	OPT_SOURCE,
 };
@@ -43,9 +39,8 @@ static const char *const source_names[] = {
 #define FW_EXIT_UNKNOWN 3
 
 struct snapshot_opts {
-	struct fw_config cfg;
+	struct fw_cli_common common;
 	bool json;
-	const char *host;
 	bool check;
 	unsigned long long idle_ns;
 	enum snapshot_source source;
@@ -63,15 +58,7 @@ struct check_state {
 };
 
 static const struct argp_option snapshot_options[] = {
-	{"port", 'p', "PORT", 0, "Watched TCP port (repeatable; default 6379)",
-	 0},
-	{"netns", OPT_NETNS, "NETNS", 0,
-	 "Only this network namespace (path or inode; repeatable)", 0},
 	{"json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0},
-	{"host", OPT_HOST, "NAME", 0, "Host name recorded in each record", 0},
-	{"btf", OPT_BTF, "FILE", 0,
-	 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0},
-	{"verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0},
 	{"check", OPT_CHECK, NULL, 0,
 	 "List only connections idle longer than --idle that nothing will ever "
 	 "reap; exit 1 if there are any, 3 if it cannot tell",
@@ -86,31 +73,21 @@ static const struct argp_option snapshot_options[] = {
 	{},
 };
 
+static const struct argp_child snapshot_children[] = {
+	{&fw_cli_common_argp, 0, NULL, 0},
+	{},
+};
+
 static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 {
 	struct snapshot_opts *o = state->input;
 
 	switch (key) {
-	case 'p':
-		fw_cli_add_port(&o->cfg, arg, state);
-		return 0;
-	case OPT_NETNS:
-		fw_cli_add_netns(&o->cfg, arg, state);
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->common;
 		return 0;
 	case 'j':
 		o->json = true;
-		return 0;
-	case OPT_HOST:
-		if (!*arg || strlen(arg) > 255)
-			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--host: want a name of 1 to 255 bytes");
-		o->host = arg;
-		return 0;
-	case OPT_BTF:
-		fw_cli_set_btf(&o->cfg, arg, state);
-		return 0;
-	case OPT_VERBOSE:
-		o->cfg.verbose = true;
 		return 0;
 	case OPT_SOURCE:
 		if (!strcmp(arg, "auto"))
@@ -138,9 +115,6 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		argp_failure(state, FW_EXIT_USAGE, 0,
 			     "unexpected argument '%s'", arg);
-		return 0;
-	case ARGP_KEY_END:
-		fw_cli_finish_config(&o->cfg);
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
@@ -227,8 +201,8 @@ static int walk_sockets(struct snapshot_opts *opts, struct check_state *cs)
 	int n;
 
 	if (opts->source != SOURCE_SOCK_DIAG) {
-		if (fw_tracer_open(&tracer, &opts->cfg, "finwatch snapshot") ==
-		    0) {
+		if (fw_tracer_open(&tracer, &opts->common.cfg,
+				   "finwatch snapshot") == 0) {
 			bool have_iter = tracer.feat.have[FW_FEAT_ITER_TCP];
 
 			cs->source = source_names[SOURCE_ITER];
@@ -248,7 +222,7 @@ static int walk_sockets(struct snapshot_opts *opts, struct check_state *cs)
 			"through sock_diag, without sequence numbers\n");
 	}
 	cs->source = source_names[SOURCE_SOCK_DIAG];
-	return fw_sock_diag_snapshot(&opts->cfg, fn, cs);
+	return fw_sock_diag_snapshot(&opts->common.cfg, fn, cs);
 }
 
 int snapshot_main(int argc, char **argv)
@@ -258,7 +232,7 @@ int snapshot_main(int argc, char **argv)
 		parse_snapshot_opt,
 		NULL,
 		"List the TCP connections open now on the watched ports.",
-		NULL,
+		snapshot_children,
 		NULL,
 		NULL};
 	struct snapshot_opts opts = {.idle_ns = FW_DEFAULT_IDLE_NS};
@@ -268,7 +242,7 @@ int snapshot_main(int argc, char **argv)
 				.hold = hold,
 				.hold_size = sizeof(hold)};
 	struct check_state cs = {.out = &out, .opts = &opts};
-	char hostname[256] = "unknown";
+	char hostname[256];
 	int n;
 
 	argp_err_exit_status = FW_EXIT_USAGE;
@@ -276,8 +250,7 @@ int snapshot_main(int argc, char **argv)
 		return FW_EXIT_USAGE;
 	if (fw_check_tracing_caps("finwatch snapshot"))
 		return FW_EXIT_USAGE;
-	gethostname(hostname, sizeof(hostname) - 1);
-	out.host = opts.host ? opts.host : hostname;
+	out.host = fw_cli_host(&opts.common, hostname, sizeof(hostname));
 	out.json = opts.json;
 	out.clock_offset_ns = fw_monotonic_to_realtime_offset();
 	n = walk_sockets(&opts, &cs);
@@ -287,8 +260,8 @@ int snapshot_main(int argc, char **argv)
 		fw_out_flush(&out);
 		return opts.check ? FW_EXIT_UNKNOWN : 1;
 	}
-	fw_out_snapshot_end(&out, 1, n, opts.cfg.netns, opts.cfg.nnetns,
-			    fw_now_monotonic_ns());
+	fw_out_snapshot_end(&out, 1, n, opts.common.cfg.netns,
+			    opts.common.cfg.nnetns, fw_now_monotonic_ns());
 	if (fw_out_flush(&out) && out.error != EPIPE) {
 		fprintf(stderr, "finwatch snapshot: writing: %s\n",
 			strerror(out.error));

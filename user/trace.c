@@ -23,9 +23,8 @@
 #include "util.h"
 
 struct trace_opts {
-	struct fw_config cfg;
+	struct fw_cli_common common;
 	bool json;
-	const char *host;
 	const char *out_path;
 	unsigned long long duration_ns;
 	unsigned long long snapshot_every_ns;
@@ -51,23 +50,13 @@ static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
 
 enum {
-	OPT_NETNS = 0x100,
-	OPT_PID,
+	OPT_PID = 0x100,
 	OPT_TRANSPORT,
-	OPT_HOST,
-	OPT_BTF,
-	OPT_VERBOSE,
 	OPT_SNAPSHOT_EVERY,
 	OPT_BUFFER_PAGES,
 };
 
 static const struct argp_option trace_options[] = {
-	{"port", 'p', "PORT", 0,
-	 "Watch this TCP port (repeatable; default 6379)", 0},
-	{"netns", OPT_NETNS, "NETNS", 0,
-	 "Only this network namespace: a path (/run/netns/NAME, "
-	 "/proc/PID/ns/net) or an inode (repeatable)",
-	 0},
 	{"pid", OPT_PID, "PID", 0, "Only sockets owned by this process", 0},
 	{"json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0},
 	{"output", 'o', "FILE", 0, "Append to FILE instead of stdout", 0},
@@ -77,12 +66,6 @@ static const struct argp_option trace_options[] = {
 	 "Kernel-to-user transport (default auto: ring buffer where the kernel "
 	 "has it)",
 	 0},
-	{"host", OPT_HOST, "NAME", 0,
-	 "Host name recorded in each record (default: hostname)", 0},
-	{"btf", OPT_BTF, "FILE", 0,
-	 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0},
-	{"verbose", OPT_VERBOSE, NULL, 0,
-	 "List the active attach points; show libbpf's messages", 0},
 	{"buffer-pages", OPT_BUFFER_PAGES, "N", 0,
 	 "Size of the transport in pages, a power of two: the ring buffer's "
 	 "(default 1024: 4 MiB), or the perf buffer's per CPU (default: 4 MiB "
@@ -92,6 +75,11 @@ static const struct argp_option trace_options[] = {
 	 "Repeat the baseline snapshot of open connections this often (it is "
 	 "always taken at start)",
 	 0},
+	{},
+};
+
+static const struct argp_child trace_children[] = {
+	{&fw_cli_common_argp, 0, NULL, 0},
 	{},
 };
 
@@ -112,14 +100,11 @@ static unsigned int parse_buffer_pages(const char *arg,
 static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 {
 	struct trace_opts *o = state->input;
-	struct fw_config *c = &o->cfg;
+	struct fw_config *c = &o->common.cfg;
 
 	switch (key) {
-	case 'p':
-		fw_cli_add_port(c, arg, state);
-		return 0;
-	case OPT_NETNS:
-		fw_cli_add_netns(c, arg, state);
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->common;
 		return 0;
 	case OPT_PID:
 		if (fw_parse_pid(arg, &c->pid))
@@ -146,18 +131,6 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 				     "--transport %s: want auto, perf or ring",
 				     arg);
 		return 0;
-	case OPT_HOST:
-		if (!*arg || strlen(arg) > 255)
-			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--host: want a name of 1 to 255 bytes");
-		o->host = arg;
-		return 0;
-	case OPT_BTF:
-		fw_cli_set_btf(c, arg, state);
-		return 0;
-	case OPT_VERBOSE:
-		c->verbose = true;
-		return 0;
 	case OPT_BUFFER_PAGES:
 		c->buffer_pages = parse_buffer_pages(arg, state);
 		return 0;
@@ -172,9 +145,6 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		argp_failure(state, FW_EXIT_USAGE, 0,
 			     "unexpected argument '%s'", arg);
-		return 0;
-	case ARGP_KEY_END:
-		fw_cli_finish_config(c);
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
@@ -270,7 +240,7 @@ static int take_snapshot(struct trace_run *r, fw_snapshot_fn fn)
 
 static void emit_snapshot_end(struct trace_run *r, int count)
 {
-	const struct fw_config *c = &r->opts->cfg;
+	const struct fw_config *c = &r->opts->common.cfg;
 
 	fw_out_snapshot_end(&r->out, r->snap, count, c->netns, c->nnetns,
 			    fw_now_monotonic_ns());
@@ -291,7 +261,7 @@ static void emit_snapshot(struct trace_run *r)
  */
 static void emit_start(struct trace_run *r)
 {
-	const struct fw_config *c = &r->opts->cfg;
+	const struct fw_config *c = &r->opts->common.cfg;
 	int n = take_snapshot(r, hold_baseline_record);
 
 	fw_out_start(&r->out, c->ports, c->nports, c->netns, c->nnetns,
@@ -389,7 +359,8 @@ static int check_environment(const struct trace_opts *o)
 {
 	if (fw_check_tracing_caps("finwatch trace"))
 		return -1;
-	if (!o->cfg.btf_path && access("/sys/kernel/btf/vmlinux", R_OK)) {
+	if (!o->common.cfg.btf_path &&
+	    access("/sys/kernel/btf/vmlinux", R_OK)) {
 		fprintf(stderr,
 			"finwatch trace: no kernel BTF at "
 			"/sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF); give "
@@ -406,9 +377,8 @@ static void set_up_output(struct trace_run *r)
 	 * happened. */
 	static char out_hold[1 << 16];
 
-	if (!r->opts->host && gethostname(r->hostname, sizeof(r->hostname) - 1))
-		strcpy(r->hostname, "unknown");
-	r->out.host = r->opts->host ? r->opts->host : r->hostname;
+	r->out.host =
+		fw_cli_host(&r->opts->common, r->hostname, sizeof(r->hostname));
 	r->out.json = r->opts->json;
 	r->out.clock_offset_ns = fw_monotonic_to_realtime_offset();
 	r->out.hold = out_hold;
@@ -419,10 +389,11 @@ static int open_kernel_side(struct trace_run *r)
 {
 	struct fw_tracer *t = &r->tracer;
 
-	if (fw_tracer_open(t, &r->opts->cfg, "finwatch trace"))
+	if (fw_tracer_open(t, &r->opts->common.cfg, "finwatch trace"))
 		return -1;
-	r->transport = fw_transport_open(
-		t->skel, t->transport, r->opts->cfg.buffer_pages, on_record, r);
+	r->transport = fw_transport_open(t->skel, t->transport,
+					 r->opts->common.cfg.buffer_pages,
+					 on_record, r);
 	if (!r->transport) {
 		fprintf(stderr,
 			"finwatch trace: cannot open the %s buffer: %s\n",
@@ -441,10 +412,10 @@ int trace_main(int argc, char **argv)
 		parse_trace_opt,
 		NULL,
 		"Trace TCP connection lifecycles on the watched ports.",
-		NULL,
+		trace_children,
 		NULL,
 		NULL};
-	struct trace_opts opts = {.cfg.trace = true};
+	struct trace_opts opts = {.common.cfg.trace = true};
 	struct trace_run run = {.opts = &opts};
 	int rc;
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+/* The options every subcommand that loads the kernel side shares. */
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -7,8 +8,32 @@
 #include "util.h"
 
 #define FW_DEFAULT_PORT 6379
+#define FW_MAX_HOST_LEN 255
 
-void fw_cli_add_port(struct fw_config *c, const char *arg,
+enum {
+	OPT_NETNS = 0x1000,
+	OPT_HOST,
+	OPT_BTF,
+	OPT_VERBOSE,
+};
+
+static const struct argp_option common_options[] = {
+	{"port", 'p', "PORT", 0,
+	 "Watch this TCP port (repeatable; default 6379)", 0},
+	{"netns", OPT_NETNS, "NETNS", 0,
+	 "Only this network namespace: a path (/run/netns/NAME, "
+	 "/proc/PID/ns/net) or an inode (repeatable)",
+	 0},
+	{"host", OPT_HOST, "NAME", 0,
+	 "Host name recorded in each record (default: hostname)", 0},
+	{"btf", OPT_BTF, "FILE", 0,
+	 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0},
+	{"verbose", OPT_VERBOSE, NULL, 0,
+	 "List the active attach points; show libbpf's messages", 0},
+	{},
+};
+
+static void add_port(struct fw_config *c, const char *arg,
 		     struct argp_state *state)
 {
 	uint16_t port;
@@ -21,21 +46,21 @@ void fw_cli_add_port(struct fw_config *c, const char *arg,
 		if (c->ports[i] == port)
 			return;
 	if (c->nports == FW_MAX_PORTS)
-		argp_failure(state, FW_EXIT_USAGE, 0, "--port: at most %d ports",
-			     FW_MAX_PORTS);
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "--port: at most %d ports", FW_MAX_PORTS);
 	c->ports[c->nports++] = port;
 }
 
-void fw_cli_add_netns(struct fw_config *c, const char *arg,
+static void add_netns(struct fw_config *c, const char *arg,
 		      struct argp_state *state)
 {
 	uint32_t inode;
 
 	if (fw_parse_netns(arg, &inode))
 		argp_failure(state, FW_EXIT_USAGE, 0, "--netns %s: %s", arg,
-			     errno == ENOENT ? "no such file" :
-			     errno == EINVAL ? "not a network namespace" :
-					       strerror(errno));
+			     errno == ENOENT   ? "no such file"
+			     : errno == EINVAL ? "not a network namespace"
+					       : strerror(errno));
 	for (int i = 0; i < c->nnetns; i++)
 		if (c->netns[i] == inode)
 			return;
@@ -45,7 +70,17 @@ void fw_cli_add_netns(struct fw_config *c, const char *arg,
 	c->netns[c->nnetns++] = inode;
 }
 
-void fw_cli_set_btf(struct fw_config *c, const char *arg,
+static void set_host(struct fw_cli_common *c, const char *arg,
+		     struct argp_state *state)
+{
+	if (!*arg || strlen(arg) > FW_MAX_HOST_LEN)
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "--host: want a name of 1 to %d bytes",
+			     FW_MAX_HOST_LEN);
+	c->host = arg;
+}
+
+static void set_btf(struct fw_config *c, const char *arg,
 		    struct argp_state *state)
 {
 	if (access(arg, R_OK))
@@ -54,8 +89,43 @@ void fw_cli_set_btf(struct fw_config *c, const char *arg,
 	c->btf_path = arg;
 }
 
-void fw_cli_finish_config(struct fw_config *c)
+static error_t parse_common_opt(int key, char *arg, struct argp_state *state)
 {
-	if (!c->nports)
-		c->ports[c->nports++] = FW_DEFAULT_PORT;
+	struct fw_cli_common *c = state->input;
+
+	switch (key) {
+	case 'p':
+		add_port(&c->cfg, arg, state);
+		return 0;
+	case OPT_NETNS:
+		add_netns(&c->cfg, arg, state);
+		return 0;
+	case OPT_HOST:
+		set_host(c, arg, state);
+		return 0;
+	case OPT_BTF:
+		set_btf(&c->cfg, arg, state);
+		return 0;
+	case OPT_VERBOSE:
+		c->cfg.verbose = true;
+		return 0;
+	case ARGP_KEY_END:
+		if (!c->cfg.nports)
+			c->cfg.ports[c->cfg.nports++] = FW_DEFAULT_PORT;
+		return 0;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+const struct argp fw_cli_common_argp = {
+	common_options, parse_common_opt, NULL, NULL, NULL, NULL, NULL};
+
+const char *fw_cli_host(const struct fw_cli_common *c, char *buf, size_t len)
+{
+	if (c->host)
+		return c->host;
+	if (gethostname(buf, len - 1))
+		return "unknown";
+	buf[len - 1] = '\0';
+	return buf;
 }

@@ -3,19 +3,28 @@
 #define FW_CLI_OPTS_H
 
 #include <argp.h>
+#include <stddef.h>
 
 #include "tracer.h"
 
-/* Option values shared by the subcommands that load the kernel side.
- * Each one that is bad ends the program through argp_failure() with
- * one line and exit code 2. */
-void fw_cli_add_port(struct fw_config *c, const char *arg,
-		     struct argp_state *state);
-void fw_cli_add_netns(struct fw_config *c, const char *arg,
-		      struct argp_state *state);
-void fw_cli_set_btf(struct fw_config *c, const char *arg,
-		    struct argp_state *state);
-/* At the end of parsing: the default port. */
-void fw_cli_finish_config(struct fw_config *c);
+/*
+ * The options of every subcommand that loads the kernel side (--port,
+ * --netns, --host, --btf, --verbose), parsed by one argp child parser.
+ * A subcommand lists fw_cli_common_argp among its argp children and, at
+ * ARGP_KEY_INIT, points that child's state->child_inputs[] entry at its
+ * struct fw_cli_common. A bad value ends the program through argp_failure()
+ * with one line and exit code 2.
+ */
+struct fw_cli_common {
+	/* --port (6379 when none), --netns, --btf, --verbose */
+	struct fw_config cfg;
+	const char *host; /* --host, or NULL */
+};
+
+extern const struct argp fw_cli_common_argp;
+
+/* The host name each record carries: --host, else the hostname, else
+ * "unknown". @buf holds the hostname. */
+const char *fw_cli_host(const struct fw_cli_common *c, char *buf, size_t len);
 
 #endif

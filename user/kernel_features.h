@@ -5,25 +5,31 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* What this kernel offers finwatch, probed at start (kernel_features.c says
- * which kernel change each probe stands for). */
+/* What this kernel may offer finwatch, one probe each (kernel_features.c
+ * says which kernel change each probe stands for). */
+enum fw_feature {
+	FW_FEAT_RINGBUF,
+	FW_FEAT_TP_INET_SOCK_SET_STATE,
+	FW_FEAT_FENTRY_TCP_CLOSE,
+	FW_FEAT_TP_TCP_DESTROY_SOCK,
+	FW_FEAT_TP_TCP_SEND_RESET,
+	FW_FEAT_TP_TCP_RECEIVE_RESET,
+	FW_FEAT_TP_TCP_RETRANSMIT_SKB,
+	FW_FEAT_TP_KFREE_SKB_REASON,
+	FW_FEAT_ITER_TCP,
+	FW_FEAT_ITER_TASK_FILE,
+	FW_FEAT_COUNT,
+};
+
+/* The probes' answers, indexed by enum fw_feature. */
 struct fw_features {
-	bool ringbuf;
-	bool fentry_tcp_close;
-	bool tp_inet_sock_set_state;
-	bool tp_tcp_destroy_sock;
-	bool tp_tcp_send_reset;
-	bool tp_tcp_receive_reset;
-	bool tp_tcp_retransmit_skb;
-	bool tp_kfree_skb_reason;
-	bool iter_tcp;
-	bool iter_task_file;
+	bool have[FW_FEAT_COUNT];
 };
 
 /*
  * Probes the running kernel; @btf_path is the --btf file, or NULL for
- * /sys/kernel/btf/vmlinux. The fentry probe, which loads a program, runs
- * only when @tracing. Returns 0, or -1 when the BTF cannot be read.
+ * /sys/kernel/btf/vmlinux. The probes that load a program run only when
+ * @tracing. Returns 0, or -1 when the BTF cannot be read.
  */
 int fw_probe_features(const char *btf_path, bool tracing,
 		      struct fw_features *f);

@@ -21,7 +21,8 @@ int fw_owners_add(struct fw_owner_table *t, uint64_t inode, uint32_t pid,
 		t->v = v;
 		t->cap = cap;
 	}
-	/* Whole entries, padding included: they travel to the kernel. */
+	/* All of comm goes to the kernel side (seed_owner()), the bytes
+	 * after its NUL included: zeroed, not left as realloc() found them. */
 	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
 	t->v[t->n].inode = inode;
 	t->v[t->n].pid = pid;
@@ -118,7 +119,7 @@ void fw_owners_sort(struct fw_owner_table *t)
 const struct fw_owner_entry *fw_owners_find(const struct fw_owner_table *t,
 					    uint64_t inode)
 {
-	struct fw_owner_entry key = { .inode = inode };
+	struct fw_owner_entry key = {.inode = inode};
 
 	if (!t->n)
 		return NULL;

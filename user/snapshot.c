@@ -18,11 +18,7 @@
 #include "util.h"
 
 enum {
-	OPT_NETNS = 0x100,
-	OPT_HOST,
-	OPT_BTF,
-	OPT_VERBOSE,
-	OPT_CHECK,
+	OPT_CHECK = 0x100,
 	OPT_IDLE,
 	OPT_SOURCE,
 };
@@ -43,9 +39,8 @@ static const char *const source_names[] = {
 #define FW_EXIT_UNKNOWN 3
 
 struct snapshot_opts {
-	struct fw_config cfg;
+	struct fw_cli_common common;
 	bool json;
-	const char *host;
 	bool check;
 	unsigned long long idle_ns;
 	enum snapshot_source source;
@@ -63,15 +58,23 @@ struct check_state {
 };
 
 static const struct argp_option snapshot_options[] = {
-	{ "port", 'p', "PORT", 0, "Watched TCP port (repeatable; default 6379)", 0 },
-	{ "netns", OPT_NETNS, "NETNS", 0, "Only this network namespace (path or inode; repeatable)", 0 },
-	{ "json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0 },
-	{ "host", OPT_HOST, "NAME", 0, "Host name recorded in each record", 0 },
-	{ "btf", OPT_BTF, "FILE", 0, "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
-	{ "verbose", OPT_VERBOSE, NULL, 0, "Show libbpf's messages", 0 },
-	{ "check", OPT_CHECK, NULL, 0, "List only connections idle longer than --idle that nothing will ever reap; exit 1 if there are any, 3 if it cannot tell", 0 },
-	{ "idle", OPT_IDLE, "DURATION", 0, "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0 },
-	{ "source", OPT_SOURCE, "auto|iter|sock_diag", 0, "Where sockets are read: the BPF tcp iterator (with sequence numbers), or NETLINK_SOCK_DIAG as ss does (default auto: the iterator where the kernel has it)", 0 },
+	{"json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0},
+	{"check", OPT_CHECK, NULL, 0,
+	 "List only connections idle longer than --idle that nothing will ever "
+	 "reap; exit 1 if there are any, 3 if it cannot tell",
+	 0},
+	{"idle", OPT_IDLE, "DURATION", 0,
+	 "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0},
+	{"source", OPT_SOURCE, "auto|iter|sock_diag", 0,
+	 "Where sockets are read: the BPF tcp iterator (with sequence "
+	 "numbers), or NETLINK_SOCK_DIAG as ss does (default auto: the "
+	 "iterator where the kernel has it)",
+	 0},
+	{},
+};
+
+static const struct argp_child snapshot_children[] = {
+	{&fw_cli_common_argp, 0, NULL, 0},
 	{},
 };
 
@@ -80,26 +83,11 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 	struct snapshot_opts *o = state->input;
 
 	switch (key) {
-	case 'p':
-		fw_cli_add_port(&o->cfg, arg, state);
-		return 0;
-	case OPT_NETNS:
-		fw_cli_add_netns(&o->cfg, arg, state);
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &o->common;
 		return 0;
 	case 'j':
 		o->json = true;
-		return 0;
-	case OPT_HOST:
-		if (!*arg || strlen(arg) > 255)
-			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--host: want a name of 1 to 255 bytes");
-		o->host = arg;
-		return 0;
-	case OPT_BTF:
-		fw_cli_set_btf(&o->cfg, arg, state);
-		return 0;
-	case OPT_VERBOSE:
-		o->cfg.verbose = true;
 		return 0;
 	case OPT_SOURCE:
 		if (!strcmp(arg, "auto"))
@@ -109,9 +97,10 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 		else if (!strcmp(arg, "sock_diag"))
 			o->source = SOURCE_SOCK_DIAG;
 		else
-			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--source %s: want auto, iter or sock_diag",
-				     arg);
+			argp_failure(
+				state, FW_EXIT_USAGE, 0,
+				"--source %s: want auto, iter or sock_diag",
+				arg);
 		return 0;
 	case OPT_CHECK:
 		o->check = true;
@@ -119,15 +108,13 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 	case OPT_IDLE:
 		if (fw_parse_duration_ns(arg, &o->idle_ns) || !o->idle_ns)
 			argp_failure(state, FW_EXIT_USAGE, 0,
-				     "--idle %s: want a positive duration like 300, 5m, 2h",
+				     "--idle %s: want a positive duration like "
+				     "300, 5m, 2h",
 				     arg);
 		return 0;
 	case ARGP_KEY_ARG:
-		argp_failure(state, FW_EXIT_USAGE, 0, "unexpected argument '%s'",
-			     arg);
-		return 0;
-	case ARGP_KEY_END:
-		fw_cli_finish_config(&o->cfg);
+		argp_failure(state, FW_EXIT_USAGE, 0,
+			     "unexpected argument '%s'", arg);
 		return 0;
 	}
 	return ARGP_ERR_UNKNOWN;
@@ -142,8 +129,8 @@ static int print_socket(void *ctx, const struct fw_sock_info *si)
 
 static uint32_t idle_ms(const struct fw_event *ev)
 {
-	return ev->last_recv_ms < ev->last_send_ms ? ev->last_recv_ms :
-						     ev->last_send_ms;
+	return ev->last_recv_ms < ev->last_send_ms ? ev->last_recv_ms
+						   : ev->last_send_ms;
 }
 
 /*
@@ -181,19 +168,28 @@ static void print_check_advice(const struct check_state *cs)
 	char age[16];
 
 	fprintf(stderr,
-		"finwatch snapshot --check: %u of %u established connections idle longer than %llus with no keepalive: nothing will ever close them (oldest idle %s).\n",
+		"finwatch snapshot --check: %u of %u established connections "
+		"idle longer than %llus with no keepalive: nothing will ever "
+		"close them (oldest idle %s).\n",
 		cs->unreapable, cs->established,
 		cs->opts->idle_ns / 1000000000ULL,
 		fw_format_age(cs->oldest_ms, age, sizeof(age)));
 	if (!cs->unreapable)
 		return;
 	fprintf(stderr,
-		"If their peers are gone (a lost FIN, a middlebox that forgot the flow), they are ghosts. To reap them:\n"
-		"  redis-cli CONFIG SET tcp-keepalive 60   # SO_KEEPALIVE on new connections, first probe after 60s idle\n"
-		"  redis-cli CONFIG SET timeout 300        # close clients idle for 300s\n"
-		"  sysctl net.ipv4.tcp_keepalive_time=300 net.ipv4.tcp_keepalive_intvl=30 net.ipv4.tcp_keepalive_probes=5\n"
-		"                                          # for programs that set SO_KEEPALIVE without their own timings\n"
-		"Existing ghosts keep their settings: CLIENT KILL them, or `ss -K` them.\n");
+		"If their peers are gone (a lost FIN, a middlebox that forgot "
+		"the flow), they are ghosts. To reap them:\n"
+		"  redis-cli CONFIG SET tcp-keepalive 60   # SO_KEEPALIVE on "
+		"new connections, first probe after 60s idle\n"
+		"  redis-cli CONFIG SET timeout 300        # close clients "
+		"idle for 300s\n"
+		"  sysctl net.ipv4.tcp_keepalive_time=300 "
+		"net.ipv4.tcp_keepalive_intvl=30 "
+		"net.ipv4.tcp_keepalive_probes=5\n"
+		"                                          # for programs that "
+		"set SO_KEEPALIVE without their own timings\n"
+		"Existing ghosts keep their settings: CLIENT KILL them, or `ss "
+		"-K` them.\n");
 }
 
 /* The iterator where it loads; sock_diag where it does not, or when
@@ -205,8 +201,9 @@ static int walk_sockets(struct snapshot_opts *opts, struct check_state *cs)
 	int n;
 
 	if (opts->source != SOURCE_SOCK_DIAG) {
-		if (fw_tracer_open(&tracer, &opts->cfg, "finwatch snapshot") == 0) {
-			bool have_iter = tracer.skel && tracer.feat.iter_tcp;
+		if (fw_tracer_open(&tracer, &opts->common.cfg,
+				   "finwatch snapshot") == 0) {
+			bool have_iter = tracer.feat.have[FW_FEAT_ITER_TCP];
 
 			cs->source = source_names[SOURCE_ITER];
 			n = have_iter ? fw_tracer_snapshot(&tracer, fn, cs) : 0;
@@ -215,27 +212,37 @@ static int walk_sockets(struct snapshot_opts *opts, struct check_state *cs)
 				return n;
 		}
 		if (opts->source == SOURCE_ITER) {
-			fprintf(stderr, "finwatch snapshot: no tcp iterator on this kernel (Linux 5.9+ with BTF)\n");
+			fprintf(stderr, "finwatch snapshot: no tcp iterator on "
+					"this kernel (Linux 5.9+ with BTF)\n");
 			errno = ENOTSUP;
 			return -1;
 		}
-		fprintf(stderr, "finwatch snapshot: no tcp iterator; reading sockets through sock_diag, without sequence numbers\n");
+		fprintf(stderr,
+			"finwatch snapshot: no tcp iterator; reading sockets "
+			"through sock_diag, without sequence numbers\n");
 	}
 	cs->source = source_names[SOURCE_SOCK_DIAG];
-	return fw_sock_diag_snapshot(&opts->cfg, fn, cs);
+	return fw_sock_diag_snapshot(&opts->common.cfg, fn, cs);
 }
 
 int snapshot_main(int argc, char **argv)
 {
-	struct argp argp = { snapshot_options, parse_snapshot_opt, NULL,
-			     "List the TCP connections open now on the watched ports.",
-			     NULL, NULL, NULL };
-	struct snapshot_opts opts = { .idle_ns = FW_DEFAULT_IDLE_NS };
+	struct argp argp = {
+		snapshot_options,
+		parse_snapshot_opt,
+		NULL,
+		"List the TCP connections open now on the watched ports.",
+		snapshot_children,
+		NULL,
+		NULL};
+	struct snapshot_opts opts = {.idle_ns = FW_DEFAULT_IDLE_NS};
 	static char hold[1 << 16];
-	struct fw_output out = { .fd = STDOUT_FILENO, .socket_table = true,
-				 .hold = hold, .hold_size = sizeof(hold) };
-	struct check_state cs = { .out = &out, .opts = &opts };
-	char hostname[256] = "unknown";
+	struct fw_output out = {.fd = STDOUT_FILENO,
+				.socket_table = true,
+				.hold = hold,
+				.hold_size = sizeof(hold)};
+	struct check_state cs = {.out = &out, .opts = &opts};
+	char hostname[256];
 	int n;
 
 	argp_err_exit_status = FW_EXIT_USAGE;
@@ -243,8 +250,7 @@ int snapshot_main(int argc, char **argv)
 		return FW_EXIT_USAGE;
 	if (fw_check_tracing_caps("finwatch snapshot"))
 		return FW_EXIT_USAGE;
-	gethostname(hostname, sizeof(hostname) - 1);
-	out.host = opts.host ? opts.host : hostname;
+	out.host = fw_cli_host(&opts.common, hostname, sizeof(hostname));
 	out.json = opts.json;
 	out.clock_offset_ns = fw_monotonic_to_realtime_offset();
 	n = walk_sockets(&opts, &cs);
@@ -254,8 +260,8 @@ int snapshot_main(int argc, char **argv)
 		fw_out_flush(&out);
 		return opts.check ? FW_EXIT_UNKNOWN : 1;
 	}
-	fw_out_snapshot_end(&out, 1, n, opts.cfg.netns, opts.cfg.nnetns,
-			    fw_now_monotonic_ns());
+	fw_out_snapshot_end(&out, 1, n, opts.common.cfg.netns,
+			    opts.common.cfg.nnetns, fw_now_monotonic_ns());
 	if (fw_out_flush(&out) && out.error != EPIPE) {
 		fprintf(stderr, "finwatch snapshot: writing: %s\n",
 			strerror(out.error));
@@ -269,7 +275,9 @@ int snapshot_main(int argc, char **argv)
 	/* Unknown is not clean: a probe must not pass what it cannot see. */
 	if (cs.idle_unknown) {
 		fprintf(stderr,
-			"finwatch snapshot --check: %u connections without keepalive have no known idle time (kernel HZ unknown): cannot tell\n",
+			"finwatch snapshot --check: %u connections without "
+			"keepalive have no known idle time (kernel HZ "
+			"unknown): cannot tell\n",
 			cs.idle_unknown);
 		return FW_EXIT_UNKNOWN;
 	}

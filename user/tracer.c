@@ -15,9 +15,6 @@
 #include "tracer.h"
 #include "util.h"
 
-/* A CPU count large enough for the percpu counter reads. */
-#define FW_MAX_CPUS 1024
-
 static bool libbpf_verbose;
 
 /* libbpf speaks only under --verbose: its warnings about programs we
@@ -39,68 +36,6 @@ static void configure_ports(struct finwatch_bpf *skel,
 			1ULL << (c->ports[i] & 63);
 }
 
-static bool choose_ring(const struct fw_tracer *t, const struct fw_config *c)
-{
-	if (c->transport == FW_TRANSPORT_PERF)
-		return false;
-	return t->feat.ringbuf;
-}
-
-/* A program is loaded only where its attach point exists. */
-static void choose_programs(struct fw_tracer *t, const struct fw_config *c)
-{
-	struct finwatch_bpf *s = t->skel;
-	const struct fw_features *f = &t->feat;
-
-	bpf_program__set_autoload(s->progs.fw_inet_sock_set_state, c->trace);
-	bpf_program__set_autoload(s->progs.fw_tcp_close,
-				  c->trace && f->fentry_tcp_close);
-	bpf_program__set_autoload(s->progs.fw_tcp_destroy_sock,
-				  c->trace && f->tp_tcp_destroy_sock);
-	bpf_program__set_autoload(s->progs.fw_tcp_send_reset,
-				  c->trace && f->tp_tcp_send_reset);
-	bpf_program__set_autoload(s->progs.fw_tcp_receive_reset,
-				  c->trace && f->tp_tcp_receive_reset);
-	bpf_program__set_autoload(s->progs.fw_tcp_retransmit_skb,
-				  c->trace && f->tp_tcp_retransmit_skb);
-	bpf_program__set_autoload(s->progs.fw_kfree_skb,
-				  c->trace && f->tp_kfree_skb_reason);
-	bpf_program__set_autoload(s->progs.fw_iter_tcp, f->iter_tcp);
-	bpf_program__set_autoload(s->progs.fw_iter_task_file, f->iter_task_file);
-}
-
-static void warn_missing(const struct fw_tracer *t, const struct fw_config *c)
-{
-	const struct fw_features *f = &t->feat;
-
-	if (!c->trace)
-		return;
-	if (!f->fentry_tcp_close)
-		fprintf(stderr,
-			"%s: warning: fentry/tcp_close unavailable here; closes are seen at tcp:tcp_destroy_sock\n",
-			t->prog);
-	if (!f->tp_tcp_destroy_sock)
-		fprintf(stderr,
-			"%s: warning: no tcp:tcp_destroy_sock tracepoint; no close records for orphaned sockets\n",
-			t->prog);
-	if (!f->tp_tcp_send_reset || !f->tp_tcp_receive_reset)
-		fprintf(stderr,
-			"%s: warning: no tcp:tcp_send_reset/tcp_receive_reset tracepoint; resets are not reported\n",
-			t->prog);
-	if (!f->tp_tcp_retransmit_skb)
-		fprintf(stderr,
-			"%s: warning: no tcp:tcp_retransmit_skb tracepoint; FIN retransmissions are not reported\n",
-			t->prog);
-	if (!f->tp_kfree_skb_reason)
-		fprintf(stderr,
-			"%s: warning: no skb:kfree_skb drop reasons (Linux 5.17+); FINs dropped by this host's firewall are not reported\n",
-			t->prog);
-	if (c->transport == FW_TRANSPORT_RING && !f->ringbuf)
-		fprintf(stderr,
-			"%s: warning: this kernel has no BPF ring buffer; using the perf buffer\n",
-			t->prog);
-}
-
 /* Where finwatch's own socket ids start in this run: a random offset of
  * up to 2^52, so that two runs' logs hardly ever share one. */
 static __u64 own_sock_id_start(void)
@@ -112,37 +47,26 @@ static __u64 own_sock_id_start(void)
 	return (__u64)(r & 0xfffff) << 32;
 }
 
-static int configure(struct fw_tracer *t, const struct fw_config *c)
+static void configure(struct fw_tracer *t, const struct fw_config *c)
 {
 	struct finwatch_bpf *s = t->skel;
 
 	configure_ports(s, c);
-	t->use_ring = choose_ring(t, c);
-	s->rodata->fw_use_ringbuf = t->use_ring;
 	s->rodata->fw_filter_netns = c->nnetns > 0;
 	s->rodata->fw_filter_pid = c->pid;
 	s->rodata->fw_hz = fw_kernel_hz();
 	if (!s->rodata->fw_hz)
 		fprintf(stderr,
-			"%s: warning: the kernel's HZ is unknown (no kernel config in /proc/config.gz or /boot): idle times and keepalive timings are left out\n",
+			"%s: warning: the kernel's HZ is unknown (no kernel "
+			"config in /proc/config.gz or /boot): idle times and "
+			"keepalive timings are left out\n",
 			t->prog);
 	s->bss->fw_next_sock_id = own_sock_id_start();
-	/* What is not used shrinks to nothing much: the transport not in
-	 * use, and without tracing, the socket table (the iterator alone
-	 * needs no memory of sockets between events). */
-	if (!t->use_ring || !c->trace)
-		bpf_map__set_max_entries(s->maps.fw_ring, getpagesize());
-	else if (c->buffer_pages)
-		bpf_map__set_max_entries(s->maps.fw_ring,
-					 c->buffer_pages * getpagesize());
-	/* Wake the reader early once a quarter of the ring is waiting. */
-	if (c->buffer_pages && c->buffer_pages * getpagesize() / 4 <
-				       s->rodata->fw_wakeup_bytes)
-		s->rodata->fw_wakeup_bytes = c->buffer_pages * getpagesize() / 4;
+	fw_transport_configure(s, t->transport, c->buffer_pages, c->trace);
+	/* Without tracing, the socket table shrinks: the iterators alone
+	 * need no memory of sockets between events. */
 	if (!c->trace)
 		bpf_map__set_max_entries(s->maps.fw_socks, 1024);
-	choose_programs(t, c);
-	return 0;
 }
 
 static int fill_netns_filter(struct fw_tracer *t, const struct fw_config *c)
@@ -156,65 +80,9 @@ static int fill_netns_filter(struct fw_tracer *t, const struct fw_config *c)
 	return 0;
 }
 
-struct attach_point {
-	const char *name;
-	struct bpf_program *prog;
-	bool required;
-};
-
-static int attach_all(struct fw_tracer *t)
-{
-	struct finwatch_bpf *s = t->skel;
-	const struct attach_point points[] = {
-		{ "tp_btf/inet_sock_set_state", s->progs.fw_inet_sock_set_state, true },
-		{ "fentry/tcp_close", s->progs.fw_tcp_close, false },
-		{ "tp_btf/tcp_destroy_sock", s->progs.fw_tcp_destroy_sock, false },
-		{ "tp_btf/tcp_send_reset", s->progs.fw_tcp_send_reset, false },
-		{ "tp_btf/tcp_receive_reset", s->progs.fw_tcp_receive_reset, false },
-		{ "tp_btf/tcp_retransmit_skb", s->progs.fw_tcp_retransmit_skb, false },
-		{ "tp_btf/kfree_skb", s->progs.fw_kfree_skb, false },
-	};
-	struct bpf_link **links[] = {
-		&s->links.fw_inet_sock_set_state, &s->links.fw_tcp_close,
-		&s->links.fw_tcp_destroy_sock,	  &s->links.fw_tcp_send_reset,
-		&s->links.fw_tcp_receive_reset,	  &s->links.fw_tcp_retransmit_skb,
-		&s->links.fw_kfree_skb,
-	};
-
-	for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++) {
-		if (!bpf_program__autoload(points[i].prog))
-			continue;
-		*links[i] = bpf_program__attach(points[i].prog);
-		if (*links[i]) {
-			t->attached[t->nattached++] = points[i].name;
-			continue;
-		}
-		if (points[i].required) {
-			fprintf(stderr, "%s: cannot attach %s: %s\n", t->prog,
-				points[i].name, strerror(errno));
-			return -1;
-		}
-		fprintf(stderr, "%s: warning: cannot attach %s (%s); going on without it\n",
-			t->prog, points[i].name, strerror(errno));
-	}
-	if (s->progs.fw_iter_tcp && bpf_program__autoload(s->progs.fw_iter_tcp)) {
-		s->links.fw_iter_tcp = bpf_program__attach_iter(s->progs.fw_iter_tcp, NULL);
-		if (s->links.fw_iter_tcp)
-			t->attached[t->nattached++] = "iter/tcp";
-	}
-	if (bpf_program__autoload(s->progs.fw_iter_task_file)) {
-		s->links.fw_iter_task_file =
-			bpf_program__attach_iter(s->progs.fw_iter_task_file, NULL);
-		if (s->links.fw_iter_task_file)
-			t->attached[t->nattached++] = "iter/task_file";
-	}
-	return 0;
-}
-
 static int open_skeleton(struct fw_tracer *t, const struct fw_config *c)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, opts,
-		    .btf_custom_path = c->btf_path);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .btf_custom_path = c->btf_path);
 
 	t->skel = finwatch_bpf__open_opts(&opts);
 	if (!t->skel) {
@@ -222,28 +90,33 @@ static int open_skeleton(struct fw_tracer *t, const struct fw_config *c)
 			strerror(errno));
 		return -1;
 	}
+	if (fw_programs_find(&t->progs, t->skel->obj, &t->feat, c->trace,
+			     t->prog))
+		return -1;
+	configure(t, c);
 	return 0;
 }
 
-/* fentry can pass the probe and still be refused with the real program;
- * then tcp:tcp_destroy_sock alone has to do. */
+/* A program can pass its probe and still be refused (fentry: see
+ * can_fentry()); then the object loads without it, and the programs that
+ * stand in for it have to do. */
 static int load(struct fw_tracer *t, const struct fw_config *c)
 {
 	int err = finwatch_bpf__load(t->skel);
 
-	if (err && c->trace && t->feat.fentry_tcp_close) {
-		fprintf(stderr, "%s: warning: fentry/tcp_close failed to load; retrying without it\n",
-			t->prog);
+	if (err && fw_programs_drop_unsure(&t->feat, c->trace, t->prog)) {
 		finwatch_bpf__destroy(t->skel);
-		t->feat.fentry_tcp_close = false;
-		if (open_skeleton(t, c) || configure(t, c))
+		t->skel = NULL;
+		if (open_skeleton(t, c))
 			return -1;
 		err = finwatch_bpf__load(t->skel);
 	}
 	if (err) {
-		fprintf(stderr, "%s: the kernel refused the BPF programs: %s%s\n",
+		fprintf(stderr,
+			"%s: the kernel refused the BPF programs: %s%s\n",
 			t->prog, strerror(-err),
-			c->verbose ? "" : " (--verbose shows the verifier log)");
+			c->verbose ? ""
+				   : " (--verbose shows the verifier log)");
 		return -1;
 	}
 	return 0;
@@ -264,25 +137,23 @@ int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 			c->btf_path ? c->btf_path : "/sys/kernel/btf/vmlinux");
 		return -1;
 	}
-	if (c->trace && !t->feat.tp_inet_sock_set_state) {
-		fprintf(stderr, "%s: this kernel has no sock:inet_sock_set_state tracepoint (Linux 4.16+ needed)\n",
-			prog);
+	if (fw_programs_check_features(&t->feat, c->trace, prog))
 		return -1;
-	}
-	warn_missing(t, c);
-	if (open_skeleton(t, c) || configure(t, c) || load(t, c))
+	t->transport = fw_transport_choose(c->transport,
+					   t->feat.have[FW_FEAT_RINGBUF], prog);
+	if (open_skeleton(t, c) || load(t, c))
 		goto fail;
 	if (fill_netns_filter(t, c)) {
 		fprintf(stderr, "%s: cannot set the netns filter: %s\n", prog,
 			strerror(errno));
 		goto fail;
 	}
-	if (attach_all(t))
+	if (fw_programs_attach(&t->progs, prog))
 		goto fail;
 	if (c->verbose)
-		for (int i = 0; i < t->nattached; i++)
+		for (int i = 0; i < t->progs.nattached; i++)
 			fprintf(stderr, "%s: attached %s\n", prog,
-				t->attached[i]);
+				t->progs.attached[i]);
 	return 0;
 fail:
 	fw_tracer_close(t);
@@ -299,8 +170,8 @@ static void seed_owner(struct fw_tracer *t, const struct fw_sock_info *si,
 	struct fw_seeded_owner seed = {};
 
 	if (ev->newstate == FW_TCP_LISTEN) {
-		struct fw_listen_key key = { ev->netns, ev->lport, 0 };
-		struct fw_owner val = { .pid = owner->pid };
+		struct fw_listen_key key = {ev->netns, ev->lport, 0};
+		struct fw_owner val = {.pid = owner->pid};
 
 		memcpy(val.comm, owner->comm, FW_COMM_LEN);
 		bpf_map_update_elem(bpf_map__fd(t->skel->maps.fw_listeners),
@@ -358,7 +229,8 @@ static int read_iterator(void *arg, uint32_t netns)
 	int fd;
 
 	(void)netns;
-	fd = bpf_iter_create(bpf_link__fd(w->t->skel->links.fw_iter_tcp));
+	fd = bpf_iter_create(
+		bpf_link__fd(fw_programs_link(&w->t->progs, "fw_iter_tcp")));
 	if (fd < 0)
 		return -1;
 	while ((n = read_batch(fd, batch, sizeof(batch))) > 0) {
@@ -379,15 +251,17 @@ static int read_iterator(void *arg, uint32_t netns)
  * from /proc, as ss -p does. */
 static void find_owners(struct fw_tracer *t, struct fw_owner_table *owners)
 {
+	struct bpf_link *link =
+		fw_programs_link(&t->progs, "fw_iter_task_file");
 	static struct fw_socket_owner batch[256];
 	ssize_t n;
 	int fd;
 
-	if (!t->skel->links.fw_iter_task_file) {
+	if (!link) {
 		fw_owners_scan(owners);
 		return;
 	}
-	fd = bpf_iter_create(bpf_link__fd(t->skel->links.fw_iter_task_file));
+	fd = bpf_iter_create(bpf_link__fd(link));
 	if (fd < 0) {
 		fw_owners_scan(owners);
 		return;
@@ -405,10 +279,10 @@ static void find_owners(struct fw_tracer *t, struct fw_owner_table *owners)
 int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx)
 {
 	struct fw_owner_table owners = {};
-	struct iter_walk w = { t, &owners, fn, ctx, 0 };
+	struct iter_walk w = {t, &owners, fn, ctx, 0};
 	int rc;
 
-	if (!t->skel->links.fw_iter_tcp) {
+	if (!fw_programs_link(&t->progs, "fw_iter_tcp")) {
 		errno = ENOTSUP;
 		return -1;
 	}
@@ -418,49 +292,9 @@ int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx)
 	return rc ? -1 : w.count;
 }
 
-uint64_t fw_tracer_counter(struct fw_tracer *t, int which)
-{
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 key = which;
-	uint64_t sum = 0;
-	__u64 *vals;
-
-	if (ncpu <= 0 || ncpu > FW_MAX_CPUS)
-		return 0;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return 0;
-	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.fw_counters), &key,
-				 vals))
-		for (int i = 0; i < ncpu; i++)
-			sum += vals[i];
-	free(vals);
-	return sum;
-}
-
-uint64_t fw_tracer_missed_runs(struct fw_tracer *t)
-{
-	struct finwatch_bpf *s = t->skel;
-	struct bpf_program *progs[] = {
-		s->progs.fw_inet_sock_set_state, s->progs.fw_tcp_close,
-		s->progs.fw_tcp_destroy_sock,	 s->progs.fw_tcp_send_reset,
-		s->progs.fw_tcp_receive_reset,	 s->progs.fw_tcp_retransmit_skb,
-	};
-	uint64_t missed = 0;
-
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(progs[i]);
-
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			missed += info.recursion_misses;
-	}
-	return missed;
-}
-
 void fw_tracer_close(struct fw_tracer *t)
 {
+	fw_programs_detach(&t->progs);
 	finwatch_bpf__destroy(t->skel);
 	t->skel = NULL;
 }

@@ -5,14 +5,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel_features.h"
 #include "finwatch.h"
-
-enum fw_transport {
-	FW_TRANSPORT_AUTO,
-	FW_TRANSPORT_PERF,
-	FW_TRANSPORT_RING,
-};
+#include "kernel_features.h"
+#include "programs.h"
+#include "transport.h"
 
 struct fw_config {
 	uint16_t ports[FW_MAX_PORTS];
@@ -21,15 +17,13 @@ struct fw_config {
 	int nnetns;
 	uint32_t pid;
 	const char *btf_path;
-	enum fw_transport transport;
+	enum fw_transport_kind transport;
 	bool verbose;
-	bool trace;	/* attach the tracing programs, not just the iterator */
+	bool trace; /* load the tracing programs, not just the iterators */
 	/* Transport size in pages: the ring buffer's, or the perf buffer's
-	 * per CPU. 0: the default (ring 4 MiB, perf 256 KiB per CPU). */
+	 * per CPU. 0: the transport's default (transport.c). */
 	unsigned int buffer_pages;
 };
-
-#define FW_MAX_ATTACH 12
 
 struct finwatch_bpf;
 
@@ -37,11 +31,10 @@ struct finwatch_bpf;
 struct fw_tracer {
 	struct finwatch_bpf *skel;
 	struct fw_features feat;
-	bool use_ring;
-	const char *attached[FW_MAX_ATTACH];
-	int nattached;
-	const char *prog; /* for messages */
-	uint32_t netns[FW_MAX_NETNS]; /* the --netns filter; none: all */
+	struct fw_program_set progs;
+	enum fw_transport_kind transport; /* in use: ring or perf */
+	const char *prog;		  /* for messages */
+	uint32_t netns[FW_MAX_NETNS];	  /* the --netns filter; none: all */
 	int nnetns;
 	bool trace;
 };
@@ -58,23 +51,11 @@ int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 
 /*
  * Walks the TCP sockets on the watched ports with the iterator, names
- * their owners from /proc, and tells the kernel side about them so later
- * events carry the owner. Calls @fn for each socket. Returns the number
- * of sockets or -1.
+ * their owners (the task_file iterator, else /proc), and tells the kernel
+ * side about them so later events carry the owner. Calls @fn for each socket.
+ * Returns the number of sockets or -1.
  */
 int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx);
-
-/* Sum of a per-CPU counter (enum fw_counter). */
-uint64_t fw_tracer_counter(struct fw_tracer *t, int which);
-
-/*
- * Runs of the programs whose records make a connection's lifecycle that
- * the kernel skipped: a tracing program that fires again on a CPU where
- * it is already running (a softirq interrupting it) is not run again, and
- * only counted (bpf_prog_info.recursion_misses, 5.12+). Each skipped run
- * may or may not have been about a watched socket.
- */
-uint64_t fw_tracer_missed_runs(struct fw_tracer *t);
 
 void fw_tracer_close(struct fw_tracer *t);
 

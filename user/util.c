@@ -143,3 +143,25 @@ unsigned int fw_kernel_hz(void)
 	snprintf(path, sizeof(path), "/boot/config-%s", u.release);
 	return hz_from_config(path);
 }
+
+int fw_grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t cap2 = *cap ? *cap : 64;
+	void *v2;
+
+	if (need <= *cap)
+		return 0;
+	while (cap2 < need) {
+		if (cap2 > SIZE_MAX / 2 / size) {
+			errno = ENOMEM;
+			return -1;
+		}
+		cap2 *= 2;
+	}
+	v2 = realloc(*v, cap2 * size);
+	if (!v2)
+		return -1;
+	*v = v2;
+	*cap = cap2;
+	return 0;
+}

@@ -34,4 +34,9 @@ uint64_t fw_now_monotonic_ns(void);
 /* The kernel's HZ from its config (/proc/config.gz or /boot), or 0. */
 unsigned int fw_kernel_hz(void);
 
+/* Makes room for @need elements of @size bytes in the array *@v of *@cap
+ * elements, doubling it. Returns 0, or -1 out of memory (the array as it
+ * was). */
+int fw_grow(void **v, size_t *cap, size_t need, size_t size);
+
 #endif

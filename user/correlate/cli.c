@@ -5,7 +5,6 @@
  */
 #include "correlate.h"
 #include "input.h"
-#include "join.h"
 #include "record.h"
 #include "report.h"
 

@@ -149,6 +149,20 @@ void fw_corr_count_ignored(struct fw_corr *c);
  */
 void fw_corr_host_done(struct fw_corr *c, const char *host);
 
+/*
+ * --follow: host's log has nothing new, and its tracer flushes every
+ * record at once, so it has seen nothing up to until_ns (its own clock).
+ * Moves its watermark there, so decisions about silence can be made.
+ */
+void fw_corr_host_alive(struct fw_corr *c, const char *host, uint64_t until_ns);
+
+/*
+ * A host's time in the reference clock, corrected by the offset learned
+ * from ISN-paired connections; the CLI merges its files in this order.
+ */
+uint64_t fw_corr_ref_time(struct fw_corr *c, const char *host, size_t len,
+			  uint64_t t);
+
 /* End of all input: decides every connection still undecided. */
 void fw_corr_finish(struct fw_corr *c);
 

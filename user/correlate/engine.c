@@ -48,21 +48,20 @@ void conn_evaluate(struct fw_corr *c, struct conn *cn, bool final)
 {
 	struct judgement j = {.verdict = FW_V_OK, .cw_ns = UNSET};
 	uint64_t wake = UNSET;
-	int v;
 
 	if (cn->reported) {
 		if (final || conn_dead(cn))
 			conn_free(c, cn);
 		return;
 	}
-	c->evidence[0] = c->reason[0] = '\0';
-	v = judge_conn(c, cn, &j, &wake, final);
-	if (v == UNDECIDED) {
-		heap_set(c, cn, wake);
-		return;
-	}
-	if (v == DISCARD) {
+	switch (judge_conn(c, cn, &j, &wake, final)) {
+	case JUDGE_DECIDED:
+		break;
+	case JUDGE_DISCARD:
 		conn_free(c, cn);
+		return;
+	default: /* undecided: no judge has a say yet */
+		heap_set(c, cn, wake);
 		return;
 	}
 	finding_report(c, cn, &j);

@@ -19,8 +19,8 @@
  *	conn.c      connections and ends: lifetime, lists, counters
  *	apply.c     what one record teaches its end
  *	pair.c      pairing two ends into one connection
- *	judge.c     the judges: verdicts
- *	evidence.c  the words of a verdict
+ *	judge.c     the judges: verdicts, and the facts behind them
+ *	evidence.c  the words of a verdict, from those facts
  *	finding.c   a verdict as a struct fw_finding
  *	engine.c    the feed loop and the fw_corr_* API
  */
@@ -161,12 +161,106 @@ struct fw_corr {
 	struct fw_rec rec;
 	char **reasons; /* drop reasons seen, interned */
 	size_t nreasons;
-	char evidence[512];
-	char reason[256];
-	char story[256], story2[128]; /* parts of the evidence */
 };
 
-/* What a judge decided, and about which close. */
+/* How a judge ended: only DECIDED leaves a verdict in the judgement. */
+enum judge_status {
+	JUDGE_DECIDED,
+	JUDGE_UNDECIDED, /* not yet: look again at *wake, or at a record */
+	JUDGE_PASSED,	 /* not this judge's case: ask the next */
+	JUDGE_DISCARD,	 /* nothing to report: free it (a snapshot's lone
+			  * dead socket) */
+};
+
+/*
+ * Which words tell the verdict (evidence.c), one per way of deciding:
+ * the reason of an incomplete verdict, else its evidence.
+ */
+enum evidence {
+	EV_NONE, /* not decided */
+	/* incomplete */
+	EV_LOST_WINDOW,	       /* a lost-event window of lost_host */
+	EV_LOG_TOO_SHORT,      /* self's log ends before the close's deadline */
+	EV_FIN_ACKED_UNSEEN,   /* self's FIN acknowledged, peer recorded none */
+	EV_SHORT_CLOSE_WAIT,   /* self in CLOSE_WAIT, under the limit */
+	EV_FIN_UNACKED_AT_END, /* a lone end's FIN, retried to the end */
+	EV_NO_PASS_WHILE_OPEN, /* other has no snapshot while self existed */
+	EV_PASS_MISSES_NETNS,  /* other's snapshot misses the peer's netns */
+	/* every other verdict */
+	EV_CLOSE_WAIT_LEAK,    /* self stayed in CLOSE_WAIT */
+	EV_LOST_RST,	       /* self's RST, peer still open */
+	EV_LOST_FIN,	       /* self's FIN (fin), peer still open (arrival) */
+	EV_DROPPED_ON_ARRIVAL, /* self's host dropped the peer's FIN */
+	EV_UNACKED_FIN,	       /* self's FIN (fin) never acknowledged */
+	EV_PEER_VANISHED,      /* other's log covers self's birth, no peer */
+	EV_SNAPSHOT_VANISHED,  /* other's snapshot lists no peer of self */
+	EV_FIN_UNSEEN,	       /* both closed, self's FIN unseen */
+	EV_BOTH_CLOSED,
+	EV_CLOSE_IN_FLIGHT, /* the logs ended during the close */
+	EV_BOTH_OPEN,
+	EV_CLOSED_ALONE,
+	EV_OPEN_ALONE,
+};
+
+/* How the sender's side shows its FIN. */
+enum fin_story {
+	FIN_IN_SNAPSHOT,       /* a closing state in a snapshot */
+	FIN_DROPPED_BY_SENDER, /* its own host dropped it: it never left */
+	FIN_RETRANSMITTED,     /* on the wire, retransmitted */
+};
+
+/* What the words say of an end, as it was when judged. */
+struct end_facts {
+	bool client;
+	const char *host;
+	uint8_t state;
+	uint64_t log_end_ns; /* its host's watermark */
+};
+
+/* The FIN self sent. */
+struct fin_facts {
+	enum fin_story story;
+	uint64_t sent_ns; /* the snapshot's time for FIN_IN_SNAPSHOT */
+	uint8_t snap_state;
+	uint64_t drops; /* tries its own host dropped */
+	const char *drop_reason;
+	uint64_t retrans;
+	bool then_died; /* its socket died afterwards */
+	uint64_t died_ns;
+};
+
+/* The peer's FINs an end's host dropped on arrival. */
+struct arrival_facts {
+	uint32_t drops;
+	const char *reason;
+	uint64_t first_ns;
+};
+
+/* Every fact the words need, beyond the decision itself. */
+struct evidence_facts {
+	enum evidence what;
+	struct end_facts self; /* the end the words are about */
+	struct end_facts peer; /* the other end they name */
+	struct fin_facts fin;
+	struct arrival_facts arrival;
+	/* EV_LOST_WINDOW: the window, and whose */
+	const char *lost_host;
+	struct lost_win lost;
+	/* the host whose log should show self's peer, and what it covers */
+	const char *other;
+	uint64_t other_start_ns, other_end_ns;
+	uint64_t pass_ns; /* the end of other's snapshot pass */
+	uint64_t est_ns;  /* self was established */
+	uint64_t seen_ns; /* self surely existed from then on */
+	uint64_t idle_ms; /* self's in its snapshot, or UNSET */
+	int8_t keepalive; /* -1 unknown */
+	/* self's CLOSE_WAIT: entered, how long, to the end of its log */
+	uint64_t cw_since_ns, cw_for_ns;
+	bool cw_through_end;
+	uint64_t limit_ns; /* --close-wait */
+};
+
+/* What a judge decided, about which close, and what tells it. */
 struct judgement {
 	enum fw_verdict verdict;
 	struct end *closer; /* NULL: no close involved */
@@ -176,6 +270,7 @@ struct judgement {
 	uint64_t cw_ns;
 	struct end *fin_unseen; /* sent a FIN the peer did not record, but
 				 * the peer closed anyway */
+	struct evidence_facts ev;
 };
 
 static inline bool is_set(uint64_t t)
@@ -288,10 +383,16 @@ void reasons_free(struct fw_corr *c);
 void try_pair(struct fw_corr *c, struct end *e);
 void confirm_by_isn(struct fw_corr *c, struct end *e);
 
-/* judge.c: a verdict, or one of these */
-enum { UNDECIDED = -1, PASSED = -2, DISCARD = -3 };
-int judge_conn(struct fw_corr *c, struct conn *cn, struct judgement *j,
-	       uint64_t *wake, bool final);
+/* judge.c */
+enum judge_status judge_conn(struct fw_corr *c, struct conn *cn,
+			     struct judgement *j, uint64_t *wake, bool final);
+
+/* evidence.c: the finding's text, written from the judgement alone */
+#define FW_EVIDENCE_MAX 512
+#define FW_REASON_MAX	256
+void evidence_write_reason(const struct judgement *j, char *buf, size_t sz);
+void evidence_write(const struct judgement *j, const char *reason, char *buf,
+		    size_t sz);
 
 /* finding.c */
 void finding_report(struct fw_corr *c, struct conn *cn,

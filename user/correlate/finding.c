@@ -91,9 +91,32 @@ static void conn_roles(const struct conn *cn, const struct end **client,
 	}
 }
 
+/* The close the verdict is about: when, by whom, its retries. */
+static void fill_close(struct fw_finding *f, const struct judgement *j,
+		       const struct end *client)
+{
+	f->close_kind = j->kind;
+	f->close_time_ns = f->close_retrans = f->idle_before_close_ms =
+		f->close_drops = FW_NO_VALUE;
+	if (j->kind == FW_CLOSE_NONE)
+		return;
+	f->close_time_ns = j->close_ns;
+	if (j->closer) {
+		f->closer_is_client = j->closer == client;
+		f->close_retrans = j->kind == FW_CLOSE_FIN
+					   ? end_fin_resends(j->closer)
+					   : rst_repeats(j->closer);
+		f->idle_before_close_ms = j->closer->idle_ms;
+	} else {
+		/* only the receiver is known: the closer is its peer */
+		f->closer_is_client = j->survivor != client;
+	}
+}
+
 void finding_report(struct fw_corr *c, struct conn *cn,
 		    const struct judgement *j)
 {
+	char evidence[FW_EVIDENCE_MAX], reason[FW_REASON_MAX] = "";
 	const struct end *client, *server;
 	struct fw_finding f;
 
@@ -103,36 +126,20 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 	fill_end(c, &f.client, client, server);
 	fill_end(c, &f.server, server, client);
 	f.paired_by = cn->paired_by;
-	f.close_kind = j->kind;
-	f.close_time_ns = f.close_retrans = f.idle_before_close_ms =
-		f.close_drops = FW_NO_VALUE;
+	fill_close(&f, j, client);
 	f.close_wait_ns =
 		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_NO_VALUE;
-	if (j->kind != FW_CLOSE_NONE) {
-		f.close_time_ns = j->close_ns;
-		if (j->closer) {
-			f.closer_is_client = j->closer == client;
-			f.close_retrans = j->kind == FW_CLOSE_FIN
-						  ? end_fin_resends(j->closer)
-						  : rst_repeats(j->closer);
-			f.idle_before_close_ms = j->closer->idle_ms;
-		} else {
-			/* only the receiver is known: the closer is its peer */
-			f.closer_is_client = j->survivor != client;
-		}
-	}
 	fill_drops(&f, j);
 	if (j->survivor && !end_dead(j->survivor)) {
 		f.surviving_state = j->survivor->state;
 		f.survivor = j->survivor == client ? &f.client : &f.server;
 	}
-	f.evidence = c->evidence;
-	f.reason = NULL;
 	if (j->verdict == FW_V_INCOMPLETE) {
-		f.reason = c->reason;
-		snprintf(c->evidence, sizeof(c->evidence),
-			 "not enough evidence: %s", c->reason);
+		evidence_write_reason(j, reason, sizeof(reason));
+		f.reason = reason;
 	}
+	evidence_write(j, reason, evidence, sizeof(evidence));
+	f.evidence = evidence;
 	c->stats.connections++;
 	c->stats.verdicts[j->verdict]++;
 	if (c->cb)

@@ -1,54 +1,30 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The judges: from what the ends recorded, and what their hosts' logs
- * cover, a connection's verdict, or the time to look again.
+ * The judges: from what the ends recorded and what their hosts' logs
+ * cover, a connection's verdict, or the time to look again. A judge
+ * leaves the verdict and every fact its words need in the judgement;
+ * evidence.c writes the words.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "engine.h"
 
-static void say(char *buf, size_t sz, const char *fmt, ...)
+static enum judge_status decide(struct judgement *j, enum fw_verdict v,
+				enum evidence what)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, sz, fmt, ap);
-	va_end(ap);
+	j->verdict = v;
+	j->ev.what = what;
+	return JUDGE_DECIDED;
 }
 
-static double secs(uint64_t ns)
-{
-	return (double)ns / 1e9;
-}
+/* ---- the facts the words need ---- */
 
-static const char *role_name(const struct end *e)
+static void note_end(struct end_facts *f, const struct end *e)
 {
-	return end_is_client(e) ? "client" : "server";
-}
-
-/* Incomplete because of a lost-event window; true if there was one. */
-static bool lost_window(struct fw_corr *c, struct judgement *j,
-			const struct host *h, uint64_t from, uint64_t to)
-{
-	const struct lost_win *w = host_lost_in(h, from, to);
-
-	if (!w)
-		return false;
-	j->verdict = FW_V_INCOMPLETE;
-	if (w->count)
-		say(c->reason, sizeof(c->reason),
-		    "tracer on %s lost %llu events between %llu and %llu",
-		    h->name, (unsigned long long)w->count,
-		    (unsigned long long)w->from_ns,
-		    (unsigned long long)w->to_ns);
-	else
-		say(c->reason, sizeof(c->reason),
-		    "tracer on %s was not running between %llu and %llu",
-		    h->name, (unsigned long long)w->from_ns,
-		    (unsigned long long)w->to_ns);
-	return true;
+	f->client = end_is_client(e);
+	f->host = e->host->name;
+	f->state = e->state;
+	f->log_end_ns = e->host->wm_ns;
 }
 
 /*
@@ -56,58 +32,55 @@ static bool lost_window(struct fw_corr *c, struct judgement *j,
  * snapshot, tries its own host dropped (the FIN never left), or
  * retransmissions on the wire.
  */
-static void fin_story(const struct end *s, char *buf, size_t sz)
+static void note_fin(struct fin_facts *f, const struct end *s)
 {
-	char tail[64] = "";
-
-	if (end_dead(s) && !s->fin_from_snap)
-		snprintf(tail, sizeof(tail), ", then its socket died");
-	if (s->fin_from_snap && !end_out_drops(s) && !end_fin_retrans(s)) {
-		say(buf, sz, "%s on %s was in %s in its snapshot at %llu",
-		    role_name(s), s->host->name, fw_state_name(s->snap_state),
-		    (unsigned long long)s->fin_sent_ns);
-		return;
-	}
-	if (end_out_drops(s)) {
-		say(buf, sz,
-		    "%s on %s sent FIN at %llu; the sender's own host dropped "
-		    "it %llu times (%s), so it never left%s%s",
-		    role_name(s), s->host->name,
-		    (unsigned long long)s->fin_sent_ns,
-		    (unsigned long long)end_out_drops(s),
-		    s->drop_reason ? s->drop_reason : "?",
-		    end_fin_retrans(s) ? " (plus retransmissions on the wire)"
-				       : "",
-		    tail);
-		return;
-	}
-	say(buf, sz, "%s on %s sent FIN at %llu, retransmitted %llu times%s",
-	    role_name(s), s->host->name, (unsigned long long)s->fin_sent_ns,
-	    (unsigned long long)end_fin_retrans(s), tail);
+	f->drops = end_out_drops(s);
+	f->retrans = end_fin_retrans(s);
+	if (s->fin_from_snap && !f->drops && !f->retrans)
+		f->story = FIN_IN_SNAPSHOT;
+	else if (f->drops)
+		f->story = FIN_DROPPED_BY_SENDER;
+	else
+		f->story = FIN_RETRANSMITTED;
+	f->sent_ns = s->fin_sent_ns;
+	f->snap_state = s->snap_state;
+	f->drop_reason = s->drop_reason;
+	f->then_died = end_dead(s) && !s->fin_from_snap;
+	f->died_ns = s->died_ns;
 }
 
-/* The receiving host dropped the FIN on arrival: it came that far. */
-static void arrival_story(const struct end *r, char *buf, size_t sz)
+/* The receiving host dropped the peer's FIN on arrival: it came that far. */
+static void note_arrival(struct arrival_facts *f, const struct end *r)
 {
-	buf[0] = '\0';
-	if (r->fin_drops_in)
-		say(buf, sz,
-		    " (it arrived at %s, which dropped it %u times: %s)",
-		    r->host->name, r->fin_drops_in, r->drop_in_reason);
+	f->drops = r->fin_drops_in;
+	f->reason = r->drop_in_reason;
+	f->first_ns = r->fin_drop_in_ns;
 }
 
-/*
- * A CLOSE_WAIT longer than --close-wait, as soon as it is that long.
- * Returns the verdict, or UNDECIDED with *wake set while it might become
- * one, or PASSED.
- */
-static int judge_close_wait(struct fw_corr *c, struct end *e,
-			    struct judgement *j, uint64_t *wake)
+/* Incomplete because of a lost-event window; true if there was one. */
+static bool lost_window(struct judgement *j, const struct host *h,
+			uint64_t from, uint64_t to)
+{
+	const struct lost_win *w = host_lost_in(h, from, to);
+
+	if (!w)
+		return false;
+	j->ev.lost_host = h->name;
+	j->ev.lost = *w;
+	decide(j, FW_V_INCOMPLETE, EV_LOST_WINDOW);
+	return true;
+}
+
+/* ---- the judges of a close ---- */
+
+/* A CLOSE_WAIT longer than --close-wait, as soon as it is that long. */
+static enum judge_status judge_close_wait(struct fw_corr *c, struct end *e,
+					  struct judgement *j, uint64_t *wake)
 {
 	uint64_t until, limit = c->opts.close_wait_ns;
 
 	if (!is_set(e->cw_ns))
-		return PASSED;
+		return JUDGE_PASSED;
 	until = is_set(e->cw_left_ns) ? e->cw_left_ns : e->host->wm_ns;
 	if (sub_sat(until, e->cw_ns) <= limit) {
 		/* a host that stopped cannot make it longer */
@@ -115,67 +88,58 @@ static int judge_close_wait(struct fw_corr *c, struct end *e,
 			*wake = min_u64(
 				*wake,
 				to_ref(e->host, add_sat(e->cw_ns, limit)) + 1);
-		return PASSED;
+		return JUDGE_PASSED;
 	}
 	j->survivor = e;
 	j->cw_ns = until - e->cw_ns;
 	j->kind = FW_CLOSE_FIN;
 	j->close_ns = e->cw_ns;
-	if (lost_window(c, j, e->host, e->cw_ns, add_sat(e->cw_ns, limit)))
-		return j->verdict;
-	say(c->evidence, sizeof(c->evidence),
-	    "%s on %s received the FIN at %llu and stayed in CLOSE_WAIT "
-	    "%.1f s%s (limit %.1f s): its application never closed",
-	    role_name(e), e->host->name, (unsigned long long)e->cw_ns,
-	    secs(j->cw_ns),
-	    is_set(e->cw_left_ns) ? "" : " through the end of its log",
-	    secs(limit));
-	return j->verdict = FW_V_CLOSE_WAIT_LEAK;
+	if (lost_window(j, e->host, e->cw_ns, add_sat(e->cw_ns, limit)))
+		return JUDGE_DECIDED;
+	note_end(&j->ev.self, e);
+	j->ev.cw_since_ns = e->cw_ns;
+	j->ev.cw_for_ns = j->cw_ns;
+	j->ev.cw_through_end = !is_set(e->cw_left_ns);
+	j->ev.limit_ns = limit;
+	return decide(j, FW_V_CLOSE_WAIT_LEAK, EV_CLOSE_WAIT_LEAK);
 }
 
 /*
  * r's log has not reached deadline yet: wait for it while it may grow,
- * else the close at t (of kind what) cannot be judged.
+ * else the close in j cannot be judged.
  */
-static int too_soon(struct fw_corr *c, const struct end *r, struct judgement *j,
-		    uint64_t deadline, const char *what, uint64_t t,
-		    uint64_t *wake, bool final)
+static enum judge_status too_soon(const struct end *r, struct judgement *j,
+				  uint64_t deadline, uint64_t *wake, bool final)
 {
 	if (!final && !r->host->done) {
 		*wake = min_u64(*wake, to_ref(r->host, deadline));
-		return UNDECIDED;
+		return JUDGE_UNDECIDED;
 	}
-	say(c->reason, sizeof(c->reason),
-	    "%s's log (%s) ends at %llu, too soon after the %s at %llu",
-	    role_name(r), r->host->name, (unsigned long long)r->host->wm_ns,
-	    what, (unsigned long long)t);
-	return j->verdict = FW_V_INCOMPLETE;
+	note_end(&j->ev.self, r);
+	return decide(j, FW_V_INCOMPLETE, EV_LOG_TOO_SHORT);
 }
 
-static int judge_rst(struct fw_corr *c, struct end *s, struct end *r,
-		     struct judgement *j, uint64_t *wake, bool final)
+static enum judge_status judge_rst(struct fw_corr *c, struct end *s,
+				   struct end *r, struct judgement *j,
+				   uint64_t *wake, bool final)
 {
 	uint64_t t = s->rst_sent_ns;
 	uint64_t t_r = clock_convert(s, r, t);
 	uint64_t deadline = add_sat(t_r, clock_tolerance(c, s, r));
 
 	if (is_set(r->rst_recv_ns) || end_dead(r))
-		return PASSED;
+		return JUDGE_PASSED;
 	j->closer = s;
 	j->survivor = r;
 	j->kind = FW_CLOSE_RST;
 	j->close_ns = t;
 	if (r->host->wm_ns < deadline)
-		return too_soon(c, r, j, deadline, "RST", t, wake, final);
-	if (lost_window(c, j, r->host, sub_sat(t_r, c->opts.skew_ns), deadline))
-		return j->verdict;
-	say(c->evidence, sizeof(c->evidence),
-	    "%s on %s sent RST at %llu; %s on %s never received it and is "
-	    "still %s at %llu",
-	    role_name(s), s->host->name, (unsigned long long)t, role_name(r),
-	    r->host->name, fw_state_name(r->state),
-	    (unsigned long long)r->host->wm_ns);
-	return j->verdict = FW_V_LOST_RST;
+		return too_soon(r, j, deadline, wake, final);
+	if (lost_window(j, r->host, sub_sat(t_r, c->opts.skew_ns), deadline))
+		return JUDGE_DECIDED;
+	note_end(&j->ev.self, s);
+	note_end(&j->ev.peer, r);
+	return decide(j, FW_V_LOST_RST, EV_LOST_RST);
 }
 
 /* When r's silence about s's FIN counts: s's socket died, or its log ended. */
@@ -196,52 +160,58 @@ static uint64_t fin_deadline(struct fw_corr *c, const struct end *s,
 	return UNSET;
 }
 
-static int judge_fin(struct fw_corr *c, struct end *s, struct end *r,
-		     struct judgement *j, uint64_t *wake, bool final)
+/* s's FIN, past its deadline, that r never recorded. */
+static enum judge_status fin_unanswered(struct fw_corr *c, struct end *s,
+					struct end *r, struct judgement *j,
+					uint64_t deadline)
 {
-	uint64_t t = s->fin_sent_ns, deadline;
+	uint64_t t = s->fin_sent_ns;
 
-	if (is_set(r->fin_recv_ns))
-		return PASSED;
-	if (end_dead(r)) {
-		if (!j->fin_unseen)
-			j->fin_unseen = s;
-		return PASSED;
-	}
-	j->closer = s;
-	j->survivor = r;
-	j->kind = FW_CLOSE_FIN;
-	j->close_ns = t;
-	deadline = fin_deadline(c, s, r, final);
-	if (deadline == UNSET)
-		return UNDECIDED; /* s is still trying */
-	if (r->host->wm_ns < deadline)
-		return too_soon(c, r, j, deadline, "FIN", t, wake, final);
-	if (lost_window(c, j, r->host,
+	if (lost_window(j, r->host,
 			sub_sat(clock_convert(s, r, t), c->opts.skew_ns),
 			deadline) ||
-	    lost_window(c, j, s->host, t, fin_deadline(c, s, s, true)))
-		return j->verdict;
+	    lost_window(j, s->host, t, fin_deadline(c, s, s, true)))
+		return JUDGE_DECIDED;
+	note_end(&j->ev.self, s);
+	note_end(&j->ev.peer, r);
 	/*
 	 * An acknowledged FIN the receiver never recorded means a record is
 	 * missing, unless a snapshot showed both: the receiver listed as
 	 * still open is evidence, not a gap (a proxy acknowledged it).
 	 */
-	if (s->fin_acked && !(s->fin_from_snap && r->in_snap)) {
-		say(c->reason, sizeof(c->reason),
-		    "the FIN of %s was acknowledged, yet %s on %s recorded "
-		    "no FIN (a record missing?)",
-		    role_name(s), role_name(r), r->host->name);
-		return j->verdict = FW_V_INCOMPLETE;
-	}
-	fin_story(s, c->story, sizeof(c->story));
-	arrival_story(r, c->story2, sizeof(c->story2));
-	say(c->evidence, sizeof(c->evidence),
-	    "%s; %s on %s never received it%s and is still %s at %llu",
-	    c->story, role_name(r), r->host->name, c->story2,
-	    fw_state_name(r->state), (unsigned long long)r->host->wm_ns);
-	return j->verdict = FW_V_LOST_FIN;
+	if (s->fin_acked && !(s->fin_from_snap && r->in_snap))
+		return decide(j, FW_V_INCOMPLETE, EV_FIN_ACKED_UNSEEN);
+	note_fin(&j->ev.fin, s);
+	note_arrival(&j->ev.arrival, r);
+	return decide(j, FW_V_LOST_FIN, EV_LOST_FIN);
 }
+
+static enum judge_status judge_fin(struct fw_corr *c, struct end *s,
+				   struct end *r, struct judgement *j,
+				   uint64_t *wake, bool final)
+{
+	uint64_t deadline;
+
+	if (is_set(r->fin_recv_ns))
+		return JUDGE_PASSED;
+	if (end_dead(r)) {
+		if (!j->fin_unseen)
+			j->fin_unseen = s;
+		return JUDGE_PASSED;
+	}
+	j->closer = s;
+	j->survivor = r;
+	j->kind = FW_CLOSE_FIN;
+	j->close_ns = s->fin_sent_ns;
+	deadline = fin_deadline(c, s, r, final);
+	if (deadline == UNSET)
+		return JUDGE_UNDECIDED; /* s is still trying */
+	if (r->host->wm_ns < deadline)
+		return too_soon(r, j, deadline, wake, final);
+	return fin_unanswered(c, s, r, j, deadline);
+}
+
+/* ---- a connection of two ends ---- */
 
 struct action {
 	struct end *s, *r;
@@ -276,27 +246,28 @@ static size_t list_actions(struct conn *cn, struct action *a)
 	return n;
 }
 
-static int judge_actions(struct fw_corr *c, struct conn *cn,
-			 struct judgement *j, uint64_t *wake, bool final)
+static enum judge_status judge_actions(struct fw_corr *c, struct conn *cn,
+				       struct judgement *j, uint64_t *wake,
+				       bool final)
 {
 	struct action a[4];
 	size_t n = list_actions(cn, a);
-	int v;
+	enum judge_status st;
 
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].kind == FW_CLOSE_FIN)
-			v = judge_fin(c, a[i].s, a[i].r, j, wake, final);
+			st = judge_fin(c, a[i].s, a[i].r, j, wake, final);
 		else
-			v = judge_rst(c, a[i].s, a[i].r, j, wake, final);
-		if (v != PASSED)
-			return v;
+			st = judge_rst(c, a[i].s, a[i].r, j, wake, final);
+		if (st != JUDGE_PASSED)
+			return st;
 	}
 	if (n) {
 		j->closer = a[0].s;
 		j->kind = a[0].kind;
 		j->close_ns = a[0].t;
 	}
-	return PASSED;
+	return JUDGE_PASSED;
 }
 
 static struct end *still_in_close_wait(struct conn *cn)
@@ -308,71 +279,66 @@ static struct end *still_in_close_wait(struct conn *cn)
 	return NULL;
 }
 
-static int short_close_wait(struct fw_corr *c, struct end *e,
-			    struct judgement *j)
+static enum judge_status short_close_wait(struct end *e, struct judgement *j)
 {
 	j->survivor = e;
-	say(c->reason, sizeof(c->reason),
-	    "%s on %s was in CLOSE_WAIT for %.1f s when its log ended "
-	    "(under --close-wait)",
-	    role_name(e), e->host->name,
-	    secs(sub_sat(e->host->wm_ns, e->cw_ns)));
-	return j->verdict = FW_V_INCOMPLETE;
+	note_end(&j->ev.self, e);
+	j->ev.cw_for_ns = sub_sat(e->host->wm_ns, e->cw_ns);
+	return decide(j, FW_V_INCOMPLETE, EV_SHORT_CLOSE_WAIT);
 }
 
-static int judge_pair(struct fw_corr *c, struct conn *cn, struct judgement *j,
-		      uint64_t *wake, bool final)
+/* Every close was judged and received: how the connection ended. */
+static enum judge_status judge_pair_end(struct conn *cn, struct judgement *j,
+					bool final)
 {
 	struct end *cw;
-	int v;
+
+	if (conn_dead(cn) && j->fin_unseen) {
+		note_end(&j->ev.self, j->fin_unseen);
+		return decide(j, FW_V_OK, EV_FIN_UNSEEN);
+	}
+	if (conn_dead(cn))
+		return decide(j, FW_V_OK, EV_BOTH_CLOSED);
+	if (!final)
+		return JUDGE_UNDECIDED;
+	cw = still_in_close_wait(cn);
+	if (cw)
+		return short_close_wait(cw, j);
+	if (j->closer)
+		return decide(j, FW_V_OK, EV_CLOSE_IN_FLIGHT);
+	j->survivor = cn->e[0];
+	return decide(j, FW_V_OPEN, EV_BOTH_OPEN);
+}
+
+static enum judge_status judge_pair(struct fw_corr *c, struct conn *cn,
+				    struct judgement *j, uint64_t *wake,
+				    bool final)
+{
+	enum judge_status st;
 
 	for (size_t i = 0; i < 2; i++) {
-		v = judge_close_wait(c, cn->e[i], j, wake);
-		if (v != PASSED) {
+		st = judge_close_wait(c, cn->e[i], j, wake);
+		if (st != JUDGE_PASSED) {
 			j->closer = cn->e[!i];
 			if (is_set(j->closer->fin_sent_ns))
 				j->close_ns = j->closer->fin_sent_ns;
-			return v;
+			return st;
 		}
 	}
-	v = judge_actions(c, cn, j, wake, final);
-	if (v != PASSED)
-		return v;
-	if (conn_dead(cn) && j->fin_unseen) {
-		say(c->evidence, sizeof(c->evidence),
-		    "both ends closed; the FIN of the %s never reached the "
-		    "other end, which closed anyway (RST or timeout)",
-		    role_name(j->fin_unseen));
-		return j->verdict = FW_V_OK;
-	}
-	if (conn_dead(cn)) {
-		say(c->evidence, sizeof(c->evidence),
-		    "both ends closed and each saw the other's close");
-		return j->verdict = FW_V_OK;
-	}
-	if (!final)
-		return UNDECIDED;
-	cw = still_in_close_wait(cn);
-	if (cw)
-		return short_close_wait(c, cw, j);
-	if (j->closer) {
-		say(c->evidence, sizeof(c->evidence),
-		    "every FIN/RST sent was received; the log ended during "
-		    "the close");
-		return j->verdict = FW_V_OK;
-	}
-	j->survivor = cn->e[0];
-	say(c->evidence, sizeof(c->evidence),
-	    "open on both ends at the end of the logs");
-	return j->verdict = FW_V_OPEN;
+	st = judge_actions(c, cn, j, wake, final);
+	if (st != JUDGE_PASSED)
+		return st;
+	return judge_pair_end(cn, j, final);
 }
+
+/* ---- a connection of one end ---- */
 
 /*
  * One end, whose FIN went unacknowledged until its socket died, or that
  * its own host dropped (then it never left: decisive even while the
  * socket still tries).
  */
-static int judge_unacked(struct fw_corr *c, struct end *e, struct judgement *j)
+static enum judge_status judge_unacked(struct end *e, struct judgement *j)
 {
 	uint64_t until = end_dead(e) ? e->died_ns : e->host->wm_ns;
 
@@ -381,94 +347,49 @@ static int judge_unacked(struct fw_corr *c, struct end *e, struct judgement *j)
 	j->close_ns = e->fin_sent_ns;
 	if (!end_dead(e))
 		j->survivor = e;
-	if (lost_window(c, j, e->host, e->fin_sent_ns, until))
-		return j->verdict;
-	if (end_out_drops(e)) {
-		fin_story(e, c->story, sizeof(c->story));
-		say(c->evidence, sizeof(c->evidence),
-		    "%s; the peer's log has no record of this connection",
-		    c->story);
-		return j->verdict = FW_V_UNACKED_FIN;
-	}
-	say(c->evidence, sizeof(c->evidence),
-	    "%s on %s sent FIN at %llu, retransmitted it %llu times without "
-	    "an ACK until its socket died at %llu; the peer's log has no "
-	    "record of this connection",
-	    role_name(e), e->host->name, (unsigned long long)e->fin_sent_ns,
-	    (unsigned long long)end_fin_retrans(e),
-	    (unsigned long long)e->died_ns);
-	return j->verdict = FW_V_UNACKED_FIN;
+	if (lost_window(j, e->host, e->fin_sent_ns, until))
+		return JUDGE_DECIDED;
+	note_end(&j->ev.self, e);
+	note_fin(&j->ev.fin, e);
+	return decide(j, FW_V_UNACKED_FIN, EV_UNACKED_FIN);
 }
 
 /* A lone open end whose host dropped its peer's FIN on arrival. */
-static int judge_dropped_arrival(struct fw_corr *c, struct end *e,
-				 struct judgement *j)
+static enum judge_status judge_dropped_arrival(struct end *e,
+					       struct judgement *j)
 {
 	j->survivor = e;
 	j->kind = FW_CLOSE_FIN;
 	j->close_ns = e->fin_drop_in_ns;
-	if (lost_window(c, j, e->host, e->fin_drop_in_ns, e->host->wm_ns))
-		return j->verdict;
-	say(c->evidence, sizeof(c->evidence),
-	    "the peer's FIN arrived at %s at %llu, which dropped it %u times "
-	    "(%s) before %s could see it; %s is still %s at %llu",
-	    e->host->name, (unsigned long long)e->fin_drop_in_ns,
-	    e->fin_drops_in, e->drop_in_reason, role_name(e), role_name(e),
-	    fw_state_name(e->state), (unsigned long long)e->host->wm_ns);
-	return j->verdict = FW_V_LOST_FIN;
+	if (lost_window(j, e->host, e->fin_drop_in_ns, e->host->wm_ns))
+		return JUDGE_DECIDED;
+	note_end(&j->ev.self, e);
+	note_arrival(&j->ev.arrival, e);
+	return decide(j, FW_V_LOST_FIN, EV_DROPPED_ON_ARRIVAL);
 }
 
 /* An open end whose peer host's log covers its start yet has no peer. */
-static bool peer_vanished(struct fw_corr *c, struct end *e, struct judgement *j,
-			  int *v)
+static enum judge_status judge_peer_vanished(struct fw_corr *c, struct end *e,
+					     struct judgement *j)
 {
 	struct host *h = addr_peer_host(c, e);
 	uint64_t tol = tolerance(c), est;
 
 	if (!h || !is_set(e->est_ns))
-		return false;
+		return JUDGE_PASSED;
 	est = from_ref(h, to_ref(e->host, e->est_ns)); /* in h's clock */
 	if (h->start_ns > sub_sat(est, c->opts.skew_ns) ||
 	    h->wm_ns < add_sat(est, tol))
-		return false;
+		return JUDGE_PASSED;
 	j->survivor = e;
-	if (lost_window(c, j, h, sub_sat(est, c->opts.skew_ns),
-			add_sat(est, tol))) {
-		*v = j->verdict;
-		return true;
-	}
-	say(c->evidence, sizeof(c->evidence),
-	    "%s on %s established at %llu and is still %s at %llu; the log of "
-	    "%s covers %llu..%llu but has no socket for this connection",
-	    role_name(e), e->host->name, (unsigned long long)e->est_ns,
-	    fw_state_name(e->state), (unsigned long long)e->host->wm_ns,
-	    h->name, (unsigned long long)h->start_ns,
-	    (unsigned long long)h->wm_ns);
-	*v = j->verdict = FW_V_PEER_VANISHED;
-	return true;
-}
-
-/* "idle 3h12m" and what keepalive can do about it, for the evidence. */
-static void idle_story(const struct end *e, char *buf, size_t sz)
-{
-	char idle[48] = "idle time unknown";
-	uint64_t s;
-
-	if (is_set(e->snap_idle_ms)) {
-		s = e->snap_idle_ms / 1000;
-		if (s >= 3600)
-			snprintf(idle, sizeof(idle), "idle %lluh%02llum",
-				 (unsigned long long)(s / 3600),
-				 (unsigned long long)(s % 3600 / 60));
-		else
-			snprintf(idle, sizeof(idle), "idle %llum%02llus",
-				 (unsigned long long)(s / 60),
-				 (unsigned long long)(s % 60));
-	}
-	say(buf, sz, "%s, %s", idle,
-	    e->keepalive < 0 ? "keepalive unknown"
-	    : e->keepalive   ? "keepalive on: its probes will reap it"
-			     : "keepalive off: nothing will ever reap it");
+	if (lost_window(j, h, sub_sat(est, c->opts.skew_ns), add_sat(est, tol)))
+		return JUDGE_DECIDED;
+	note_end(&j->ev.self, e);
+	j->ev.est_ns = e->est_ns;
+	j->ev.other = h->name;
+	j->ev.other_start_ns = h->start_ns;
+	j->ev.other_end_ns = h->wm_ns;
+	return decide(j, FW_V_PEER_VANISHED, EV_PEER_VANISHED);
 }
 
 /*
@@ -476,8 +397,8 @@ static void idle_story(const struct end *e, char *buf, size_t sz)
  * listed its sockets while this end surely existed, and listed none for
  * it: the peer is gone without a trace (its FIN or RST lost long ago).
  */
-static bool snap_vanished(struct fw_corr *c, struct end *e, struct judgement *j,
-			  int *v)
+static enum judge_status judge_snap_vanished(struct fw_corr *c, struct end *e,
+					     struct judgement *j)
 {
 	struct host *h = addr_peer_host(c, e);
 	const struct snap_pass *p;
@@ -486,79 +407,63 @@ static bool snap_vanished(struct fw_corr *c, struct end *e, struct judgement *j,
 
 	if (!h || e->state != FW_TCP_ESTABLISHED ||
 	    (!h->nsnaps && !e->from_snap))
-		return false;
+		return JUDGE_PASSED;
 	j->survivor = e;
+	note_end(&j->ev.self, e);
+	j->ev.other = h->name;
 	p = host_pass_while_open(c, h, e);
 	if (!p) {
-		say(c->reason, sizeof(c->reason),
-		    "%s has no snapshot taken while this socket surely existed "
-		    "(%llu..%llu on %s)",
-		    h->name, (unsigned long long)e->seen_ns,
-		    (unsigned long long)e->host->wm_ns, e->host->name);
-		*v = j->verdict = FW_V_INCOMPLETE;
-		return true;
+		j->ev.seen_ns = e->seen_ns;
+		return decide(j, FW_V_INCOMPLETE, EV_NO_PASS_WHILE_OPEN);
 	}
+	j->ev.pass_ns = p->end_ns;
 	known = addr_peer_netns(c, e, &ns);
-	if (!pass_covers(p, known, ns)) {
-		say(c->reason, sizeof(c->reason),
-		    "the snapshot of %s at %llu does not cover the network "
-		    "namespace of the peer",
-		    h->name, (unsigned long long)p->end_ns);
-		*v = j->verdict = FW_V_INCOMPLETE;
-		return true;
-	}
-	if (lost_window(c, j, h, p->begin_ns, p->end_ns)) {
-		*v = j->verdict;
-		return true;
-	}
-	idle_story(e, c->story2, sizeof(c->story2));
-	say(c->evidence, sizeof(c->evidence),
-	    "%s on %s is still ESTABLISHED at %llu (%s); the snapshot of %s "
-	    "at %llu lists no socket for its peer: the peer is gone",
-	    role_name(e), e->host->name, (unsigned long long)e->host->wm_ns,
-	    c->story2, h->name, (unsigned long long)p->end_ns);
-	*v = j->verdict = FW_V_PEER_VANISHED;
-	return true;
+	if (!pass_covers(p, known, ns))
+		return decide(j, FW_V_INCOMPLETE, EV_PASS_MISSES_NETNS);
+	if (lost_window(j, h, p->begin_ns, p->end_ns))
+		return JUDGE_DECIDED;
+	j->ev.idle_ms = e->snap_idle_ms;
+	j->ev.keepalive = e->keepalive;
+	return decide(j, FW_V_PEER_VANISHED, EV_SNAPSHOT_VANISHED);
 }
 
-static int judge_single_open(struct fw_corr *c, struct end *e,
-			     struct judgement *j)
+static enum judge_status judge_single_open(struct fw_corr *c, struct end *e,
+					   struct judgement *j)
 {
-	int v;
+	enum judge_status st;
 
 	j->survivor = e;
 	if (is_set(e->fin_sent_ns) && !e->fin_acked && end_out_drops(e) &&
 	    !is_set(e->fin_recv_ns) && !is_set(e->rst_recv_ns))
-		return judge_unacked(c, e, j);
+		return judge_unacked(e, j);
 	if (e->fin_drops_in && !is_set(e->fin_recv_ns) &&
 	    !is_set(e->rst_recv_ns))
-		return judge_dropped_arrival(c, e, j);
+		return judge_dropped_arrival(e, j);
 	if (is_set(e->fin_sent_ns) && !e->fin_acked) {
 		j->closer = e;
 		j->kind = FW_CLOSE_FIN;
 		j->close_ns = e->fin_sent_ns;
-		say(c->reason, sizeof(c->reason),
-		    "FIN still unacknowledged after %llu retransmissions when "
-		    "the log ended; the peer's log has no record of it",
-		    (unsigned long long)end_fin_retrans(e));
-		return j->verdict = FW_V_INCOMPLETE;
+		note_fin(&j->ev.fin, e);
+		return decide(j, FW_V_INCOMPLETE, EV_FIN_UNACKED_AT_END);
 	}
 	if (e->state == FW_TCP_CLOSE_WAIT)
-		return short_close_wait(c, e, j);
-	if (peer_vanished(c, e, j, &v) || snap_vanished(c, e, j, &v))
-		return v;
-	say(c->evidence, sizeof(c->evidence),
-	    "%s on %s is still %s at the end of its log; no peer in the logs",
-	    role_name(e), e->host->name, fw_state_name(e->state));
-	return j->verdict = FW_V_OPEN;
+		return short_close_wait(e, j);
+	st = judge_peer_vanished(c, e, j);
+	if (st == JUDGE_PASSED)
+		st = judge_snap_vanished(c, e, j);
+	if (st != JUDGE_PASSED)
+		return st;
+	note_end(&j->ev.self, e);
+	return decide(j, FW_V_OPEN, EV_OPEN_ALONE);
 }
 
 /*
  * Whether e's peer can no longer show up: its host's log has gone past
  * e's establishment (plus tolerance) without it. While the peer's host
- * is unknown, dead ends are held (held_add), open ones just wait.
+ * is unknown, dead ends are held for pairing, open ones just wait; once
+ * known, an end is held no more.
  */
-static bool alone(struct fw_corr *c, struct conn *cn, uint64_t *wake)
+static bool alone_else_hold(struct fw_corr *c, struct conn *cn, uint64_t *wake)
 {
 	struct end *e = cn->e[0];
 	struct host *h = addr_peer_host(c, e);
@@ -577,49 +482,52 @@ static bool alone(struct fw_corr *c, struct conn *cn, uint64_t *wake)
 	return false;
 }
 
-static int judge_single(struct fw_corr *c, struct conn *cn, struct judgement *j,
-			uint64_t *wake, bool final)
+/* A lone dead end: its own story is all there is. */
+static enum judge_status judge_single_dead(struct end *e, struct judgement *j)
 {
-	struct end *e = cn->e[0];
-	int v;
-
-	v = judge_close_wait(c, e, j, wake);
-	if (v != PASSED)
-		return v;
-	if (!final && !c->evicting && !alone(c, cn, wake))
-		return UNDECIDED;
-	if (is_set(e->fin_sent_ns) && !e->fin_acked && end_dead(e) &&
+	if (is_set(e->fin_sent_ns) && !e->fin_acked &&
 	    !is_set(e->fin_recv_ns) && !is_set(e->rst_recv_ns) &&
 	    (end_fin_retrans(e) > 0 || end_out_drops(e) > 0))
-		return judge_unacked(c, e, j);
+		return judge_unacked(e, j);
 	/*
 	 * A socket a snapshot found already closing, with no peer to tell
 	 * whether its close arrived: history from before the logs, no
 	 * connection of theirs.
 	 */
-	if (end_dead(e) && e->from_snap)
-		return DISCARD;
-	if (end_dead(e)) {
-		if (is_set(e->fin_sent_ns) || is_set(e->rst_sent_ns)) {
-			j->closer = e;
-			j->kind = is_set(e->fin_sent_ns) ? FW_CLOSE_FIN
-							 : FW_CLOSE_RST;
-			j->close_ns = j->kind == FW_CLOSE_FIN ? e->fin_sent_ns
-							      : e->rst_sent_ns;
-		}
-		say(c->evidence, sizeof(c->evidence),
-		    "%s on %s closed normally; no peer in the logs",
-		    role_name(e), e->host->name);
-		return j->verdict = FW_V_OK;
+	if (e->from_snap)
+		return JUDGE_DISCARD;
+	if (is_set(e->fin_sent_ns) || is_set(e->rst_sent_ns)) {
+		j->closer = e;
+		j->kind = is_set(e->fin_sent_ns) ? FW_CLOSE_FIN : FW_CLOSE_RST;
+		j->close_ns = j->kind == FW_CLOSE_FIN ? e->fin_sent_ns
+						      : e->rst_sent_ns;
 	}
+	note_end(&j->ev.self, e);
+	return decide(j, FW_V_OK, EV_CLOSED_ALONE);
+}
+
+static enum judge_status judge_single(struct fw_corr *c, struct conn *cn,
+				      struct judgement *j, uint64_t *wake,
+				      bool final)
+{
+	struct end *e = cn->e[0];
+	enum judge_status st;
+
+	st = judge_close_wait(c, e, j, wake);
+	if (st != JUDGE_PASSED)
+		return st;
+	if (!final && !c->evicting && !alone_else_hold(c, cn, wake))
+		return JUDGE_UNDECIDED;
+	if (end_dead(e))
+		return judge_single_dead(e, j);
 	if (!final)
-		return UNDECIDED;
+		return JUDGE_UNDECIDED;
 	return judge_single_open(c, e, j);
 }
 
-/* A verdict, or UNDECIDED with *wake set, or DISCARD. */
-int judge_conn(struct fw_corr *c, struct conn *cn, struct judgement *j,
-	       uint64_t *wake, bool final)
+/* With JUDGE_UNDECIDED, *wake is when to look again (UNSET: at a record). */
+enum judge_status judge_conn(struct fw_corr *c, struct conn *cn,
+			     struct judgement *j, uint64_t *wake, bool final)
 {
 	if (cn->e[1])
 		return judge_pair(c, cn, j, wake, final);

@@ -143,16 +143,23 @@ static bool learn_addresses(struct end *e, const struct fw_rec *r)
  */
 static const char *intern_reason(struct fw_corr *c, const char *s)
 {
+	char **reasons, *copy;
+
 	if (!s[0])
 		s = "?";
 	for (size_t i = 0; i < c->nreasons; i++)
 		if (!strcmp(c->reasons[i], s))
 			return c->reasons[i];
-	c->reasons =
-		xrealloc(c->reasons, (c->nreasons + 1) * sizeof(*c->reasons));
-	c->reasons[c->nreasons] = xcalloc(1, strlen(s) + 1);
-	memcpy(c->reasons[c->nreasons], s, strlen(s));
-	return c->reasons[c->nreasons++];
+	reasons =
+		corr_realloc(c, c->reasons, c->nreasons + 1, sizeof(*reasons));
+	if (!reasons)
+		return "?"; /* the engine has stopped: never shown */
+	c->reasons = reasons;
+	copy = corr_calloc(c, 1, strlen(s) + 1);
+	if (!copy)
+		return "?";
+	memcpy(copy, s, strlen(s));
+	return c->reasons[c->nreasons++] = copy;
 }
 
 /*

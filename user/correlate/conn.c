@@ -10,8 +10,10 @@
 
 static struct conn *conn_new(struct fw_corr *c)
 {
-	struct conn *cn = xcalloc(1, sizeof(*cn));
+	struct conn *cn = corr_calloc(c, 1, sizeof(*cn));
 
+	if (!cn)
+		return NULL;
 	cn->heap_idx = NOT_IN_HEAP;
 	cn->next = c->list.next;
 	cn->prev = &c->list;
@@ -22,11 +24,13 @@ static struct conn *conn_new(struct fw_corr *c)
 	return cn;
 }
 
-/* A new socket, in a connection of its own until it pairs. */
+/* A new socket, in a connection of its own until it pairs; NULL: no memory. */
 struct end *end_new(struct fw_corr *c, struct host *h, const struct fw_rec *r)
 {
-	struct end *e = xcalloc(1, sizeof(*e));
+	struct end *e = corr_calloc(c, 1, sizeof(*e));
 
+	if (!e)
+		return NULL;
 	e->host = h;
 	e->netns = r->netns;
 	e->sock = r->sock;
@@ -43,8 +47,15 @@ struct end *end_new(struct fw_corr *c, struct host *h, const struct fw_rec *r)
 	e->seen_ns = r->time_ns;
 	e->keepalive = -1;
 	e->conn = conn_new(c);
+	if (!e->conn) {
+		free(e);
+		return NULL;
+	}
 	e->conn->e[0] = e;
-	table_put(&c->socks, sock_hash(h, r->netns, r->sock), e);
+	if (!corr_table_put(c, &c->socks, sock_hash(h, r->netns, r->sock), e)) {
+		conn_free(c, e->conn);
+		return NULL;
+	}
 	addr_learn(c, e);
 	return e;
 }

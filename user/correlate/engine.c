@@ -4,41 +4,78 @@
  * teaching its socket's end, then the connections whose evidence or
  * waiting time changed are judged again.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
 
-/* ---- memory that must not fail silently ---- */
+/* ---- memory: out of it, the engine stops for good ---- */
 
-void *xcalloc(size_t n, size_t size)
+/* Tests: the allocation that fails, counting from 1; 0: none. */
+static unsigned long fail_alloc_at;
+
+void fw_corr_test_fail_alloc(unsigned long nth)
 {
-	void *p = calloc(n, size);
+	fail_alloc_at = nth;
+}
 
-	if (!p) {
-		fprintf(stderr, "finwatch correlate: out of memory\n");
-		exit(2);
-	}
+static bool alloc_refused(void)
+{
+	return fail_alloc_at && --fail_alloc_at == 0;
+}
+
+/*
+ * The engine's allocators: NULL (or false) when memory ran out now or
+ * before, and then c->failed is set for good. Their callers give up the
+ * step at hand, leaving every structure as it was, and the engine judges
+ * and reports nothing more: a verdict from half the evidence could be
+ * false.
+ */
+void *corr_calloc(struct fw_corr *c, size_t n, size_t size)
+{
+	void *p = NULL;
+
+	if (!c->failed && !alloc_refused())
+		p = calloc(n, size);
+	if (!p)
+		c->failed = true;
 	return p;
 }
 
-void *xrealloc(void *p, size_t size)
+/* Resizes p to n elements; on failure p is left as it was. */
+void *corr_realloc(struct fw_corr *c, void *p, size_t n, size_t size)
 {
-	p = realloc(p, size);
-	if (!p) {
-		fprintf(stderr, "finwatch correlate: out of memory\n");
-		exit(2);
-	}
+	void *q = NULL;
+
+	if (!c->failed && !alloc_refused() && n <= SIZE_MAX / size)
+		q = realloc(p, n * size);
+	if (!q)
+		c->failed = true;
+	return q;
+}
+
+/*
+ * Room for more in an array of *cap elements: twice as many, or first;
+ * on failure arr is left as it was.
+ */
+void *corr_grow(struct fw_corr *c, void *arr, size_t *cap, size_t first,
+		size_t size)
+{
+	size_t n = *cap ? *cap * 2 : first;
+	void *p = corr_realloc(c, arr, n, size);
+
+	if (p)
+		*cap = n;
 	return p;
 }
 
-void table_put(struct fw_table *t, uint64_t h, void *v)
+bool corr_table_put(struct fw_corr *c, struct fw_table *t, uint64_t h, void *v)
 {
-	if (fw_table_insert(t, h, v) < 0) {
-		fprintf(stderr, "finwatch correlate: out of memory\n");
-		exit(2);
-	}
+	if (c->failed || alloc_refused() || fw_table_insert(t, h, v) < 0)
+		c->failed = true;
+	return !c->failed;
 }
 
 /* ---- judging, and judging again ---- */
@@ -48,13 +85,19 @@ void conn_evaluate(struct fw_corr *c, struct conn *cn, bool final)
 {
 	struct judgement j = {.verdict = FW_V_OK, .cw_ns = UNSET};
 	uint64_t wake = UNSET;
+	enum judge_status st;
 
+	if (c->failed)
+		return;
 	if (cn->reported) {
 		if (final || conn_dead(cn))
 			conn_free(c, cn);
 		return;
 	}
-	switch (judge_conn(c, cn, &j, &wake, final)) {
+	st = judge_conn(c, cn, &j, &wake, final);
+	if (c->failed)
+		return; /* a nested eviction ran out of memory */
+	switch (st) {
 	case JUDGE_DECIDED:
 		break;
 	case JUDGE_DISCARD:
@@ -87,7 +130,7 @@ static void reevaluate_held(struct fw_corr *c)
 /* Re-judges the connections whose waiting time has come. */
 static void run_clock(struct fw_corr *c)
 {
-	while (c->heap_len && c->heap[0]->wake_ns <= c->clock) {
+	while (!c->failed && c->heap_len && c->heap[0]->wake_ns <= c->clock) {
 		struct conn *cn = c->heap[0];
 
 		heap_remove(c, cn);
@@ -120,6 +163,8 @@ static void feed_conn_record(struct fw_corr *c, struct host *h,
 		if (r->type != FW_REC_SNAPSHOT && is_epitaph(r))
 			return;
 		e = end_new(c, h, r);
+		if (!e)
+			return;
 		e->from_snap = r->type == FW_REC_SNAPSHOT;
 	}
 	if (!is_new)
@@ -146,13 +191,19 @@ static void feed_snapshot(struct fw_corr *c, struct host *h,
 
 void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 {
-	struct host *h = host_find(c, r->host, r->host_len);
-	bool first = !h;
+	struct host *h;
+	bool first;
 	uint64_t old_wm;
 
+	if (c->failed)
+		return;
+	h = host_find(c, r->host, r->host_len);
+	first = !h;
 	c->stats.records++;
 	if (!h)
 		h = host_get(c, r->host, r->host_len, r->time_ns);
+	if (!h)
+		return;
 	old_wm = h->wm_ns;
 	if (r->type == FW_REC_START)
 		host_start(c, h, r, first);
@@ -171,11 +222,11 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 		feed_snapshot(c, h, r);
 		break;
 	case FW_REC_SNAPSHOT_END:
-		host_end_pass(h, r);
+		host_end_pass(c, h, r);
 		break;
 	case FW_REC_LOST:
 		c->stats.lost_events += r->count;
-		host_add_lost(h, r->from_ns, r->time_ns, r->count);
+		host_add_lost(c, h, r->from_ns, r->time_ns, r->count);
 		break;
 	case FW_REC_STOP:
 		/*
@@ -203,18 +254,25 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 int fw_corr_feed_line(struct fw_corr *c, const char *line, size_t len,
 		      char *why, size_t whysz)
 {
-	int r = fw_rec_parse(line, len, &c->rec);
+	if (!c->failed) {
+		int r = fw_rec_parse(line, len, &c->rec);
 
-	if (r < 0) {
-		c->stats.bad_lines++;
+		if (r < 0) {
+			c->stats.bad_lines++;
+			if (why && whysz)
+				snprintf(why, whysz, "%s", c->rec.why);
+			return -1;
+		}
+		if (r == 0)
+			fw_corr_feed(c, &c->rec);
+		else
+			c->stats.records++;
+	}
+	if (c->failed) {
 		if (why && whysz)
-			snprintf(why, whysz, "%s", c->rec.why);
+			snprintf(why, whysz, "out of memory");
 		return -1;
 	}
-	if (r == 0)
-		fw_corr_feed(c, &c->rec);
-	else
-		c->stats.records++;
 	return 0;
 }
 
@@ -232,7 +290,7 @@ void fw_corr_host_done(struct fw_corr *c, const char *name)
 {
 	struct host *h = host_find(c, name, strlen(name));
 
-	if (!h || h->done)
+	if (c->failed || !h || h->done)
 		return;
 	h->done = true;
 	reevaluate_all(c);
@@ -242,7 +300,7 @@ void fw_corr_host_alive(struct fw_corr *c, const char *name, uint64_t until_ns)
 {
 	struct host *h = host_find(c, name, strlen(name));
 
-	if (!h || h->done || until_ns <= h->wm_ns)
+	if (c->failed || !h || h->done || until_ns <= h->wm_ns)
 		return;
 	h->wm_ns = until_ns;
 	clock_update(c);
@@ -251,11 +309,19 @@ void fw_corr_host_alive(struct fw_corr *c, const char *name, uint64_t until_ns)
 
 void fw_corr_finish(struct fw_corr *c)
 {
+	if (c->failed)
+		return;
 	for (size_t i = 0; i < c->nhosts; i++)
 		c->hosts[i]->done = true;
 	clock_update(c);
-	while (c->list.next != &c->list)
+	/* with final set every connection is decided and freed */
+	while (!c->failed && c->list.next != &c->list)
 		conn_evaluate(c, c->list.next, true);
+}
+
+bool fw_corr_failed(const struct fw_corr *c)
+{
+	return c->failed;
 }
 
 const struct fw_corr_stats *fw_corr_stats(const struct fw_corr *c)
@@ -271,23 +337,28 @@ uint64_t fw_corr_ref_time(struct fw_corr *c, const char *host, size_t len,
 	return h ? to_ref(h, t) : t;
 }
 
+static bool table_init(struct fw_table *t, size_t slots)
+{
+	return !alloc_refused() && fw_table_init(t, slots) == 0;
+}
+
 struct fw_corr *fw_corr_new(const struct fw_corr_opts *opts, fw_finding_cb cb,
 			    void *ctx)
 {
-	struct fw_corr *c = xcalloc(1, sizeof(*c));
+	struct fw_corr *c = alloc_refused() ? NULL : calloc(1, sizeof(*c));
 
+	if (!c)
+		return NULL;
 	c->opts = *opts;
 	c->cb = cb;
 	c->ctx = ctx;
 	c->list.next = c->list.prev = &c->list;
 	c->held.held_next = c->held.held_prev = &c->held;
 	c->clock = UINT64_MAX;
-	if (fw_table_init(&c->socks, 1024) < 0 ||
-	    fw_table_init(&c->isns, 1024) < 0 ||
-	    fw_table_init(&c->tuples, 1024) < 0 ||
-	    fw_table_init(&c->addrs, 64) < 0) {
-		fprintf(stderr, "finwatch correlate: out of memory\n");
-		exit(2);
+	if (!table_init(&c->socks, 1024) || !table_init(&c->isns, 1024) ||
+	    !table_init(&c->tuples, 1024) || !table_init(&c->addrs, 64)) {
+		fw_corr_free(c);
+		return NULL;
 	}
 	return c;
 }

@@ -161,6 +161,7 @@ struct fw_corr {
 	struct fw_rec rec;
 	char **reasons; /* drop reasons seen, interned */
 	size_t nreasons;
+	bool failed; /* out of memory: it does nothing any more */
 };
 
 /* How a judge ended: only DECIDED leaves a verdict in the judgement. */
@@ -315,22 +316,27 @@ static inline bool end_dead(const struct end *e)
 }
 
 /* engine.c */
-void *xcalloc(size_t n, size_t size);
-void *xrealloc(void *p, size_t size);
-void table_put(struct fw_table *t, uint64_t h, void *v);
+void *corr_calloc(struct fw_corr *c, size_t n, size_t size);
+void *corr_realloc(struct fw_corr *c, void *p, size_t n, size_t size);
+void *corr_grow(struct fw_corr *c, void *arr, size_t *cap, size_t first,
+		size_t size);
+bool corr_table_put(struct fw_corr *c, struct fw_table *t, uint64_t h, void *v);
+/* Tests only: the nth allocation from now fails (1: the next); 0: none. */
+void fw_corr_test_fail_alloc(unsigned long nth);
 void conn_evaluate(struct fw_corr *c, struct conn *cn, bool final);
 
 /* hosts.c */
 struct host *host_find(struct fw_corr *c, const char *name, size_t len);
 struct host *host_get(struct fw_corr *c, const char *name, size_t len,
 		      uint64_t now);
-void host_add_lost(struct host *h, uint64_t from, uint64_t to, uint64_t count);
+void host_add_lost(struct fw_corr *c, struct host *h, uint64_t from,
+		   uint64_t to, uint64_t count);
 const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
 				    uint64_t to);
 void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first);
 void host_begin_pass(struct host *h, uint64_t t);
-void host_end_pass(struct host *h, const struct fw_rec *r);
+void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r);
 const struct snap_pass *host_pass_while_open(struct fw_corr *c,
 					     const struct host *h,
 					     const struct end *e);

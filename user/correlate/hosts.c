@@ -26,19 +26,28 @@ struct host *host_find(struct fw_corr *c, const char *name, size_t len)
 struct host *host_get(struct fw_corr *c, const char *name, size_t len,
 		      uint64_t now)
 {
-	struct host *h = host_find(c, name, len);
+	struct host *h = host_find(c, name, len), **hosts;
+	char *copy;
 
 	if (h)
 		return h;
-	h = xcalloc(1, sizeof(*h));
-	h->name = xcalloc(1, len + 1);
-	memcpy(h->name, name, len);
+	h = corr_calloc(c, 1, sizeof(*h));
+	copy = corr_calloc(c, 1, len + 1);
+	hosts = corr_realloc(c, c->hosts, c->nhosts + 1, sizeof(*hosts));
+	if (hosts)
+		c->hosts = hosts;
+	if (!h || !copy || !hosts) {
+		free(h);
+		free(copy);
+		return NULL;
+	}
+	memcpy(copy, name, len);
+	h->name = copy;
 	h->len = len;
 	h->start_ns = now;
 	h->wm_ns = now;
 	/* the first host's clock is the reference for the others */
 	h->synced = c->nhosts == 0;
-	c->hosts = xrealloc(c->hosts, (c->nhosts + 1) * sizeof(*c->hosts));
 	c->hosts[c->nhosts++] = h;
 	c->stats.hosts = c->nhosts;
 	return c->last_host = h;
@@ -57,7 +66,8 @@ void host_free(struct host *h)
 
 /* ---- lost windows ---- */
 
-void host_add_lost(struct host *h, uint64_t from, uint64_t to, uint64_t count)
+void host_add_lost(struct fw_corr *c, struct host *h, uint64_t from,
+		   uint64_t to, uint64_t count)
 {
 	struct lost_win *last = h->nlost ? &h->lost[h->nlost - 1] : NULL;
 
@@ -70,8 +80,12 @@ void host_add_lost(struct host *h, uint64_t from, uint64_t to, uint64_t count)
 		return;
 	}
 	if (h->nlost == h->caplost) {
-		h->caplost = h->caplost ? h->caplost * 2 : 4;
-		h->lost = xrealloc(h->lost, h->caplost * sizeof(*h->lost));
+		struct lost_win *lost =
+			corr_grow(c, h->lost, &h->caplost, 4, sizeof(*lost));
+
+		if (!lost)
+			return;
+		h->lost = lost;
 	}
 	h->lost[h->nlost++] = (struct lost_win){from, to, count};
 }
@@ -85,16 +99,28 @@ const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
 	return NULL;
 }
 
-static uint64_t *copy_netns(const struct fw_rec *r, size_t *n)
+/* A copy of n namespaces; NULL for none, meaning all of them. */
+static uint64_t *copy_netns(struct fw_corr *c, const uint64_t *netns, size_t n)
 {
 	uint64_t *v;
 
-	*n = 0;
-	if (!(r->has & FW_HAS_NETNS_LIST) || !r->n_netns)
-		return NULL; /* all namespaces */
-	v = xcalloc(r->n_netns, sizeof(*v));
-	memcpy(v, r->netns_list, r->n_netns * sizeof(*v));
-	*n = r->n_netns;
+	if (!n)
+		return NULL;
+	v = corr_calloc(c, n, sizeof(*v));
+	if (v)
+		memcpy(v, netns, n * sizeof(*v));
+	return v;
+}
+
+/* The netns list of a start or a snapshot_end record (NULL: all). */
+static uint64_t *copy_rec_netns(struct fw_corr *c, const struct fw_rec *r,
+				size_t *n)
+{
+	uint64_t *v = NULL;
+
+	if (r->has & FW_HAS_NETNS_LIST)
+		v = copy_netns(c, r->netns_list, r->n_netns);
+	*n = v ? r->n_netns : 0;
 	return v;
 }
 
@@ -103,10 +129,10 @@ void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first)
 {
 	free(h->watched);
-	h->watched = copy_netns(r, &h->nwatched);
+	h->watched = copy_rec_netns(c, r, &h->nwatched);
 	/* a restarted tracer: what happened in between was not seen */
 	if (!first && r->time_ns > h->wm_ns)
-		host_add_lost(h, h->wm_ns, r->time_ns, 0);
+		host_add_lost(c, h, h->wm_ns, r->time_ns, 0);
 	if (h->done) {
 		h->done = false;
 		clock_update(c);
@@ -196,26 +222,26 @@ void host_begin_pass(struct host *h, uint64_t t)
  * A pass is complete: what it did not list did not exist then. Its
  * namespaces are its own list, else the tracer's (start), else all.
  */
-void host_end_pass(struct host *h, const struct fw_rec *r)
+void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r)
 {
 	struct snap_pass *p;
 
 	if (h->nsnaps == h->capsnaps) {
-		h->capsnaps = h->capsnaps ? h->capsnaps * 2 : 4;
-		h->snaps = xrealloc(h->snaps, h->capsnaps * sizeof(*h->snaps));
+		struct snap_pass *snaps =
+			corr_grow(c, h->snaps, &h->capsnaps, 4, sizeof(*snaps));
+
+		if (!snaps)
+			return;
+		h->snaps = snaps;
 	}
 	p = &h->snaps[h->nsnaps++];
 	p->begin_ns = h->in_pass ? h->pass_ns : r->time_ns;
 	p->end_ns = r->time_ns;
 	if (r->has & FW_HAS_NETNS_LIST) {
-		p->netns = copy_netns(r, &p->nnetns);
-	} else if (h->watched) {
-		p->netns = xcalloc(h->nwatched, sizeof(*p->netns));
-		memcpy(p->netns, h->watched, h->nwatched * sizeof(*p->netns));
-		p->nnetns = h->nwatched;
+		p->netns = copy_rec_netns(c, r, &p->nnetns);
 	} else {
-		p->netns = NULL;
-		p->nnetns = 0;
+		p->netns = copy_netns(c, h->watched, h->nwatched);
+		p->nnetns = p->netns ? h->nwatched : 0;
 	}
 	h->in_pass = false;
 }

@@ -70,12 +70,15 @@ void addr_learn(struct fw_corr *c, const struct end *e)
 		return;
 	}
 	c->addr_changed = true;
-	ent = xcalloc(1, sizeof(*ent));
+	ent = corr_calloc(c, 1, sizeof(*ent));
+	if (!ent)
+		return;
 	ent->family = e->family;
 	memcpy(ent->addr, e->laddr, 16);
 	ent->host = e->host;
 	ent->netns = e->netns;
-	table_put(&c->addrs, addr_hash(e->family, e->laddr), ent);
+	if (!corr_table_put(c, &c->addrs, addr_hash(e->family, e->laddr), ent))
+		free(ent);
 }
 
 /* The host whose log should show the peer of e, or NULL if unknown. */
@@ -109,7 +112,7 @@ bool addr_peer_netns(struct fw_corr *c, const struct end *e, uint64_t *ns)
 
 void addr_free_all(struct fw_corr *c)
 {
-	for (size_t i = 0; i <= c->addrs.mask; i++)
+	for (size_t i = 0; c->addrs.slots && i <= c->addrs.mask; i++)
 		free(c->addrs.slots[i].val);
 }
 
@@ -175,17 +178,15 @@ void unindex_pairing(struct fw_corr *c, struct end *e)
 
 void index_pairing(struct fw_corr *c, struct end *e)
 {
-	if (e->has_isn && !e->in_isns) {
-		table_put(&c->isns, isn_hash(e->isn_local, e->isn_remote), e);
-		e->in_isns = true;
-	}
-	if (!e->in_tuples) {
-		table_put(&c->tuples,
-			  tuple_hash(e->family, e->laddr, e->lport, e->raddr,
-				     e->rport),
-			  e);
-		e->in_tuples = true;
-	}
+	if (e->has_isn && !e->in_isns)
+		e->in_isns = corr_table_put(
+			c, &c->isns, isn_hash(e->isn_local, e->isn_remote), e);
+	if (!e->in_tuples)
+		e->in_tuples =
+			corr_table_put(c, &c->tuples,
+				       tuple_hash(e->family, e->laddr, e->lport,
+						  e->raddr, e->rport),
+				       e);
 }
 
 /* ---- the heap of connections waiting for time to pass ---- */
@@ -255,9 +256,12 @@ void heap_set(struct fw_corr *c, struct conn *cn, uint64_t wake)
 	}
 	if (cn->heap_idx == NOT_IN_HEAP) {
 		if (c->heap_len == c->heap_cap) {
-			c->heap_cap = c->heap_cap ? c->heap_cap * 2 : 64;
-			c->heap = xrealloc(c->heap,
-					   c->heap_cap * sizeof(*c->heap));
+			struct conn **heap = corr_grow(c, c->heap, &c->heap_cap,
+						       64, sizeof(*heap));
+
+			if (!heap)
+				return;
+			c->heap = heap;
 		}
 		cn->heap_idx = c->heap_len;
 		c->heap[c->heap_len++] = cn;

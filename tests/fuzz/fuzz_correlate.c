@@ -49,6 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rep)
 		return 0;
 	c = fw_corr_new(&o, fw_report_finding, rep);
+	if (!c) {
+		fw_report_free(rep);
+		return 0;
+	}
 	p = (const char *)data + 1;
 	end = (const char *)data + size;
 	while (p < end) {

@@ -6,6 +6,7 @@
  */
 #include "check.h"
 #include "correlate/correlate.h"
+#include "correlate/engine.h"
 #include "correlate/input.h"
 #include "correlate/json.h"
 #include "correlate/record.h"
@@ -670,6 +671,27 @@ static void test_cli_real_demo_logs(void)
 	CHECK(strstr(out, "\"server_comm\":\"redis-server\"") != NULL);
 }
 
+/* Out of memory, in fw_corr_new or on the first record: one line, exit 2. */
+static void test_cli_out_of_memory(void)
+{
+	static char out[65536], err[65536];
+	char *path = strdup(tmp_file(good_log, sizeof(good_log) - 1, false));
+	char *argv[] = {"correlate", "--json", "--all", path, NULL};
+	/* 1: the engine; 6: after it and its four tables, the first host */
+	static const unsigned long nth[] = {1, 6};
+
+	for (size_t i = 0; i < sizeof(nth) / sizeof(nth[0]); i++) {
+		fw_corr_test_fail_alloc(nth[i]);
+		CHECK_INT(run_cli(argv, 4, out, sizeof(out), err, sizeof(err)),
+			  2);
+		CHECK_STR(err, "finwatch correlate: out of memory\n");
+		CHECK_STR(out, "");
+	}
+	fw_corr_test_fail_alloc(0);
+	unlink(path);
+	free(path);
+}
+
 int main(void)
 {
 	RUN_TEST(test_duration);
@@ -685,5 +707,6 @@ int main(void)
 	RUN_TEST(test_cli_rotated_logs_and_json_keys);
 	RUN_TEST(test_cli_tracer_restart_is_incomplete);
 	RUN_TEST(test_cli_real_demo_logs);
+	RUN_TEST(test_cli_out_of_memory);
 	return CHECK_EXIT();
 }

@@ -3,12 +3,6 @@
  * `finwatch correlate`: options, the input files and the merge of their
  * records by time, warnings about bad lines, --follow, exit codes.
  */
-#include "correlate.h"
-#include "input.h"
-#include "join.h"
-#include "record.h"
-#include "report.h"
-
 #include <argp.h>
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +11,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "correlate.h"
+#include "input.h"
+#include "record.h"
+#include "report.h"
 
 #define EXIT_USAGE     2
 #define MAX_WARNINGS   100 /* per file; the count goes on */
@@ -181,9 +180,7 @@ static void warn_line(struct cli *cli, struct source *s, const char *why)
 
 static void note_host(struct source *s, const char *host)
 {
-	size_t i;
-
-	for (i = 0; i < s->nhosts; i++)
+	for (size_t i = 0; i < s->nhosts; i++)
 		if (!strcmp(s->hosts[i], host))
 			return;
 	s->hosts = realloc(s->hosts, (s->nhosts + 1) * sizeof(*s->hosts));
@@ -259,14 +256,12 @@ static bool fill(struct cli *cli, struct source *s)
 static bool host_elsewhere(struct cli *cli, const struct source *s,
 			   const char *host)
 {
-	size_t i, k;
-
-	for (i = 0; i < cli->nfiles; i++) {
+	for (size_t i = 0; i < cli->nfiles; i++) {
 		const struct source *o = &cli->src[i];
 
 		if (o == s || o->done)
 			continue;
-		for (k = 0; k < o->nhosts; k++)
+		for (size_t k = 0; k < o->nhosts; k++)
 			if (!strcmp(o->hosts[k], host))
 				return true;
 	}
@@ -275,9 +270,7 @@ static bool host_elsewhere(struct cli *cli, const struct source *s,
 
 static void source_finished(struct cli *cli, struct source *s)
 {
-	size_t k;
-
-	for (k = 0; k < s->nhosts; k++)
+	for (size_t k = 0; k < s->nhosts; k++)
 		if (!host_elsewhere(cli, s, s->hosts[k]))
 			fw_corr_host_done(cli->corr, s->hosts[k]);
 }
@@ -286,9 +279,8 @@ static void source_finished(struct cli *cli, struct source *s)
 static struct source *oldest(struct cli *cli)
 {
 	struct source *best = NULL;
-	size_t i;
 
-	for (i = 0; i < cli->nfiles; i++) {
+	for (size_t i = 0; i < cli->nfiles; i++) {
 		struct source *s = &cli->src[i];
 		bool was_done = s->done;
 
@@ -305,9 +297,7 @@ static struct source *oldest(struct cli *cli)
 
 static bool all_done(const struct cli *cli)
 {
-	size_t i;
-
-	for (i = 0; i < cli->nfiles; i++)
+	for (size_t i = 0; i < cli->nfiles; i++)
 		if (!cli->src[i].done)
 			return false;
 	return true;
@@ -322,18 +312,17 @@ static void idle_logs_are_current(struct cli *cli)
 {
 	uint64_t now, lag = cli->opts.skew_ns + FW_FLIGHT_NS;
 	struct timespec ts;
-	size_t i, k;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	if (now <= lag)
 		return;
-	for (i = 0; i < cli->nfiles; i++) {
+	for (size_t i = 0; i < cli->nfiles; i++) {
 		struct source *s = &cli->src[i];
 
 		if (s->done || s->has_rec)
 			continue;
-		for (k = 0; k < s->nhosts; k++)
+		for (size_t k = 0; k < s->nhosts; k++)
 			fw_corr_host_alive(cli->corr, s->hosts[k], now - lag);
 	}
 }
@@ -343,7 +332,7 @@ static void run(struct cli *cli)
 	const struct timespec pause = {0, FOLLOW_POLL_NS};
 	struct source *s;
 
-	while (!stop_requested) {
+	while (!stop_requested && !fw_corr_failed(cli->corr)) {
 		s = oldest(cli);
 		if (s) {
 			fw_corr_feed(cli->corr, &s->rec);
@@ -359,9 +348,7 @@ static void run(struct cli *cli)
 
 static int open_sources(struct cli *cli)
 {
-	size_t i;
-
-	for (i = 0; i < cli->nfiles; i++) {
+	for (size_t i = 0; i < cli->nfiles; i++) {
 		if (fw_input_open(&cli->src[i].in, cli->files[i],
 				  cli->opts.follow) < 0) {
 			fprintf(stderr, "finwatch correlate: %s: %s\n",
@@ -374,11 +361,9 @@ static int open_sources(struct cli *cli)
 
 static void close_sources(struct cli *cli)
 {
-	size_t i, k;
-
-	for (i = 0; i < cli->nfiles; i++) {
+	for (size_t i = 0; i < cli->nfiles; i++) {
 		fw_input_close(&cli->src[i].in);
-		for (k = 0; k < cli->src[i].nhosts; k++)
+		for (size_t k = 0; k < cli->src[i].nhosts; k++)
 			free(cli->src[i].hosts[k]);
 		free(cli->src[i].hosts);
 	}
@@ -395,14 +380,38 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+static void out_of_memory(struct cli *cli)
+{
+	fprintf(stderr, "finwatch correlate: out of memory\n");
+	cli->status = EXIT_USAGE;
+}
+
+/*
+ * Reads every file and reports. Out of memory the engine stops; the
+ * findings printed so far stand, the summary would not be true.
+ */
+static void correlate(struct cli *cli)
+{
+	if (cli->opts.follow) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		install_signals();
+	}
+	run(cli);
+	if (!fw_corr_failed(cli->corr) && (!cli->strict || cli->status == 0))
+		fw_corr_finish(cli->corr);
+	if (fw_corr_failed(cli->corr))
+		out_of_memory(cli);
+	else if (!cli->strict || cli->status == 0)
+		fw_report_finish(cli->report, fw_corr_stats(cli->corr));
+}
+
 static int parse_args(struct cli *cli, int argc, char **argv)
 {
 	char *args[argc + 1];
-	int i;
 
 	/* argp names the program after argv[0] in its messages */
 	args[0] = "finwatch correlate";
-	for (i = 1; i < argc; i++)
+	for (int i = 1; i < argc; i++)
 		args[i] = argv[i];
 	args[argc] = NULL;
 	cli->files = calloc((size_t)argc + 1, sizeof(*cli->files));
@@ -436,20 +445,16 @@ int correlate_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	cli.report = fw_report_new(&cli.ropts);
-	cli.corr = fw_corr_new(&cli.opts, fw_report_finding, cli.report);
 	if (!cli.report) {
 		fprintf(stderr, "finwatch correlate: cannot create a report\n");
 		cli.status = EXIT_USAGE;
 	} else {
-		if (cli.opts.follow) {
-			setvbuf(stdout, NULL, _IOLBF, 0);
-			install_signals();
-		}
-		run(&cli);
-		if (!cli.strict || cli.status == 0) {
-			fw_corr_finish(cli.corr);
-			fw_report_finish(cli.report, fw_corr_stats(cli.corr));
-		}
+		cli.corr =
+			fw_corr_new(&cli.opts, fw_report_finding, cli.report);
+		if (cli.corr)
+			correlate(&cli);
+		else
+			out_of_memory(&cli);
 	}
 	fw_corr_free(cli.corr);
 	fw_report_free(cli.report);

@@ -119,8 +119,7 @@ struct fw_corr;
 typedef void (*fw_finding_cb)(const struct fw_finding *f, void *ctx);
 
 /*
- * A correlation; cb may be NULL. Out of memory, here or later, the engine
- * prints so and exits with status 2 rather than guess. Not thread-safe:
+ * A correlation; cb may be NULL. NULL when out of memory. Not thread-safe:
  * parse on one thread at a time (the record parser's key-order cache and
  * address memo are process-wide; used that way they only affect speed).
  */
@@ -128,12 +127,22 @@ struct fw_corr *fw_corr_new(const struct fw_corr_opts *opts, fw_finding_cb cb,
 			    void *ctx);
 void fw_corr_free(struct fw_corr *c);
 
+/*
+ * Whether the engine ran out of memory. It then stops for good rather
+ * than guess: no finding is reported any more (those reported before
+ * stand), and feeding, fw_corr_host_*() and fw_corr_finish() do nothing.
+ * The stats stay as they were. Check it after feeding and finishing;
+ * fw_corr_free() is still needed.
+ */
+bool fw_corr_failed(const struct fw_corr *c);
+
 /* Feeds one parsed record (see record.h). */
 void fw_corr_feed(struct fw_corr *c, const struct fw_rec *rec);
 
 /*
  * Parses and feeds one line (no newline). Returns 0, or -1 for a bad line,
- * which is counted and described in why (whysz bytes; why may be NULL).
+ * which is counted and described in why (whysz bytes; why may be NULL),
+ * or when the engine is out of memory (fw_corr_failed(), not counted).
  */
 int fw_corr_feed_line(struct fw_corr *c, const char *line, size_t len,
 		      char *why, size_t whysz);
@@ -148,6 +157,20 @@ void fw_corr_count_ignored(struct fw_corr *c);
  * when not following): what it did not record by now, it never will.
  */
 void fw_corr_host_done(struct fw_corr *c, const char *host);
+
+/*
+ * --follow: host's log has nothing new, and its tracer flushes every
+ * record at once, so it has seen nothing up to until_ns (its own clock).
+ * Moves its watermark there, so decisions about silence can be made.
+ */
+void fw_corr_host_alive(struct fw_corr *c, const char *host, uint64_t until_ns);
+
+/*
+ * A host's time in the reference clock, corrected by the offset learned
+ * from ISN-paired connections; the CLI merges its files in this order.
+ */
+uint64_t fw_corr_ref_time(struct fw_corr *c, const char *host, size_t len,
+			  uint64_t t);
 
 /* End of all input: decides every connection still undecided. */
 void fw_corr_finish(struct fw_corr *c);

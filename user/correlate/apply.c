@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What one record says about its socket: the moments of its life (the
+ * FINs and RSTs it sent and received, CLOSE_WAIT, its death), its owner,
+ * its addresses, the tries its host dropped, what a snapshot showed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+static uint64_t idle_of(const struct fw_rec *r)
+{
+	uint64_t idle = UNSET;
+
+	if (r->has & FW_HAS_LAST_RECV)
+		idle = r->last_recv_ms;
+	if (r->has & FW_HAS_LAST_SEND)
+		idle = min_u64(idle, r->last_send_ms);
+	return idle;
+}
+
+static void set_once(uint64_t *field, uint64_t t)
+{
+	if (!is_set(*field))
+		*field = t;
+}
+
+static void note_fin_sent(struct end *e, const struct fw_rec *r)
+{
+	if (is_set(e->fin_sent_ns))
+		return;
+	e->fin_sent_ns = e->fin_last_tx_ns = r->time_ns;
+	if (!is_set(e->rst_sent_ns))
+		e->idle_ms = idle_of(r);
+}
+
+static void note_rst_sent(struct end *e, const struct fw_rec *r)
+{
+	e->rst_count++;
+	if (is_set(e->rst_sent_ns))
+		return;
+	e->rst_sent_ns = r->time_ns;
+	if (!is_set(e->fin_sent_ns))
+		e->idle_ms = idle_of(r);
+}
+
+static void apply_state(struct end *e, const struct fw_rec *r)
+{
+	uint8_t from = r->oldstate, to = r->newstate;
+	uint64_t t = r->time_ns;
+
+	if (to == FW_TCP_ESTABLISHED &&
+	    (from == FW_TCP_SYN_SENT || from == FW_TCP_SYN_RECV ||
+	     from == FW_TCP_NEW_SYN_RECV))
+		set_once(&e->est_ns, t);
+	if (to == FW_TCP_FIN_WAIT1 || to == FW_TCP_LAST_ACK)
+		note_fin_sent(e, r);
+	if (to == FW_TCP_CLOSE_WAIT) {
+		set_once(&e->fin_recv_ns, t);
+		set_once(&e->cw_ns, t);
+	}
+	if (from == FW_TCP_CLOSE_WAIT && to != FW_TCP_CLOSE_WAIT)
+		set_once(&e->cw_left_ns, t);
+	if (to == FW_TCP_CLOSING)
+		set_once(&e->fin_recv_ns, t);
+	if (to == FW_TCP_FIN_WAIT2)
+		e->fin_acked = true;
+	if (to == FW_TCP_TIME_WAIT) {
+		/* from FIN_WAIT2 or FIN_WAIT1 it means the peer's FIN came */
+		if (from != FW_TCP_CLOSING)
+			set_once(&e->fin_recv_ns, t);
+		if (from != FW_TCP_FIN_WAIT2)
+			e->fin_acked = true;
+		set_once(&e->died_ns, t);
+	}
+	if (to == FW_TCP_CLOSE) {
+		if (from == FW_TCP_LAST_ACK || from == FW_TCP_CLOSING)
+			e->fin_acked = true;
+		/* an abort from an open state sends RST unless one came in */
+		if ((from == FW_TCP_ESTABLISHED || from == FW_TCP_CLOSE_WAIT) &&
+		    !is_set(e->rst_recv_ns) && !is_set(e->rst_sent_ns))
+			note_rst_sent(e, r);
+		set_once(&e->died_ns, t);
+	}
+	if (to)
+		e->state = to;
+}
+
+static void apply_owner(struct end *e, const struct fw_rec *r)
+{
+	if (r->pid)
+		e->pid = r->pid;
+	if (r->comm[0])
+		memcpy(e->comm, r->comm, sizeof(e->comm));
+	if (r->has & FW_HAS_ACTIVE_OPEN) {
+		e->active_known = true;
+		e->active_open = r->active_open;
+	}
+	e->role_server = r->role_server;
+	if ((r->has & FW_HAS_CLOSE_RETRANS) &&
+	    r->close_retrans > e->close_retrans)
+		e->close_retrans = r->close_retrans;
+	if ((r->has & FW_HAS_CLOSE_DROPS) && r->close_drops > e->close_drops) {
+		/* drop records lost: the counter still tells what happened */
+		if (!e->close_drops && !end_fin_retrans(e))
+			e->first_try_dropped = true;
+		e->close_drops = r->close_drops;
+	}
+}
+
+/*
+ * The first records of a socket may not know its addresses yet (a
+ * SYN_SENT before the port is bound says lport 0): take them from the
+ * first record that does. Returns true when they changed.
+ */
+static bool addresses_unknown(const struct end *e)
+{
+	static const uint8_t zero[16];
+
+	return !e->lport || !e->rport || !memcmp(e->laddr, zero, 16) ||
+	       !memcmp(e->raddr, zero, 16);
+}
+
+static bool learn_addresses(struct end *e, const struct fw_rec *r)
+{
+	if (!addresses_unknown(e) || !r->lport || !r->rport ||
+	    r->family != e->family ||
+	    (e->lport == r->lport && e->rport == r->rport &&
+	     !memcmp(e->laddr, r->laddr, 16) &&
+	     !memcmp(e->raddr, r->raddr, 16)))
+		return false;
+	memcpy(e->laddr, r->laddr, 16);
+	memcpy(e->raddr, r->raddr, 16);
+	e->lport = r->lport;
+	e->rport = r->rport;
+	return true;
+}
+
+/*
+ * Drop reasons are a few kernel names repeated on every drop: each end
+ * points to one copy, rather than holding its own.
+ */
+static const char *intern_reason(struct fw_corr *c, const char *s)
+{
+	char **reasons, *copy;
+
+	if (!s[0])
+		s = "?";
+	for (size_t i = 0; i < c->nreasons; i++)
+		if (!strcmp(c->reasons[i], s))
+			return c->reasons[i];
+	reasons =
+		corr_realloc(c, c->reasons, c->nreasons + 1, sizeof(*reasons));
+	if (!reasons)
+		return "?"; /* the engine has stopped: never shown */
+	c->reasons = reasons;
+	copy = corr_calloc(c, 1, strlen(s) + 1);
+	if (!copy)
+		return "?";
+	memcpy(copy, s, strlen(s));
+	return c->reasons[c->nreasons++] = copy;
+}
+
+/*
+ * A FIN or RST the host dropped itself (skb:kfree_skb). Outgoing: TCP
+ * does not count a FIN its own netfilter dropped as sent, so there are
+ * no retransmit records, only one drop per try. Incoming: the peer's
+ * FIN reached this host and died there, before the socket saw it.
+ */
+static void apply_drop(struct end *e, const struct fw_rec *r,
+		       const char *reason)
+{
+	if (r->drop_in) {
+		if (!(r->tcp_flags & FW_TCPF_FIN))
+			return;
+		e->fin_drops_in++;
+		set_once(&e->fin_drop_in_ns, r->time_ns);
+		e->drop_in_reason = reason;
+		return;
+	}
+	if (r->tcp_flags & FW_TCPF_RST) {
+		e->drop_reason = reason;
+		return;
+	}
+	if (!(r->tcp_flags & FW_TCPF_FIN))
+		return;
+	if (!e->fin_drops && !end_fin_retrans(e))
+		e->first_try_dropped = true;
+	e->fin_drops++;
+	e->drop_reason = reason;
+	e->fin_last_tx_ns = r->time_ns;
+	/* a FIN dropped before its state record */
+	if (!is_set(e->fin_sent_ns))
+		note_fin_sent(e, r);
+}
+
+/*
+ * A snapshot lists a socket as it is, not how it got there: a closing
+ * state means its FIN went out (or came in) some time before. Such a
+ * FIN is dated by the snapshot, the latest it can have been sent.
+ */
+static void apply_snap_state(struct end *e, const struct fw_rec *r)
+{
+	uint8_t st = r->newstate;
+	uint64_t t = r->time_ns;
+
+	if (st == FW_TCP_FIN_WAIT1 || st == FW_TCP_FIN_WAIT2 ||
+	    st == FW_TCP_CLOSING || st == FW_TCP_LAST_ACK ||
+	    st == FW_TCP_TIME_WAIT) {
+		if (!is_set(e->fin_sent_ns)) {
+			e->fin_from_snap = true;
+			e->snap_state = st;
+		}
+		note_fin_sent(e, r);
+	}
+	if (st == FW_TCP_FIN_WAIT2 || st == FW_TCP_TIME_WAIT)
+		e->fin_acked = true;
+	if (st == FW_TCP_CLOSE_WAIT || st == FW_TCP_CLOSING ||
+	    st == FW_TCP_LAST_ACK || st == FW_TCP_TIME_WAIT)
+		set_once(&e->fin_recv_ns, t);
+	if (st == FW_TCP_CLOSE_WAIT)
+		set_once(&e->cw_ns, t);
+	if (st == FW_TCP_TIME_WAIT || st == FW_TCP_CLOSE)
+		set_once(&e->died_ns, t);
+	if (st)
+		e->state = st;
+}
+
+static void apply_snapshot(struct end *e, const struct fw_rec *r)
+{
+	uint64_t age = 0;
+
+	if (end_dead(e))
+		return;
+	apply_snap_state(e, r);
+	e->in_snap = true;
+	if (r->has & FW_HAS_LAST_RECV) {
+		e->snap_idle_ms = r->last_recv_ms;
+		age = r->last_recv_ms;
+	}
+	if ((r->has & FW_HAS_LAST_SEND) && r->last_send_ms > age)
+		age = r->last_send_ms;
+	/* it received or sent something age ms ago: it existed then */
+	e->seen_ns = min_u64(e->seen_ns, sub_sat(r->time_ns, age * 1000000));
+	if (r->has & FW_HAS_KEEPALIVE)
+		e->keepalive = r->keepalive;
+}
+
+/* Returns what is new for pairing: FW_NEW_ISN, FW_NEW_ADDR. */
+unsigned int apply_record(struct fw_corr *c, struct end *e,
+			  const struct fw_rec *r)
+{
+	unsigned int new_isn = 0;
+
+	apply_owner(e, r);
+	if ((r->has & FW_HAS_ISN) && !e->has_isn) {
+		e->has_isn = true;
+		e->isn_local = r->isn_local;
+		e->isn_remote = r->isn_remote;
+		new_isn = FW_NEW_ISN;
+	}
+	if (!e->state && r->oldstate)
+		e->state = r->oldstate;
+	switch (r->type) {
+	case FW_REC_STATE:
+		apply_state(e, r);
+		break;
+	case FW_REC_CLOSE:
+		if (r->oldstate == FW_TCP_CLOSE ||
+		    r->oldstate == FW_TCP_TIME_WAIT)
+			set_once(&e->died_ns, r->time_ns);
+		break;
+	case FW_REC_RESET_SENT:
+		note_rst_sent(e, r);
+		break;
+	case FW_REC_RESET_RECEIVED:
+		set_once(&e->rst_recv_ns, r->time_ns);
+		break;
+	case FW_REC_DROP:
+		apply_drop(e, r, intern_reason(c, r->reason));
+		break;
+	case FW_REC_SNAPSHOT:
+		apply_snapshot(e, r);
+		break;
+	case FW_REC_RETRANSMIT:
+		if (r->tcp_flags & FW_TCPF_FIN) {
+			e->fin_retrans++;
+			e->fin_last_tx_ns = r->time_ns;
+			/* a FIN retransmitted before its state record */
+			if (!is_set(e->fin_sent_ns))
+				note_fin_sent(e, r);
+		}
+		break;
+	default:
+		break;
+	}
+	return new_isn;
+}
+
+void apply_addresses(struct fw_corr *c, struct end *e, const struct fw_rec *r,
+		     unsigned int *news)
+{
+	bool indexed = e->in_tuples;
+
+	/* nearly always: nothing to learn, and the tuple index stays */
+	if (!addresses_unknown(e))
+		return;
+	unindex_tuple(c, e);
+	if (!learn_addresses(e, r)) {
+		if (indexed)
+			index_pairing(c, e);
+		return;
+	}
+	*news |= FW_NEW_ADDR;
+	addr_learn(c, e);
+	if (indexed)
+		index_pairing(c, e);
+}
+
+/*
+ * A record of an unknown socket that was already closed (a reset sent
+ * after the abort, the destroy after TIME_WAIT) belongs to a connection
+ * decided and freed: it teaches nothing. CLOSE -> SYN_SENT is a birth.
+ */
+bool is_epitaph(const struct fw_rec *r)
+{
+	bool dead_before =
+		r->oldstate == FW_TCP_CLOSE || r->oldstate == FW_TCP_TIME_WAIT;
+
+	if (r->type == FW_REC_STATE)
+		return dead_before && r->newstate == FW_TCP_CLOSE;
+	return dead_before;
+}
+
+void reasons_free(struct fw_corr *c)
+{
+	for (size_t i = 0; i < c->nreasons; i++)
+		free(c->reasons[i]);
+	free(c->reasons);
+}

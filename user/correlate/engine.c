@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The engine's feed loop and its API (correlate.h): records in, each
+ * teaching its socket's end, then the connections whose evidence or
+ * waiting time changed are judged again.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+/* ---- memory: out of it, the engine stops for good ---- */
+
+/* Tests: the allocation that fails, counting from 1; 0: none. */
+static unsigned long fail_alloc_at;
+
+void fw_corr_test_fail_alloc(unsigned long nth)
+{
+	fail_alloc_at = nth;
+}
+
+static bool alloc_refused(void)
+{
+	return fail_alloc_at && --fail_alloc_at == 0;
+}
+
+/*
+ * The engine's allocators: NULL (or false) when memory ran out now or
+ * before, and then c->failed is set for good. Their callers give up the
+ * step at hand, leaving every structure as it was, and the engine judges
+ * and reports nothing more: a verdict from half the evidence could be
+ * false.
+ */
+void *corr_calloc(struct fw_corr *c, size_t n, size_t size)
+{
+	void *p = NULL;
+
+	if (!c->failed && !alloc_refused())
+		p = calloc(n, size);
+	if (!p)
+		c->failed = true;
+	return p;
+}
+
+/* Resizes p to n elements; on failure p is left as it was. */
+void *corr_realloc(struct fw_corr *c, void *p, size_t n, size_t size)
+{
+	void *q = NULL;
+
+	if (!c->failed && !alloc_refused() && n <= SIZE_MAX / size)
+		q = realloc(p, n * size);
+	if (!q)
+		c->failed = true;
+	return q;
+}
+
+/*
+ * Room for more in an array of *cap elements: twice as many, or first;
+ * on failure arr is left as it was.
+ */
+void *corr_grow(struct fw_corr *c, void *arr, size_t *cap, size_t first,
+		size_t size)
+{
+	size_t n = *cap ? *cap * 2 : first;
+	void *p = corr_realloc(c, arr, n, size);
+
+	if (p)
+		*cap = n;
+	return p;
+}
+
+bool corr_table_put(struct fw_corr *c, struct fw_table *t, uint64_t h, void *v)
+{
+	if (c->failed || alloc_refused() || fw_table_insert(t, h, v) < 0)
+		c->failed = true;
+	return !c->failed;
+}
+
+/* ---- judging, and judging again ---- */
+
+/* Decides cn if its evidence allows; frees it once reported and dead. */
+void conn_evaluate(struct fw_corr *c, struct conn *cn, bool final)
+{
+	struct judgement j = {.verdict = FW_V_OK, .cw_ns = UNSET};
+	uint64_t wake = UNSET;
+	enum judge_status st;
+
+	if (c->failed)
+		return;
+	if (cn->reported) {
+		if (final || conn_dead(cn))
+			conn_free(c, cn);
+		return;
+	}
+	st = judge_conn(c, cn, &j, &wake, final);
+	if (c->failed)
+		return; /* a nested eviction ran out of memory */
+	switch (st) {
+	case JUDGE_DECIDED:
+		break;
+	case JUDGE_DISCARD:
+		conn_free(c, cn);
+		return;
+	default: /* undecided: no judge has a say yet */
+		heap_set(c, cn, wake);
+		return;
+	}
+	finding_report(c, cn, &j);
+	cn->reported = true;
+	heap_remove(c, cn);
+	held_del(c, cn);
+	if (final || conn_dead(cn))
+		conn_free(c, cn);
+}
+
+/* The address book changed: held ends may know their peer's host now. */
+static void reevaluate_held(struct fw_corr *c)
+{
+	struct conn *next;
+
+	c->addr_changed = false;
+	for (struct conn *cn = c->held.held_next; cn != &c->held; cn = next) {
+		next = cn->held_next;
+		conn_evaluate(c, cn, false);
+	}
+}
+
+/* Re-judges the connections whose waiting time has come. */
+static void run_clock(struct fw_corr *c)
+{
+	while (!c->failed && c->heap_len && c->heap[0]->wake_ns <= c->clock) {
+		struct conn *cn = c->heap[0];
+
+		heap_remove(c, cn);
+		conn_evaluate(c, cn, false);
+	}
+}
+
+/* A host stopped growing: anything may have become decidable. */
+static void reevaluate_all(struct fw_corr *c)
+{
+	struct conn *next;
+
+	clock_update(c);
+	for (struct conn *cn = c->list.next; cn != &c->list; cn = next) {
+		next = cn->next;
+		conn_evaluate(c, cn, false);
+	}
+}
+
+/* ---- records ---- */
+
+static void feed_conn_record(struct fw_corr *c, struct host *h,
+			     const struct fw_rec *r)
+{
+	struct end *e = sock_find(c, h, r->netns, r->sock);
+	bool is_new = !e;
+	unsigned int news = 0;
+
+	if (!e) {
+		if (r->type != FW_REC_SNAPSHOT && is_epitaph(r))
+			return;
+		e = end_new(c, h, r);
+		if (!e)
+			return;
+		e->from_snap = r->type == FW_REC_SNAPSHOT;
+	}
+	if (!is_new)
+		apply_addresses(c, e, r, &news);
+	news |= apply_record(c, e, r);
+	if (news & FW_NEW_ISN)
+		e->pair_ns = r->time_ns;
+	if (!e->conn->e[1] && !e->conn->reported && (is_new || news))
+		try_pair(c, e);
+	else if (news & FW_NEW_ISN)
+		confirm_by_isn(c, e);
+	conn_evaluate(c, e->conn, false);
+}
+
+static void feed_snapshot(struct fw_corr *c, struct host *h,
+			  const struct fw_rec *r)
+{
+	host_begin_pass(h, r->time_ns);
+	/* a listener is no connection: nothing to pair or judge */
+	if (r->newstate == FW_TCP_LISTEN)
+		return;
+	feed_conn_record(c, h, r);
+}
+
+void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
+{
+	struct host *h;
+	bool first;
+	uint64_t old_wm;
+
+	if (c->failed)
+		return;
+	h = host_find(c, r->host, r->host_len);
+	first = !h;
+	c->stats.records++;
+	if (!h)
+		h = host_get(c, r->host, r->host_len, r->time_ns);
+	if (!h)
+		return;
+	old_wm = h->wm_ns;
+	if (r->type == FW_REC_START)
+		host_start(c, h, r, first);
+	if (r->time_ns > h->wm_ns)
+		h->wm_ns = r->time_ns;
+	switch (r->type) {
+	case FW_REC_STATE:
+	case FW_REC_CLOSE:
+	case FW_REC_RESET_SENT:
+	case FW_REC_RESET_RECEIVED:
+	case FW_REC_RETRANSMIT:
+	case FW_REC_DROP:
+		feed_conn_record(c, h, r);
+		break;
+	case FW_REC_SNAPSHOT:
+		feed_snapshot(c, h, r);
+		break;
+	case FW_REC_SNAPSHOT_END:
+		host_end_pass(c, h, r);
+		break;
+	case FW_REC_LOST:
+		c->stats.lost_events += r->count;
+		host_add_lost(c, h, r->from_ns, r->time_ns, r->count);
+		break;
+	case FW_REC_STOP:
+		/*
+		 * Following, a stopped tracer's log will not grow (unless it
+		 * starts again). Otherwise the end of the file says so, and
+		 * a later start in the same file is not a surprise.
+		 */
+		if (c->opts.follow) {
+			h->done = true;
+			reevaluate_all(c);
+			return;
+		}
+		break;
+	default:
+		/* start only moves the clock */
+		break;
+	}
+	if (first || (h->wm_ns != old_wm && to_ref(h, old_wm) <= c->clock))
+		clock_update(c);
+	if (c->addr_changed)
+		reevaluate_held(c);
+	run_clock(c);
+}
+
+int fw_corr_feed_line(struct fw_corr *c, const char *line, size_t len,
+		      char *why, size_t whysz)
+{
+	if (!c->failed) {
+		int r = fw_rec_parse(line, len, &c->rec);
+
+		if (r < 0) {
+			c->stats.bad_lines++;
+			if (why && whysz)
+				snprintf(why, whysz, "%s", c->rec.why);
+			return -1;
+		}
+		if (r == 0)
+			fw_corr_feed(c, &c->rec);
+		else
+			c->stats.records++;
+	}
+	if (c->failed) {
+		if (why && whysz)
+			snprintf(why, whysz, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+void fw_corr_count_bad(struct fw_corr *c)
+{
+	c->stats.bad_lines++;
+}
+
+void fw_corr_count_ignored(struct fw_corr *c)
+{
+	c->stats.records++;
+}
+
+void fw_corr_host_done(struct fw_corr *c, const char *name)
+{
+	struct host *h = host_find(c, name, strlen(name));
+
+	if (c->failed || !h || h->done)
+		return;
+	h->done = true;
+	reevaluate_all(c);
+}
+
+void fw_corr_host_alive(struct fw_corr *c, const char *name, uint64_t until_ns)
+{
+	struct host *h = host_find(c, name, strlen(name));
+
+	if (c->failed || !h || h->done || until_ns <= h->wm_ns)
+		return;
+	h->wm_ns = until_ns;
+	clock_update(c);
+	run_clock(c);
+}
+
+void fw_corr_finish(struct fw_corr *c)
+{
+	if (c->failed)
+		return;
+	for (size_t i = 0; i < c->nhosts; i++)
+		c->hosts[i]->done = true;
+	clock_update(c);
+	/* with final set every connection is decided and freed */
+	while (!c->failed && c->list.next != &c->list)
+		conn_evaluate(c, c->list.next, true);
+}
+
+bool fw_corr_failed(const struct fw_corr *c)
+{
+	return c->failed;
+}
+
+const struct fw_corr_stats *fw_corr_stats(const struct fw_corr *c)
+{
+	return &c->stats;
+}
+
+uint64_t fw_corr_ref_time(struct fw_corr *c, const char *host, size_t len,
+			  uint64_t t)
+{
+	struct host *h = host_find(c, host, len);
+
+	return h ? to_ref(h, t) : t;
+}
+
+static bool table_init(struct fw_table *t, size_t slots)
+{
+	return !alloc_refused() && fw_table_init(t, slots) == 0;
+}
+
+struct fw_corr *fw_corr_new(const struct fw_corr_opts *opts, fw_finding_cb cb,
+			    void *ctx)
+{
+	struct fw_corr *c = alloc_refused() ? NULL : calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->opts = *opts;
+	c->cb = cb;
+	c->ctx = ctx;
+	c->list.next = c->list.prev = &c->list;
+	c->held.held_next = c->held.held_prev = &c->held;
+	c->clock = UINT64_MAX;
+	if (!table_init(&c->socks, 1024) || !table_init(&c->isns, 1024) ||
+	    !table_init(&c->tuples, 1024) || !table_init(&c->addrs, 64)) {
+		fw_corr_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void fw_corr_free(struct fw_corr *c)
+{
+	if (!c)
+		return;
+	while (c->list.next != &c->list)
+		conn_free(c, c->list.next);
+	addr_free_all(c);
+	for (size_t i = 0; i < c->nhosts; i++)
+		host_free(c->hosts[i]);
+	reasons_free(c);
+	free(c->hosts);
+	free(c->heap);
+	fw_table_free(&c->socks);
+	fw_table_free(&c->isns);
+	fw_table_free(&c->tuples);
+	fw_table_free(&c->addrs);
+	free(c);
+}

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/* A judged connection as the struct fw_finding the callback receives. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+
+const char *fw_verdict_name(enum fw_verdict v)
+{
+	static const char *const names[FW_V_COUNT] = {
+		[FW_V_LOST_FIN] = "lost_fin",
+		[FW_V_LOST_RST] = "lost_rst",
+		[FW_V_CLOSE_WAIT_LEAK] = "close_wait_leak",
+		[FW_V_PEER_VANISHED] = "peer_vanished",
+		[FW_V_UNACKED_FIN] = "unacked_fin",
+		[FW_V_INCOMPLETE] = "incomplete",
+		[FW_V_OK] = "ok",
+		[FW_V_OPEN] = "open",
+	};
+
+	return (unsigned int)v < FW_V_COUNT ? names[v] : "?";
+}
+
+static uint64_t rst_repeats(const struct end *e)
+{
+	return e->rst_count ? e->rst_count - 1 : 0;
+}
+
+static void fill_end(struct fw_corr *c, struct fw_finding_end *fe,
+		     const struct end *e, const struct end *peer)
+{
+	memset(fe, 0, sizeof(*fe));
+	fe->comm = "";
+	fe->idle_ms = FW_NO_VALUE;
+	fe->keepalive = -1;
+	if (e) {
+		fe->present = true;
+		fe->open = !end_dead(e);
+		fe->idle_ms = e->snap_idle_ms;
+		fe->keepalive = e->keepalive;
+		fw_format_endpoint(fe->endpoint, sizeof(fe->endpoint),
+				   e->family, e->laddr, e->lport);
+		fe->host = e->host->name;
+		fe->netns = e->netns;
+		fe->sock = e->sock;
+		fe->pid = e->pid;
+		fe->comm = e->comm;
+		fe->state = e->state;
+	} else if (peer) {
+		struct host *h = addr_peer_host(c, peer);
+
+		fw_format_endpoint(fe->endpoint, sizeof(fe->endpoint),
+				   peer->family, peer->raddr, peer->rport);
+		fe->host = h ? h->name : NULL;
+	}
+}
+
+/* Tries of the close that a host dropped: the sender's, else on arrival. */
+static void fill_drops(struct fw_finding *f, const struct judgement *j)
+{
+	const struct end *s = j->closer, *r = j->survivor;
+
+	if (j->kind != FW_CLOSE_FIN && j->kind != FW_CLOSE_RST)
+		return;
+	f->close_drops = 0;
+	if (s && end_out_drops(s)) {
+		f->close_drops = j->kind == FW_CLOSE_FIN ? end_out_drops(s) : 0;
+		f->drop_reason = s->drop_reason;
+	} else if (r && r->fin_drops_in && j->kind == FW_CLOSE_FIN) {
+		f->close_drops = r->fin_drops_in;
+		f->drop_reason = r->drop_in_reason;
+	}
+}
+
+static void conn_roles(const struct conn *cn, const struct end **client,
+		       const struct end **server)
+{
+	const struct end *a = cn->e[0], *b = cn->e[1];
+
+	if (!b) {
+		*client = end_is_client(a) ? a : NULL;
+		*server = end_is_client(a) ? NULL : a;
+		return;
+	}
+	if (!end_is_client(a) && end_is_client(b)) {
+		*client = b;
+		*server = a;
+	} else {
+		*client = a;
+		*server = b;
+	}
+}
+
+/* The close the verdict is about: when, by whom, its retries. */
+static void fill_close(struct fw_finding *f, const struct judgement *j,
+		       const struct end *client)
+{
+	f->close_kind = j->kind;
+	f->close_time_ns = f->close_retrans = f->idle_before_close_ms =
+		f->close_drops = FW_NO_VALUE;
+	if (j->kind == FW_CLOSE_NONE)
+		return;
+	f->close_time_ns = j->close_ns;
+	if (j->closer) {
+		f->closer_is_client = j->closer == client;
+		f->close_retrans = j->kind == FW_CLOSE_FIN
+					   ? end_fin_resends(j->closer)
+					   : rst_repeats(j->closer);
+		f->idle_before_close_ms = j->closer->idle_ms;
+	} else {
+		/* only the receiver is known: the closer is its peer */
+		f->closer_is_client = j->survivor != client;
+	}
+}
+
+void finding_report(struct fw_corr *c, struct conn *cn,
+		    const struct judgement *j)
+{
+	char evidence[FW_EVIDENCE_MAX], reason[FW_REASON_MAX] = "";
+	const struct end *client, *server;
+	struct fw_finding f;
+
+	conn_roles(cn, &client, &server);
+	memset(&f, 0, sizeof(f));
+	f.verdict = j->verdict;
+	fill_end(c, &f.client, client, server);
+	fill_end(c, &f.server, server, client);
+	f.paired_by = cn->paired_by;
+	fill_close(&f, j, client);
+	f.close_wait_ns =
+		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_NO_VALUE;
+	fill_drops(&f, j);
+	if (j->survivor && !end_dead(j->survivor)) {
+		f.surviving_state = j->survivor->state;
+		f.survivor = j->survivor == client ? &f.client : &f.server;
+	}
+	if (j->verdict == FW_V_INCOMPLETE) {
+		evidence_write_reason(j, reason, sizeof(reason));
+		f.reason = reason;
+	}
+	evidence_write(j, reason, evidence, sizeof(evidence));
+	f.evidence = evidence;
+	c->stats.connections++;
+	c->stats.verdicts[j->verdict]++;
+	if (c->cb)
+		c->cb(&f, c->ctx);
+}

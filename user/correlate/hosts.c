@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hosts (one per log) and their clocks, the windows in which a host's
+ * tracer lost events or was not running, and its snapshot passes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+struct host *host_find(struct fw_corr *c, const char *name, size_t len)
+{
+	struct host *h = c->last_host;
+
+	/* records of one host come in runs: try the last one first */
+	if (h && h->len == len && memcmp(h->name, name, len) == 0)
+		return h;
+	for (size_t i = 0; i < c->nhosts; i++) {
+		h = c->hosts[i];
+		if (h->len == len && memcmp(h->name, name, len) == 0)
+			return c->last_host = h;
+	}
+	return NULL;
+}
+
+struct host *host_get(struct fw_corr *c, const char *name, size_t len,
+		      uint64_t now)
+{
+	struct host *h = host_find(c, name, len), **hosts;
+	char *copy;
+
+	if (h)
+		return h;
+	h = corr_calloc(c, 1, sizeof(*h));
+	copy = corr_calloc(c, 1, len + 1);
+	hosts = corr_realloc(c, c->hosts, c->nhosts + 1, sizeof(*hosts));
+	if (hosts)
+		c->hosts = hosts;
+	if (!h || !copy || !hosts) {
+		free(h);
+		free(copy);
+		return NULL;
+	}
+	memcpy(copy, name, len);
+	h->name = copy;
+	h->len = len;
+	h->start_ns = now;
+	h->wm_ns = now;
+	/* the first host's clock is the reference for the others */
+	h->synced = c->nhosts == 0;
+	c->hosts[c->nhosts++] = h;
+	c->stats.hosts = c->nhosts;
+	return c->last_host = h;
+}
+
+void host_free(struct host *h)
+{
+	for (size_t i = 0; i < h->nsnaps; i++)
+		free(h->snaps[i].netns);
+	free(h->snaps);
+	free(h->watched);
+	free(h->name);
+	free(h->lost);
+	free(h);
+}
+
+/* ---- lost windows ---- */
+
+void host_add_lost(struct fw_corr *c, struct host *h, uint64_t from,
+		   uint64_t to, uint64_t count)
+{
+	struct lost_win *last = h->nlost ? &h->lost[h->nlost - 1] : NULL;
+
+	/* windows arrive in time order: merge one that touches the last */
+	if (last && from <= last->to_ns) {
+		last->from_ns = min_u64(last->from_ns, from);
+		if (to > last->to_ns)
+			last->to_ns = to;
+		last->count += count;
+		return;
+	}
+	if (h->nlost == h->caplost) {
+		struct lost_win *lost =
+			corr_grow(c, h->lost, &h->caplost, 4, sizeof(*lost));
+
+		if (!lost)
+			return;
+		h->lost = lost;
+	}
+	h->lost[h->nlost++] = (struct lost_win){from, to, count};
+}
+
+const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
+				    uint64_t to)
+{
+	for (size_t i = h->nlost; i-- > 0;)
+		if (h->lost[i].from_ns <= to && h->lost[i].to_ns >= from)
+			return &h->lost[i];
+	return NULL;
+}
+
+/* A copy of n namespaces; NULL for none, meaning all of them. */
+static uint64_t *copy_netns(struct fw_corr *c, const uint64_t *netns, size_t n)
+{
+	uint64_t *v;
+
+	if (!n)
+		return NULL;
+	v = corr_calloc(c, n, sizeof(*v));
+	if (v)
+		memcpy(v, netns, n * sizeof(*v));
+	return v;
+}
+
+/* The netns list of a start or a snapshot_end record (NULL: all). */
+static uint64_t *copy_rec_netns(struct fw_corr *c, const struct fw_rec *r,
+				size_t *n)
+{
+	uint64_t *v = NULL;
+
+	if (r->has & FW_HAS_NETNS_LIST)
+		v = copy_netns(c, r->netns_list, r->n_netns);
+	*n = v ? r->n_netns : 0;
+	return v;
+}
+
+/* A start record: the namespaces its tracer watches. */
+void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
+		bool first)
+{
+	free(h->watched);
+	h->watched = copy_rec_netns(c, r, &h->nwatched);
+	/* a restarted tracer: what happened in between was not seen */
+	if (!first && r->time_ns > h->wm_ns)
+		host_add_lost(c, h, h->wm_ns, r->time_ns, 0);
+	if (h->done) {
+		h->done = false;
+		clock_update(c);
+	}
+}
+
+/* ---- clocks ---- */
+
+/* The global clock: the least watermark of the hosts still growing. */
+void clock_update(struct fw_corr *c)
+{
+	uint64_t t = UINT64_MAX;
+
+	for (size_t i = 0; i < c->nhosts; i++)
+		if (!c->hosts[i]->done &&
+		    to_ref(c->hosts[i], c->hosts[i]->wm_ns) < t)
+			t = to_ref(c->hosts[i], c->hosts[i]->wm_ns);
+	c->clock = t;
+}
+
+/*
+ * Both ends of an ISN-paired connection were established at the same
+ * moment, give or take half a round trip: the difference of their clocks
+ * tells one host's offset from the other's.
+ */
+void clock_sync(struct fw_corr *c, struct end *a, struct end *b)
+{
+	uint64_t sample;
+
+	if (a->host == b->host || !is_set(a->est_ns) || !is_set(b->est_ns) ||
+	    a->host->synced == b->host->synced)
+		return;
+	sample = b->est_ns - a->est_ns;
+	if (a->host->synced) {
+		b->host->off_ns = a->host->off_ns + sample;
+		b->host->synced = true;
+	} else {
+		a->host->off_ns = b->host->off_ns - sample;
+		a->host->synced = true;
+	}
+	clock_update(c);
+}
+
+/*
+ * Two ISN-paired ends established together, which calibrates them better
+ * than any host-wide offset.
+ */
+static bool calibrated(const struct end *a, const struct end *b)
+{
+	return a->host == b->host ||
+	       (a->conn == b->conn && a->conn->paired_by == FW_PAIR_ISN &&
+		is_set(a->est_ns) && is_set(b->est_ns));
+}
+
+/* A time of a's clock in b's clock. */
+uint64_t clock_convert(const struct end *a, const struct end *b, uint64_t t)
+{
+	if (a->host == b->host)
+		return t;
+	if (calibrated(a, b))
+		return t - a->est_ns + b->est_ns;
+	return from_ref(b->host, to_ref(a->host, t));
+}
+
+/*
+ * The allowance between a moment on a's clock and b's record of it:
+ * flight time, plus the skew unless the two ends are calibrated.
+ */
+uint64_t clock_tolerance(const struct fw_corr *c, const struct end *a,
+			 const struct end *b)
+{
+	return calibrated(a, b) ? FW_FLIGHT_NS : tolerance(c);
+}
+
+/* ---- snapshot passes ---- */
+
+/* A snapshot record: a pass is under way since the first of them. */
+void host_begin_pass(struct host *h, uint64_t t)
+{
+	if (!h->in_pass) {
+		h->in_pass = true;
+		h->pass_ns = t;
+	}
+}
+
+/*
+ * A pass is complete: what it did not list did not exist then. Its
+ * namespaces are its own list, else the tracer's (start), else all.
+ */
+void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r)
+{
+	struct snap_pass *p;
+
+	if (h->nsnaps == h->capsnaps) {
+		struct snap_pass *snaps =
+			corr_grow(c, h->snaps, &h->capsnaps, 4, sizeof(*snaps));
+
+		if (!snaps)
+			return;
+		h->snaps = snaps;
+	}
+	p = &h->snaps[h->nsnaps++];
+	p->begin_ns = h->in_pass ? h->pass_ns : r->time_ns;
+	p->end_ns = r->time_ns;
+	if (r->has & FW_HAS_NETNS_LIST) {
+		p->netns = copy_rec_netns(c, r, &p->nnetns);
+	} else {
+		p->netns = copy_netns(c, h->watched, h->nwatched);
+		p->nnetns = p->netns ? h->nwatched : 0;
+	}
+	h->in_pass = false;
+}
+
+bool pass_covers(const struct snap_pass *p, bool known, uint64_t ns)
+{
+	if (!p->netns)
+		return true;
+	for (size_t i = 0; known && i < p->nnetns; i++)
+		if (p->netns[i] == ns)
+			return true;
+	return false;
+}
+
+/*
+ * The latest pass of h taken while e surely existed: after e was first
+ * known to exist, and before e's log ended with it still open (each
+ * give or take the allowance). Passes are in time order.
+ */
+const struct snap_pass *host_pass_while_open(struct fw_corr *c,
+					     const struct host *h,
+					     const struct end *e)
+{
+	uint64_t tol = tolerance(c);
+	uint64_t from = from_ref(h, to_ref(e->host, e->seen_ns));
+	uint64_t until = from_ref(h, to_ref(e->host, e->host->wm_ns));
+
+	for (size_t i = h->nsnaps; i-- > 0;) {
+		const struct snap_pass *p = &h->snaps[i];
+
+		if (p->begin_ns < add_sat(from, tol))
+			return NULL;
+		if (p->end_ns <= add_sat(until, tol))
+			return p;
+	}
+	return NULL;
+}

@@ -27,7 +27,7 @@ int main(int argc, char **argv)
 }
 MAIN
 	cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf "$out/main.c" \
-		user/correlate/*.c user/tcp_names.c -lz -o "$out/finwatch"
+		user/correlate/*.c user/duration.c user/tcp_names.c -lz -o "$out/finwatch"
 	fw=$out/finwatch
 else
 	fw=./finwatch

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
+/* Option values include durations, parsed where the correlator has them. */
+#include "duration.h"
+
 /* Exit code for bad usage and for anything the user must fix first. */
 #define FW_EXIT_USAGE 2
 
@@ -21,10 +24,6 @@ int fw_parse_pid(const char *s, uint32_t *pid);
  * (ENOENT for a missing path, EINVAL for something that is no netns).
  */
 int fw_parse_netns(const char *s, uint32_t *inode);
-
-/* Durations with an ms, s, m, h or d suffix; a bare number is seconds.
- * Defined with the correlator, which shares it. */
-int fw_parse_duration_ns(const char *s, unsigned long long *out_ns);
 
 /* Wall-clock ns minus CLOCK_MONOTONIC ns, to date kernel timestamps. */
 int64_t fw_monotonic_to_realtime_offset(void);

@@ -34,7 +34,7 @@ run() {
 }
 
 if ! build fuzz_correlate tests/fuzz/fuzz_correlate.c user/correlate/*.c \
-	user/tcp_names.c; then
+	user/duration.c user/tcp_names.c; then
 	echo "FAIL fuzz_correlate: does not build"
 	exit 1
 fi

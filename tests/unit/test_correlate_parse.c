@@ -10,6 +10,7 @@
 #include "correlate/input.h"
 #include "correlate/json.h"
 #include "correlate/record.h"
+#include "duration.h"
 #include "finwatch.h"
 
 #include <fcntl.h>

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "correlate.h"
+#include "duration.h"
 #include "input.h"
 #include "record.h"
 #include "report.h"

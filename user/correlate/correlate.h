@@ -20,13 +20,6 @@ struct fw_rec;
 /* `finwatch correlate ...`; argv[0] is "correlate". Returns the exit code. */
 int correlate_main(int argc, char **argv);
 
-/*
- * "250ms", "2s", "1.5m", "3h", "1d"; a bare number means seconds. Returns 0
- * and the value in nanoseconds, or -1 for anything else (including
- * overflow and an empty string).
- */
-int fw_parse_duration_ns(const char *s, unsigned long long *out_ns);
-
 enum fw_verdict {
 	FW_V_LOST_FIN,
 	FW_V_LOST_RST,

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Durations on the command line: "250ms", "2s", "1.5m", "3h", "1d"; a bare
- * number is seconds. Kept free of the rest of the correlator so other
- * subcommands can use it.
+ * Durations on the command line, for every subcommand: pure C, so the
+ * correlator's library holds it too.
  */
-#include "correlate.h"
-
 #include <stdint.h>
 #include <string.h>
+
+#include "duration.h"
 
 static int unit_ns(const char *u, unsigned long long *ns)
 {
@@ -19,9 +18,8 @@ static int unit_ns(const char *u, unsigned long long *ns)
 		{"s", 1000000000ull},	 {"m", 60000000000ull},
 		{"h", 3600000000000ull}, {"d", 86400000000000ull},
 	};
-	size_t i;
 
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(u, units[i].name) == 0) {
 			*ns = units[i].ns;
 			return 0;

@@ -26,8 +26,8 @@ int main(int argc, char **argv)
 	return 2;
 }
 MAIN
-	cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf "$out/main.c" \
-		user/correlate/*.c user/duration.c user/tcp_names.c -lz -o "$out/finwatch"
+	cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Iuser "$out/main.c" \
+		user/correlate/*.c user/schema.c user/duration.c -lz -o "$out/finwatch"
 	fw=$out/finwatch
 else
 	fw=./finwatch

@@ -21,6 +21,28 @@
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 
+/* The kernel's TCP states (vmlinux.h), as fw_event carries them. */
+#define FW_TCP_ESTABLISHED  TCP_ESTABLISHED
+#define FW_TCP_SYN_SENT	    TCP_SYN_SENT
+#define FW_TCP_SYN_RECV	    TCP_SYN_RECV
+#define FW_TCP_FIN_WAIT1    TCP_FIN_WAIT1
+#define FW_TCP_FIN_WAIT2    TCP_FIN_WAIT2
+#define FW_TCP_TIME_WAIT    TCP_TIME_WAIT
+#define FW_TCP_CLOSE	    TCP_CLOSE
+#define FW_TCP_CLOSE_WAIT   TCP_CLOSE_WAIT
+#define FW_TCP_LAST_ACK	    TCP_LAST_ACK
+#define FW_TCP_LISTEN	    TCP_LISTEN
+#define FW_TCP_CLOSING	    TCP_CLOSING
+#define FW_TCP_NEW_SYN_RECV TCP_NEW_SYN_RECV
+
+/* TCP header flag bits, as on the wire and in fw_event.tcp_flags. */
+#define FW_TCPF_FIN 0x01
+#define FW_TCPF_SYN 0x02
+#define FW_TCPF_RST 0x04
+#define FW_TCPF_ACK 0x10
+/* The segments that open or close a connection. */
+#define FW_TCPF_CONTROL (FW_TCPF_FIN | FW_TCPF_SYN | FW_TCPF_RST)
+
 #define FW_PORT_WORDS (65536 / 64)
 
 /*

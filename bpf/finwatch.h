@@ -4,8 +4,10 @@
  * file, so it may use only fixed-width types and must not depend on
  * vmlinux.h or libc.
  *
- * Changing a field's meaning means bumping FW_SCHEMA_VERSION and the JSON
- * schema in docs/SCHEMA.md, which other tools read.
+ * The kernel ABI only: TCP states are the kernel's own numbers
+ * (include/net/tcp_states.h) and TCP flags are the header's bits; the
+ * names and the JSON schema are userspace's (user/schema.h,
+ * docs/SCHEMA.md).
  */
 #ifndef FINWATCH_H
 #define FINWATCH_H
@@ -14,8 +16,6 @@
 #ifndef __bpf__
 #include <linux/types.h>
 #endif
-
-#define FW_SCHEMA_VERSION 1
 
 #define FW_MAX_PORTS 64
 #define FW_MAX_NETNS 64
@@ -37,28 +37,6 @@ enum fw_role {
 	FW_ROLE_SERVER = 1,
 };
 
-/*
- * TCP states as the kernel numbers them (include/net/tcp_states.h), plus
- * one of ours: the kernel reports a socket entering TIME_WAIT as a move to
- * CLOSE, since the time-wait mini socket replaces it.
- */
-enum fw_tcp_state {
-	FW_TCP_ESTABLISHED = 1,
-	FW_TCP_SYN_SENT,
-	FW_TCP_SYN_RECV,
-	FW_TCP_FIN_WAIT1,
-	FW_TCP_FIN_WAIT2,
-	FW_TCP_TIME_WAIT,
-	FW_TCP_CLOSE,
-	FW_TCP_CLOSE_WAIT,
-	FW_TCP_LAST_ACK,
-	FW_TCP_LISTEN,
-	FW_TCP_CLOSING,
-	FW_TCP_NEW_SYN_RECV,
-	FW_TCP_BOUND_INACTIVE,
-	FW_TCP_MAX_STATES,
-};
-
 /* fw_event.flags */
 #define FW_F_OWNER_KNOWN (1u << 0) /* pid/comm name the socket's owner */
 #define FW_F_ISN_KNOWN (1u << 1)   /* isn_local/isn_remote are valid */
@@ -67,14 +45,6 @@ enum fw_tcp_state {
 #define FW_F_BY_OWNER (1u << 4)    /* close: tcp_close() by the owner */
 #define FW_F_INBOUND (1u << 5)     /* drop: a segment from the peer */
 #define FW_F_OPEN_SEEN (1u << 6)   /* its SYN_SENT or SYN_RECV was seen */
-
-/* TCP header flag bits, as in fw_event.tcp_flags */
-#define FW_TCPF_FIN 0x01
-#define FW_TCPF_SYN 0x02
-#define FW_TCPF_RST 0x04
-#define FW_TCPF_ACK 0x10
-/* The segments that open or close a connection. */
-#define FW_TCPF_CONTROL (FW_TCPF_FIN | FW_TCPF_SYN | FW_TCPF_RST)
 
 struct fw_event {
 	__u64 ts_ns;		/* CLOCK_MONOTONIC; userspace adds wall time */
@@ -96,9 +66,9 @@ struct fw_event {
 	__u8 type;		/* enum fw_event_type */
 	__u8 family;		/* 4 or 6 */
 	__u8 role;		/* enum fw_role */
-	__u8 oldstate;		/* enum fw_tcp_state */
+	__u8 oldstate;		/* the kernel's TCP_* state number */
 	__u8 newstate;
-	__u8 tcp_flags;		/* retransmit/reset: flags of the segment */
+	__u8 tcp_flags;		/* retransmit, reset, drop: header flags */
 	__u8 flags;		/* FW_F_* */
 	__u8 pad;
 	__u8 laddr[16];		/* IPv4 in the first 4 bytes */

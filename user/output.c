@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,61 +8,30 @@
 
 #include "kernel_features.h"
 #include "output.h"
-#include "tcp_names.h"
+#include "schema.h"
 
 /* Room for the longest record with a --host of 255 bytes, escaped. */
 #define FW_LINE_MAX 8192
 
-static const char *const type_names[] = {
-	[FW_EV_STATE] = "state",
-	[FW_EV_CLOSE] = "close",
-	[FW_EV_RESET_SENT] = "reset_sent",
-	[FW_EV_RESET_RECEIVED] = "reset_received",
-	[FW_EV_RETRANSMIT] = "retransmit",
-	[FW_EV_SNAPSHOT] = "snapshot",
-	[FW_EV_DROP] = "drop",
-};
+/* The kernel's record types are the schema's, by number. */
+#define KERNEL_TYPE(name)                                                      \
+	_Static_assert((int)FW_EV_##name == (int)FW_REC_##name, #name)
+KERNEL_TYPE(STATE);
+KERNEL_TYPE(CLOSE);
+KERNEL_TYPE(RESET_SENT);
+KERNEL_TYPE(RESET_RECEIVED);
+KERNEL_TYPE(RETRANSMIT);
+KERNEL_TYPE(SNAPSHOT);
+KERNEL_TYPE(DROP);
+
+static enum fw_rec_type event_rec_type(unsigned int type)
+{
+	return type <= FW_EV_DROP ? (enum fw_rec_type)type : FW_REC_UNKNOWN;
+}
 
 const char *fw_event_type_name(unsigned int type)
 {
-	if (type < sizeof(type_names) / sizeof(type_names[0]) &&
-	    type_names[type])
-		return type_names[type];
-	return "unknown";
-}
-
-const char *fw_tcp_flags_str(unsigned int flags, char *buf, size_t len)
-{
-	static const struct {
-		unsigned int bit;
-		const char *name;
-	} names[] = {
-		{ FW_TCPF_SYN, "SYN" },
-		{ FW_TCPF_FIN, "FIN" },
-		{ FW_TCPF_RST, "RST" },
-		{ 0x08, "PSH" },
-		{ FW_TCPF_ACK, "ACK" },
-	};
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!(flags & names[i].bit))
-			continue;
-		used += snprintf(buf + used, len - used, "%s%s",
-				 used ? "|" : "", names[i].name);
-		if (used >= len)
-			break;
-	}
-	return buf;
-}
-
-const char *fw_addr_str(unsigned int family, const __u8 *addr, char *buf,
-			size_t len)
-{
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, buf, len))
-		snprintf(buf, len, "?");
-	return buf;
+	return fw_rec_type_name(event_rec_type(type));
 }
 
 /* Appends to a line buffer; a line that would overflow is cut, never
@@ -74,7 +42,7 @@ struct line {
 };
 
 __attribute__((format(printf, 2, 3))) static void put(struct line *l,
-						       const char *fmt, ...)
+						      const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -115,17 +83,17 @@ static void put_json_head(struct line *l, const struct fw_output *o,
 			  const char *type, uint64_t mono_ns)
 {
 	put(l, "{\"v\":%d,\"type\":\"%s\",\"time_ns\":%llu,\"host\":",
-	    FW_SCHEMA_VERSION, type,
-	    (unsigned long long)wall_ns(o, mono_ns));
+	    FW_JSON_VERSION, type, (unsigned long long)wall_ns(o, mono_ns));
 	put_json_str(l, o->host, 256);
 }
 
 static void put_json_conn(struct line *l, const struct fw_event *ev)
 {
-	char la[INET6_ADDRSTRLEN], ra[INET6_ADDRSTRLEN];
+	char la[FW_ADDR_STRLEN], ra[FW_ADDR_STRLEN];
 
 	put(l,
-	    ",\"netns\":%u,\"sock\":%llu,\"family\":%u,\"laddr\":\"%s\",\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,\"role\":\"%s\"",
+	    ",\"netns\":%u,\"sock\":%llu,\"family\":%u,\"laddr\":\"%s\","
+	    "\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,\"role\":\"%s\"",
 	    ev->netns, (unsigned long long)ev->sock_id, ev->family,
 	    fw_addr_str(ev->family, ev->laddr, la, sizeof(la)), ev->lport,
 	    fw_addr_str(ev->family, ev->raddr, ra, sizeof(ra)), ev->rport,
@@ -145,7 +113,8 @@ static void put_json_conn(struct line *l, const struct fw_event *ev)
 		put(l, ",\"active_open\":%s",
 		    (ev->flags & FW_F_ACTIVE_OPEN) ? "true" : "false");
 	put(l,
-	    ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"retrans\":%u,\"close_retrans\":%u,\"close_drops\":%u",
+	    ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"retrans\":%u,"
+	    "\"close_retrans\":%u,\"close_drops\":%u",
 	    (unsigned long long)ev->bytes_acked,
 	    (unsigned long long)ev->bytes_received, ev->total_retrans,
 	    ev->close_retrans, ev->close_drops);
@@ -157,7 +126,7 @@ static void put_json_conn(struct line *l, const struct fw_event *ev)
 
 static void put_json_event_extra(struct line *l, const struct fw_event *ev)
 {
-	char flags[32], reason[16];
+	char flags[FW_TCP_FLAGS_STRLEN], reason[16];
 
 	if (ev->type == FW_EV_RETRANSMIT || ev->type == FW_EV_DROP)
 		put(l, ",\"tcp_flags\":\"%s\"",
@@ -191,14 +160,12 @@ static void put_text_header(struct line *l)
 	    "STATE");
 }
 
-
 static void put_text_endpoint(struct line *l, unsigned int family,
 			      const __u8 *addr, unsigned int port)
 {
-	char a[INET6_ADDRSTRLEN], ep[INET6_ADDRSTRLEN + 10];
+	char ep[FW_ENDPOINT_STRLEN];
 
-	fw_addr_str(family, addr, a, sizeof(a));
-	snprintf(ep, sizeof(ep), family == 6 ? "[%s]:%u" : "%s:%u", a, port);
+	fw_format_endpoint(ep, sizeof(ep), family, addr, port);
 	put(l, "%-28s ", ep);
 }
 
@@ -257,7 +224,7 @@ static void put_text_event(struct line *l, const struct fw_output *o,
 			   const struct fw_event *ev)
 {
 	bool owner = ev->flags & FW_F_OWNER_KNOWN;
-	char flags[32];
+	char flags[FW_TCP_FLAGS_STRLEN];
 
 	put_text_time(l, o, ev->ts_ns);
 	put(l, "%-10u %-6s %7u %-15.15s ", ev->netns,
@@ -272,11 +239,12 @@ static void put_text_event(struct line *l, const struct fw_output *o,
 	else
 		put(l, "%s", fw_state_name(ev->oldstate));
 	if (ev->type == FW_EV_RETRANSMIT || ev->type == FW_EV_DROP)
-		put(l, " %s", fw_tcp_flags_str(ev->tcp_flags, flags,
-					       sizeof(flags)));
+		put(l, " %s",
+		    fw_tcp_flags_str(ev->tcp_flags, flags, sizeof(flags)));
 	if (ev->type == FW_EV_DROP)
 		put(l, " %s by this host (#%u)",
-		    (ev->flags & FW_F_INBOUND) ? "received, dropped" : "dropped",
+		    (ev->flags & FW_F_INBOUND) ? "received, dropped"
+					       : "dropped",
 		    ev->close_drops);
 	if (ev->type == FW_EV_CLOSE)
 		put(l, " retrans=%u close_retrans=%u", ev->total_retrans,
@@ -287,7 +255,7 @@ static void put_text_event(struct line *l, const struct fw_output *o,
 int fw_format_event(const struct fw_output *o, const struct fw_event *ev,
 		    char *buf, size_t len)
 {
-	struct line l = { buf, len, 0 };
+	struct line l = {buf, len, 0};
 
 	if (!o->json) {
 		put_text_event(&l, o, ev);
@@ -351,7 +319,7 @@ static int emit_text(struct fw_output *o, struct line *l)
 {
 	if (!o->header_done) {
 		char hdr[256];
-		struct line h = { hdr, sizeof(hdr), 0 };
+		struct line h = {hdr, sizeof(hdr), 0};
 
 		if (o->socket_table)
 			put_socket_header(&h);
@@ -371,7 +339,7 @@ int fw_out_event(struct fw_output *o, const struct fw_event *ev)
 
 	if (o->json)
 		return emit_line(o, buf, n);
-	struct line l = { buf, sizeof(buf), n };
+	struct line l = {buf, sizeof(buf), n};
 	return emit_text(o, &l);
 }
 
@@ -397,7 +365,7 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 		    unsigned int snap, const char *source)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = { buf, sizeof(buf), 0 };
+	struct line l = {buf, sizeof(buf), 0};
 	const struct fw_event *ev = &si->ev;
 
 	if (!o->json) {
@@ -423,8 +391,8 @@ static void put_json_u32_array(struct line *l, const char *key,
 	put(l, ",\"%s\":[", key);
 	for (int i = 0; i < n; i++)
 		put(l, "%s%u", i ? "," : "",
-		    is16 ? ((const uint16_t *)vals)[i] :
-			   ((const uint32_t *)vals)[i]);
+		    is16 ? ((const uint16_t *)vals)[i]
+			 : ((const uint32_t *)vals)[i]);
 	put(l, "]");
 }
 
@@ -433,7 +401,7 @@ int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
 			uint64_t mono_ns)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = { buf, sizeof(buf), 0 };
+	struct line l = {buf, sizeof(buf), 0};
 
 	if (!o->json)
 		return 0;
@@ -448,7 +416,7 @@ int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
 		uint64_t to_mono_ns, const char *transport, const char *reason)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = { buf, sizeof(buf), 0 };
+	struct line l = {buf, sizeof(buf), 0};
 
 	if (!o->json) {
 		put_text_time(&l, o, to_mono_ns);
@@ -458,26 +426,25 @@ int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
 	}
 	put_json_head(&l, o, "lost", to_mono_ns);
 	put(&l,
-	    ",\"count\":%llu,\"from_ns\":%llu,\"transport\":\"%s\",\"reason\":\"%s\"}\n",
+	    ",\"count\":%llu,\"from_ns\":%llu,\"transport\":\"%s\",\"reason\":"
+	    "\"%s\"}\n",
 	    (unsigned long long)count,
 	    (unsigned long long)wall_ns(o, from_mono_ns), transport, reason);
 	return emit_line(o, buf, l.used);
 }
-
 
 int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
 		 const uint32_t *netns, int nnetns, const char *transport,
 		 const char *const *attach, int nattach)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = { buf, sizeof(buf), 0 };
+	struct line l = {buf, sizeof(buf), 0};
 	struct timespec now;
 
 	if (!o->json)
 		return 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	put_json_head(&l, o, "start",
-		      now.tv_sec * 1000000000ULL + now.tv_nsec);
+	put_json_head(&l, o, "start", now.tv_sec * 1000000000ULL + now.tv_nsec);
 	put_json_u32_array(&l, "ports", ports, nports, true);
 	put_json_u32_array(&l, "netns", netns, nnetns, false);
 	put(&l, ",\"transport\":\"%s\",\"version\":\"%s\",\"attach\":[",
@@ -492,7 +459,7 @@ int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost_buffer,
 		uint64_t lost_recursion)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = { buf, sizeof(buf), 0 };
+	struct line l = {buf, sizeof(buf), 0};
 	struct timespec now;
 
 	if (!o->json)
@@ -500,9 +467,11 @@ int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost_buffer,
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	put_json_head(&l, o, "stop", now.tv_sec * 1000000000ULL + now.tv_nsec);
 	put(&l,
-	    ",\"events\":%llu,\"lost\":%llu,\"lost_buffer_full\":%llu,\"lost_recursion\":%llu}\n",
+	    ",\"events\":%llu,\"lost\":%llu,\"lost_buffer_full\":%llu,\"lost_"
+	    "recursion\":%llu}\n",
 	    (unsigned long long)events,
 	    (unsigned long long)(lost_buffer + lost_recursion),
-	    (unsigned long long)lost_buffer, (unsigned long long)lost_recursion);
+	    (unsigned long long)lost_buffer,
+	    (unsigned long long)lost_recursion);
 	return emit_line(o, buf, l.used);
 }

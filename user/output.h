@@ -8,7 +8,7 @@
 #include <linux/types.h>
 
 #include "finwatch.h"
-#include "tcp_names.h"
+#include "schema.h"
 
 /*
  * Where records go, and how. Each record is formatted into one buffer and
@@ -32,12 +32,9 @@ struct fw_output {
 
 int fw_out_flush(struct fw_output *o);
 
+/* The record type of an fw_event.type; TCP flag and address texts are
+ * the schema's (fw_tcp_flags_str, fw_addr_str). */
 const char *fw_event_type_name(unsigned int type);
-/* "FIN|ACK" and the like; @buf needs 32 bytes. */
-const char *fw_tcp_flags_str(unsigned int flags, char *buf, size_t len);
-/* The address as text (RFC 5952 for IPv6); @buf needs 46 bytes. */
-const char *fw_addr_str(unsigned int family, const __u8 *addr, char *buf,
-			size_t len);
 
 int fw_out_event(struct fw_output *o, const struct fw_event *ev);
 int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,

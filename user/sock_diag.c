@@ -15,6 +15,7 @@
 
 #include "netns.h"
 #include "owners.h"
+#include "schema.h"
 #include "sock_diag.h"
 #include "util.h"
 
@@ -43,17 +44,20 @@ static int send_dump_request(int fd, int family)
 		struct nlmsghdr nlh;
 		struct inet_diag_req_v2 req;
 	} msg = {
-		.nlh = {
-			.nlmsg_len = sizeof(msg),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		},
-		.req = {
-			.sdiag_family = family,
-			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = ~0u & ~(1u << FW_TCP_NEW_SYN_RECV),
-			.idiag_ext = 1 << (INET_DIAG_INFO - 1),
-		},
+		.nlh =
+			{
+				.nlmsg_len = sizeof(msg),
+				.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+				.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			},
+		.req =
+			{
+				.sdiag_family = family,
+				.sdiag_protocol = IPPROTO_TCP,
+				.idiag_states =
+					~0u & ~(1u << FW_TCP_NEW_SYN_RECV),
+				.idiag_ext = 1 << (INET_DIAG_INFO - 1),
+			},
 	};
 
 	return send(fd, &msg, sizeof(msg), 0) == sizeof(msg) ? 0 : -1;
@@ -77,8 +81,9 @@ static void fill_tcp_info(struct fw_sock_info *si, const struct tcp_info *ti,
 	}
 }
 
-static void fill_from_msg(struct fw_sock_info *si, const struct inet_diag_msg *m,
-			  size_t len, uint32_t netns)
+static void fill_from_msg(struct fw_sock_info *si,
+			  const struct inet_diag_msg *m, size_t len,
+			  uint32_t netns)
 {
 	struct fw_event *ev = &si->ev;
 	const struct rtattr *rta = (const void *)(m + 1);
@@ -87,7 +92,8 @@ static void fill_from_msg(struct fw_sock_info *si, const struct inet_diag_msg *m
 	ev->type = FW_EV_SNAPSHOT;
 	ev->ts_ns = fw_now_monotonic_ns();
 	ev->netns = netns;
-	ev->sock_id = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
+	ev->sock_id =
+		(uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];
 	ev->family = m->idiag_family == AF_INET6 ? 6 : 4;
 	ev->lport = ntohs(m->id.idiag_sport);
 	ev->rport = ntohs(m->id.idiag_dport);
@@ -110,16 +116,12 @@ static void fill_from_msg(struct fw_sock_info *si, const struct inet_diag_msg *m
 /* An IPv6 socket talking IPv4 is reported as IPv4, as the iterator does. */
 static void unmap_v4(struct fw_event *ev)
 {
-	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (ev->family != 6 || memcmp(ev->raddr, prefix, 12))
+	if (ev->family != 6 || !fw_addr_is_v4_mapped(ev->raddr))
 		return;
 	ev->family = 4;
 	ev->flags |= FW_F_V4_MAPPED;
-	memmove(ev->laddr, ev->laddr + 12, 4);
-	memmove(ev->raddr, ev->raddr + 12, 4);
-	memset(ev->laddr + 4, 0, 12);
-	memset(ev->raddr + 4, 0, 12);
+	fw_addr_unmap_v4(ev->laddr);
+	fw_addr_unmap_v4(ev->raddr);
 }
 
 static int handle_msg(struct diag_walk *w, const struct nlmsghdr *h,
@@ -170,7 +172,7 @@ static int read_dump(int fd, struct diag_walk *w, uint32_t netns)
 
 static int dump_netns(void *arg, uint32_t netns)
 {
-	static const int families[] = { AF_INET, AF_INET6 };
+	static const int families[] = {AF_INET, AF_INET6};
 	struct diag_walk *w = arg;
 
 	for (size_t i = 0; i < 2; i++) {
@@ -180,8 +182,9 @@ static int dump_netns(void *arg, uint32_t netns)
 
 		if (fd < 0)
 			return -1;
-		rc = send_dump_request(fd, families[i]) ? -1 :
-							  read_dump(fd, w, netns);
+		rc = send_dump_request(fd, families[i])
+			     ? -1
+			     : read_dump(fd, w, netns);
 		close(fd);
 		if (rc)
 			return -1;
@@ -193,7 +196,7 @@ int fw_sock_diag_snapshot(const struct fw_config *c, fw_snapshot_fn fn,
 			  void *ctx)
 {
 	struct fw_owner_table owners = {};
-	struct diag_walk w = { c, &owners, fn, ctx, 0 };
+	struct diag_walk w = {c, &owners, fn, ctx, 0};
 	int rc;
 
 	fw_owners_scan(&owners);

@@ -12,6 +12,7 @@
 #include "finwatch.skel.h"
 #include "netns.h"
 #include "owners.h"
+#include "schema.h"
 #include "tracer.h"
 #include "util.h"
 

@@ -34,7 +34,7 @@ run() {
 }
 
 if ! build fuzz_correlate tests/fuzz/fuzz_correlate.c user/correlate/*.c \
-	user/duration.c user/tcp_names.c; then
+	user/schema.c user/duration.c; then
 	echo "FAIL fuzz_correlate: does not build"
 	exit 1
 fi

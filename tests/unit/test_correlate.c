@@ -4,7 +4,6 @@
  */
 #include "check.h"
 #include "test_correlate_helpers.h"
-#include "finwatch.h"
 
 static void test_clean_close_is_ok(void)
 {

@@ -34,7 +34,7 @@ struct got {
 	enum fw_paired_by paired_by;
 	uint64_t close_drops;
 	char drop_reason[32];
-	uint64_t surv_idle_ms; /* the surviving end's, FW_NO_VALUE */
+	uint64_t surv_idle_ms; /* the surviving end's, FW_UNKNOWN */
 	int surv_keepalive;    /* -1 unknown or no survivor */
 	char evidence[512];
 	char reason[256];
@@ -85,7 +85,7 @@ static void capture_cb(const struct fw_finding *f, void *ctx)
 	g->paired_by = f->paired_by;
 	g->close_drops = f->close_drops;
 	copy_str(g->drop_reason, sizeof(g->drop_reason), f->drop_reason);
-	g->surv_idle_ms = f->survivor ? f->survivor->idle_ms : FW_NO_VALUE;
+	g->surv_idle_ms = f->survivor ? f->survivor->idle_ms : FW_UNKNOWN;
 	g->surv_keepalive = f->survivor ? f->survivor->keepalive : -1;
 	copy_str(g->evidence, sizeof(g->evidence), f->evidence);
 	copy_str(g->reason, sizeof(g->reason), f->reason);

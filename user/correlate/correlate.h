@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "schema.h"
+
 struct fw_rec;
 
 /* `finwatch correlate ...`; argv[0] is "correlate". Returns the exit code. */
@@ -38,8 +40,6 @@ enum fw_close_kind { FW_CLOSE_NONE, FW_CLOSE_FIN, FW_CLOSE_RST };
 
 enum fw_paired_by { FW_PAIR_NONE, FW_PAIR_ISN, FW_PAIR_TUPLE };
 
-#define FW_NO_VALUE UINT64_MAX /* a numeric field that is not known */
-
 /* What the finding says of one end of the connection. */
 struct fw_finding_end {
 	bool present;	   /* this end's log has the socket */
@@ -54,7 +54,7 @@ struct fw_finding_end {
 	unsigned int state; /* last known enum fw_tcp_state */
 	bool open;	    /* present and not closed when decided */
 	uint64_t idle_ms;   /* last_recv_ms in its latest snapshot, or
-			     * FW_NO_VALUE */
+			     * FW_UNKNOWN */
 	int keepalive;	    /* SO_KEEPALIVE in a snapshot: 1, 0; -1 unknown */
 };
 
@@ -64,15 +64,15 @@ struct fw_finding {
 	enum fw_paired_by paired_by;
 	bool closer_is_client; /* valid when close_kind != FW_CLOSE_NONE */
 	enum fw_close_kind close_kind;
-	uint64_t close_time_ns;	       /* closer's clock, or FW_NO_VALUE */
-	uint64_t close_retrans;	       /* or FW_NO_VALUE; FIN: resends,
+	uint64_t close_time_ns;	       /* closer's clock, or FW_UNKNOWN */
+	uint64_t close_retrans;	       /* or FW_UNKNOWN; FIN: resends,
 					* those its host dropped included */
 	uint64_t close_drops;	       /* tries of the close that a host
 					* dropped itself (the sender's on the
 					* way out, else the receiver's on
-					* arrival), or FW_NO_VALUE */
+					* arrival), or FW_UNKNOWN */
 	const char *drop_reason;       /* kernel drop reason, or NULL */
-	uint64_t idle_before_close_ms; /* or FW_NO_VALUE */
+	uint64_t idle_before_close_ms; /* or FW_UNKNOWN */
 	unsigned int surviving_state;  /* 0 when no end survives */
 	const struct fw_finding_end *survivor; /* &client, &server or NULL */
 	uint64_t close_wait_ns; /* close_wait_leak: time in CLOSE_WAIT */

@@ -32,11 +32,11 @@
 #include <stdint.h>
 
 #include "correlate.h"
-#include "finwatch.h"
 #include "record.h"
+#include "schema.h"
 #include "table.h"
 
-#define UNSET	       FW_NO_VALUE
+#define UNSET	       FW_UNKNOWN
 #define NOT_IN_HEAP    SIZE_MAX
 #define AMBIGUOUS_HOST ((struct host *)1)
 /*

@@ -31,7 +31,7 @@ static void fill_end(struct fw_corr *c, struct fw_finding_end *fe,
 {
 	memset(fe, 0, sizeof(*fe));
 	fe->comm = "";
-	fe->idle_ms = FW_NO_VALUE;
+	fe->idle_ms = FW_UNKNOWN;
 	fe->keepalive = -1;
 	if (e) {
 		fe->present = true;
@@ -97,7 +97,7 @@ static void fill_close(struct fw_finding *f, const struct judgement *j,
 {
 	f->close_kind = j->kind;
 	f->close_time_ns = f->close_retrans = f->idle_before_close_ms =
-		f->close_drops = FW_NO_VALUE;
+		f->close_drops = FW_UNKNOWN;
 	if (j->kind == FW_CLOSE_NONE)
 		return;
 	f->close_time_ns = j->close_ns;
@@ -128,7 +128,7 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 	f.paired_by = cn->paired_by;
 	fill_close(&f, j, client);
 	f.close_wait_ns =
-		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_NO_VALUE;
+		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_UNKNOWN;
 	fill_drops(&f, j);
 	if (j->survivor && !end_dead(j->survivor)) {
 		f.surviving_state = j->survivor->state;

@@ -4,9 +4,10 @@
  * allocated. Strings are checked for valid escapes, control characters and
  * UTF-8 so that whatever we echo back is valid JSON again.
  */
-#include "json.h"
-
 #include <string.h>
+
+#include "json.h"
+#include "schema.h"
 
 #define FWJ_MAX_DEPTH 32
 /* The per-byte helpers: worth inlining on the hot path. */
@@ -28,51 +29,6 @@ HOT void skip_ws(struct fwj_parser *jp)
 	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
 				   *jp->p == '\r' || *jp->p == '\n'))
 		jp->p++;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Length of the UTF-8 sequence at s (at most n bytes), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (s[0] < 0xc2)
-		return 0;
-	if (s[0] < 0xe0) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] < 0xf0) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] < 0xf5) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and beyond U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
 }
 
 /*
@@ -126,7 +82,6 @@ HOT void skip_plain(struct fwj_parser *jp)
 HOT int scan_string(struct fwj_parser *jp, struct fwj_value *v)
 {
 	const char *start = jp->p;
-	int i;
 
 	v->type = FWJ_STRING;
 	v->escaped = false;
@@ -158,10 +113,8 @@ HOT int scan_string(struct fwj_parser *jp, struct fwj_value *v)
 			if (c == 'u') {
 				if (jp->end - jp->p < 6)
 					break;
-				for (i = 2; i < 6; i++)
-					if (hexval(jp->p[i]) < 0)
-						return fail(jp,
-							    "bad \\u escape");
+				if (fw_hex4(jp->p + 2) < 0)
+					return fail(jp, "bad \\u escape");
 				jp->p += 6;
 				continue;
 			}
@@ -171,8 +124,9 @@ HOT int scan_string(struct fwj_parser *jp, struct fwj_value *v)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t n = utf8_len((const unsigned char *)jp->p,
-					    (size_t)(jp->end - jp->p));
+			size_t bad, n = fw_utf8_len(
+					    (const unsigned char *)jp->p,
+					    (size_t)(jp->end - jp->p), &bad);
 
 			if (!n)
 				return fail(jp, "invalid UTF-8 in string");
@@ -524,118 +478,4 @@ int fwj_next(struct fwj_parser *jp, struct fwj_value *key,
 		return -1;
 	jp->state = FWJ_ST_MORE;
 	return 1;
-}
-
-static size_t put_utf8(char *out, unsigned int cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | cp >> 12);
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | cp >> 18);
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
-static unsigned int read_hex4(const char *s)
-{
-	return (unsigned int)(hexval(s[0]) << 12 | hexval(s[1]) << 8 |
-			      hexval(s[2]) << 4 | hexval(s[3]));
-}
-
-/* Decodes one \uXXXX (or a surrogate pair) at s; returns bytes consumed. */
-static size_t decode_u(const char *s, size_t left, unsigned int *cp)
-{
-	unsigned int hi, lo;
-
-	if (left < 6)
-		return 0;
-	hi = read_hex4(s + 2);
-	if (hi >= 0xd800 && hi <= 0xdbff && left >= 12 && s[6] == '\\' &&
-	    s[7] == 'u') {
-		lo = read_hex4(s + 8);
-		if (lo >= 0xdc00 && lo <= 0xdfff) {
-			*cp = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-			return 12;
-		}
-	}
-	/* a lone surrogate cannot be encoded: replace it */
-	*cp = (hi >= 0xd800 && hi <= 0xdfff) ? 0xfffd : hi;
-	return 6;
-}
-
-static char unescape_char(char c)
-{
-	switch (c) {
-	case 'b':
-		return '\b';
-	case 'f':
-		return '\f';
-	case 'n':
-		return '\n';
-	case 'r':
-		return '\r';
-	case 't':
-		return '\t';
-	default:
-		return c;
-	}
-}
-
-static size_t utf8_seq_len(unsigned char lead, size_t left)
-{
-	size_t n = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
-
-	return n < left ? n : left;
-}
-
-long fwj_unescape(const char *s, size_t len, char *out, size_t outsz)
-{
-	size_t i = 0, o = 0, n;
-	char tmp[4];
-	unsigned int cp;
-
-	if (!outsz)
-		return -1;
-	while (i < len) {
-		if (s[i] != '\\') {
-			/* keep a raw UTF-8 sequence whole */
-			n = utf8_seq_len((unsigned char)s[i], len - i);
-			memcpy(tmp, s + i, n);
-			i += n;
-		} else if (i + 1 < len && s[i + 1] == 'u') {
-			size_t used = decode_u(s + i, len - i, &cp);
-
-			if (!used)
-				return -1;
-			i += used;
-			n = put_utf8(tmp, cp);
-		} else if (i + 1 < len) {
-			tmp[0] = unescape_char(s[i + 1]);
-			n = 1;
-			i += 2;
-		} else {
-			return -1;
-		}
-		/* cut before a whole character that does not fit */
-		if (o + n >= outsz)
-			break;
-		memcpy(out + o, tmp, n);
-		o += n;
-	}
-	out[o] = '\0';
-	return (long)o;
 }

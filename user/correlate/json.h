@@ -98,11 +98,6 @@ int fwj_begin(struct fwj_parser *jp, const char *buf, size_t len);
 int fwj_next(struct fwj_parser *jp, struct fwj_value *key,
 	     struct fwj_value *val);
 
-/*
- * Decodes the escapes of a string fwj_next() returned into out (NUL
- * terminated, at most outsz - 1 bytes, longer text is cut at a character
- * boundary). Returns the length written, or -1 on an invalid escape.
- */
-long fwj_unescape(const char *s, size_t len, char *out, size_t outsz);
+/* fw_json_unescape() (schema.h) decodes a string's escapes. */
 
 #endif

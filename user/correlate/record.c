@@ -4,14 +4,14 @@
  * per-record-type required keys. Unknown keys and record types are
  * ignored, as docs/SCHEMA.md asks of readers.
  */
-#include "record.h"
-#include "json.h"
-#include "finwatch.h"
-
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "json.h"
+#include "record.h"
+#include "schema.h"
 
 enum key {
 	K_UNKNOWN,
@@ -142,25 +142,11 @@ static unsigned char next_key[K_MAX + 1];
 static char quoted_keys[K_MAX][24]; /* "\"name\":" */
 static unsigned char quoted_len[K_MAX];
 
-static const char *const type_names[] = {
-	[FW_REC_STATE] = "state",
-	[FW_REC_CLOSE] = "close",
-	[FW_REC_RESET_SENT] = "reset_sent",
-	[FW_REC_RESET_RECEIVED] = "reset_received",
-	[FW_REC_RETRANSMIT] = "retransmit",
-	[FW_REC_SNAPSHOT] = "snapshot",
-	[FW_REC_LOST] = "lost",
-	[FW_REC_START] = "start",
-	[FW_REC_STOP] = "stop",
-	[FW_REC_SNAPSHOT_END] = "snapshot_end",
-	[FW_REC_DROP] = "drop",
-};
-
 /*
- * Every line names some 25 keys, a type and two states: looking them up
- * must cost next to nothing. A name table hashes a name by its length
- * and three of its bytes into 256 slots (built once, linear probing) and
- * confirms with a short byte compare, not a libc call.
+ * Every line names some 25 keys: looking them up must cost next to
+ * nothing. A name table hashes a name by its length and three of its
+ * bytes into 256 slots (built once, linear probing) and confirms with a
+ * short byte compare, not a libc call.
  */
 struct name_table {
 	const char *const *names; /* index 0 unused */
@@ -180,9 +166,9 @@ static unsigned int name_hash(const char *s, size_t len)
 
 static void name_table_build(struct name_table *t)
 {
-	unsigned int i, h;
+	for (unsigned int i = 1; i < t->count; i++) {
+		unsigned int h;
 
-	for (i = 1; i < t->count; i++) {
 		if (!t->names[i])
 			continue;
 		t->len[i] = (unsigned char)strlen(t->names[i]);
@@ -196,54 +182,37 @@ static void name_table_build(struct name_table *t)
 static unsigned int name_lookup(const struct name_table *t, const char *s,
 				size_t len)
 {
-	unsigned int h, i;
-
 	if (!len || len > 32)
 		return 0;
-	for (h = name_hash(s, len); (i = t->slot[h]) != 0; h = (h + 1) & 255)
+	for (unsigned int h = name_hash(s, len); t->slot[h];
+	     h = (h + 1) & 255) {
+		unsigned int i = t->slot[h];
+
 		if (t->len[i] == len && fwj_same_bytes(t->names[i], s, len))
 			return i;
+	}
 	return 0;
 }
 
 static struct name_table key_table = {key_names, K_MAX, {0}, {0}};
-static struct name_table type_table = {type_names, FW_REC_DROP + 1, {0}, {0}};
-static struct name_table state_table = {NULL, FW_TCP_MAX_STATES, {0}, {0}};
-static const char *state_names[FW_TCP_MAX_STATES];
 
 static void tables_init(void)
 {
 	static bool ready;
-	unsigned int st;
 
 	if (ready)
 		return;
-	for (st = 1; st < FW_TCP_MAX_STATES; st++)
-		state_names[st] = fw_state_name(st);
-	state_table.names = state_names;
 	name_table_build(&key_table);
-	for (st = 1; st < K_MAX; st++)
-		quoted_len[st] = (unsigned char)snprintf(
-			quoted_keys[st], sizeof(quoted_keys[st]),
-			"\"%s\":", key_names[st]);
-	name_table_build(&type_table);
-	name_table_build(&state_table);
+	for (unsigned int k = 1; k < K_MAX; k++)
+		quoted_len[k] = (unsigned char)snprintf(
+			quoted_keys[k], sizeof(quoted_keys[k]),
+			"\"%s\":", key_names[k]);
 	ready = true;
 }
 
 static enum key key_lookup(const char *s, size_t len)
 {
 	return (enum key)name_lookup(&key_table, s, len);
-}
-
-static enum fw_rec_type type_lookup(const char *s, size_t len)
-{
-	return (enum fw_rec_type)name_lookup(&type_table, s, len);
-}
-
-static unsigned int state_lookup(const char *s, size_t len)
-{
-	return name_lookup(&state_table, s, len);
 }
 
 static int bad(struct fw_rec *rec, const char *fmt, ...)
@@ -260,9 +229,8 @@ static int bad(struct fw_rec *rec, const char *fmt, ...)
 static bool parse_ipv4(const char *s, size_t len, uint8_t *out)
 {
 	unsigned int part = 0, val = 0, digits = 0;
-	size_t i;
 
-	for (i = 0; i < len; i++) {
+	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 
 		if (c >= '0' && c <= '9') {
@@ -325,21 +293,6 @@ static bool parse_addr(const char *s, size_t len, uint8_t *out)
 	return inet_pton(AF_INET6, buf, out) == 1;
 }
 
-static uint8_t flags_lookup(const char *s, size_t len)
-{
-	uint8_t f = 0;
-
-	if (memmem(s, len, "FIN", 3))
-		f |= FW_TCPF_FIN;
-	if (memmem(s, len, "SYN", 3))
-		f |= FW_TCPF_SYN;
-	if (memmem(s, len, "RST", 3))
-		f |= FW_TCPF_RST;
-	if (memmem(s, len, "ACK", 3))
-		f |= FW_TCPF_ACK;
-	return f;
-}
-
 struct parse_ctx {
 	struct fw_rec *rec;
 	uint64_t seen;
@@ -393,7 +346,7 @@ static int take_string(struct fw_rec *rec, enum key k,
 		out[n] = '\0';
 		return (int)n;
 	}
-	if (fwj_unescape(v->s, v->len, out, outsz) < 0)
+	if (fw_json_unescape(v->s, v->len, out, outsz) < 0)
 		return bad(rec, "key \"%s\": bad escape", key_names[k]);
 	return (int)strlen(out);
 }
@@ -404,7 +357,7 @@ static int take_state(struct fw_rec *rec, enum key k, const struct fwj_value *v,
 	if (want_type(rec, k, v, FWJ_STRING) < 0)
 		return -1;
 	/* an unknown state name is not fatal: a newer kernel may add one */
-	*out = (uint8_t)state_lookup(v->s, v->len);
+	*out = (uint8_t)fw_state_lookup(v->s, v->len);
 	return 0;
 }
 
@@ -446,7 +399,6 @@ static int take_bool(struct fw_rec *rec, enum key k, const struct fwj_value *v,
 static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 {
 	const char *p = v->s + 1, *end = v->s + v->len - 1;
-	uint64_t x;
 
 	rec->has |= FW_HAS_NETNS_LIST;
 	for (;;) {
@@ -456,7 +408,9 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 			return 0;
 		if (*p < '0' || *p > '9')
 			return bad(rec, "key \"netns\": expected integers");
-		for (x = 0; p < end && *p >= '0' && *p <= '9'; p++) {
+		uint64_t x = 0;
+
+		for (; p < end && *p >= '0' && *p <= '9'; p++) {
 			if (x > (UINT64_MAX - 9) / 10)
 				return bad(rec, "key \"netns\": out of range");
 			x = x * 10 + (uint64_t)(*p - '0');
@@ -479,14 +433,14 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 		if (want_uint(rec, k, v, UINT64_MAX, &pc->version) < 0)
 			return -1;
 		/* a newer schema may change the meaning of every other key */
-		if (pc->version != 1)
+		if (pc->version != FW_JSON_VERSION)
 			return bad(rec, "unknown schema version %llu",
 				   (unsigned long long)pc->version);
 		return 0;
 	case K_TYPE:
 		if (want_type(rec, k, v, FWJ_STRING) < 0)
 			return -1;
-		rec->type = type_lookup(v->s, v->len);
+		rec->type = fw_rec_type_lookup(v->s, v->len);
 		return 0;
 	case K_TIME_NS:
 		return want_uint(rec, k, v, UINT64_MAX, &rec->time_ns);
@@ -578,7 +532,7 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 	case K_TCP_FLAGS:
 		if (want_type(rec, k, v, FWJ_STRING) < 0)
 			return -1;
-		rec->tcp_flags = flags_lookup(v->s, v->len);
+		rec->tcp_flags = (uint8_t)fw_tcp_flags_parse(v->s, v->len);
 		return 0;
 	case K_KEEPALIVE:
 		rec->has |= FW_HAS_KEEPALIVE;
@@ -624,10 +578,8 @@ static bool is_v6_text(const char *text, size_t len)
 /* IPv4 as ::ffff:a.b.c.d under family 4: keep the IPv4 part. */
 static void unmap_v4(uint8_t *a, const char *text, size_t len)
 {
-	if (is_v6_text(text, len) && a[10] == 0xff && a[11] == 0xff) {
-		memmove(a, a + 12, 4);
-		memset(a + 4, 0, 12);
-	}
+	if (is_v6_text(text, len) && fw_addr_is_v4_mapped(a))
+		fw_addr_unmap_v4(a);
 }
 
 static int check_addrs(struct parse_ctx *pc)
@@ -680,19 +632,13 @@ static uint64_t required_keys(enum fw_rec_type t)
 static int check_required(struct parse_ctx *pc)
 {
 	uint64_t missing = required_keys(pc->rec->type) & ~pc->seen;
-	unsigned int k;
 
 	if (!missing)
 		return 0;
-	for (k = 1; k < K_MAX; k++)
+	for (unsigned int k = 1; k < K_MAX; k++)
 		if (missing & BIT(k))
 			return bad(pc->rec, "missing key \"%s\"", key_names[k]);
 	return 0;
-}
-
-static bool is_conn_record(enum fw_rec_type t)
-{
-	return (t >= FW_REC_STATE && t <= FW_REC_SNAPSHOT) || t == FW_REC_DROP;
 }
 
 static int finish_record(struct parse_ctx *pc)
@@ -707,9 +653,9 @@ static int finish_record(struct parse_ctx *pc)
 		return -1;
 	if (pc->isn_local && pc->isn_remote)
 		rec->has |= FW_HAS_ISN;
-	if (is_conn_record(rec->type) && pc->netns_list)
+	if (fw_rec_is_conn(rec->type) && pc->netns_list)
 		return bad(rec, "key \"netns\": expected integer");
-	if (is_conn_record(rec->type) && check_addrs(pc) < 0)
+	if (fw_rec_is_conn(rec->type) && check_addrs(pc) < 0)
 		return -1;
 	if (rec->type == FW_REC_LOST && rec->from_ns > rec->time_ns)
 		return bad(rec, "lost window ends before it starts");
@@ -772,41 +718,4 @@ int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec)
 	if (r < 0)
 		return bad(rec, "%s", jp.err);
 	return finish_record(&pc);
-}
-
-/* Writes v in decimal at p; returns the end. */
-static char *put_uint(char *p, unsigned int v)
-{
-	char tmp[10];
-	int n = 0;
-
-	do
-		tmp[n++] = (char)('0' + v % 10);
-	while ((v /= 10) != 0);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
-}
-
-void fw_format_endpoint(char *out, size_t outsz, uint8_t family,
-			const uint8_t *addr, uint16_t port)
-{
-	char ip[INET6_ADDRSTRLEN], buf[32], *p = buf;
-	int i;
-
-	if (family == 6) {
-		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
-		snprintf(out, outsz, "[%s]:%u", ip, port);
-		return;
-	}
-	/* every connection gets one: cheaper than snprintf */
-	for (i = 0; i < 4; i++) {
-		p = put_uint(p, addr[i]);
-		*p++ = i < 3 ? '.' : ':';
-	}
-	p = put_uint(p, port);
-	if ((size_t)(p - buf) >= outsz)
-		p = buf + outsz - 1;
-	memcpy(out, buf, (size_t)(p - buf));
-	out[p - buf] = '\0';
 }

@@ -11,25 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tcp_names.h"
+#include "schema.h"
 
 #define FW_REC_HOST_MAX 256
 #define FW_REC_COMM_MAX 64
-
-enum fw_rec_type {
-	FW_REC_UNKNOWN = 0, /* a type this reader does not know: ignored */
-	FW_REC_STATE,
-	FW_REC_CLOSE,
-	FW_REC_RESET_SENT,
-	FW_REC_RESET_RECEIVED,
-	FW_REC_RETRANSMIT,
-	FW_REC_SNAPSHOT,
-	FW_REC_LOST,
-	FW_REC_START,
-	FW_REC_STOP,
-	FW_REC_SNAPSHOT_END,
-	FW_REC_DROP,
-};
 
 /* fw_rec.has: which optional keys were present */
 #define FW_HAS_ISN	     (1u << 0) /* both isn_local and isn_remote */
@@ -100,11 +85,5 @@ struct fw_rec {
  * 1 for a valid record of a type to ignore, -1 for a bad line (rec->why).
  */
 int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec);
-
-/* "ESTABLISHED" etc. for enum fw_tcp_state, "?" for anything else. */
-
-/* Formats "ip:port" or "[ip6]:port" into out (at least 64 bytes). */
-void fw_format_endpoint(char *out, size_t outsz, uint8_t family,
-			const uint8_t *addr, uint16_t port);
 
 #endif

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "report.h"
-#include "record.h"
-#include "table.h"
-#include "finwatch.h"
-
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "record.h"
+#include "report.h"
+#include "schema.h"
+#include "table.h"
 
 /* A client (host, process) or server (host, endpoint) and its verdicts. */
 struct group {
@@ -58,16 +58,17 @@ static bool shown(const struct fw_report *r, enum fw_verdict v)
 
 void fw_json_string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s);
+	char buf[256];
 
 	putc('"', f);
-	for (; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			putc(*p, f);
+	while (len) {
+		size_t used,
+			n = fw_json_escape(buf, sizeof(buf), s, len, &used);
+
+		fwrite(buf, 1, n, f);
+		s += used;
+		len -= used;
 	}
 	putc('"', f);
 }
@@ -77,7 +78,7 @@ static void json_u64_or_null(FILE *f, const char *key, uint64_t v)
 {
 	if (key)
 		fprintf(f, ",\"%s\":", key);
-	if (v == FW_NO_VALUE)
+	if (v == FW_UNKNOWN)
 		fputs("null", f);
 	else
 		fprintf(f, "%" PRIu64, v);
@@ -104,11 +105,11 @@ static void json_end(FILE *f, const char *role, const struct fw_finding_end *e)
 	snprintf(key, sizeof(key), "%s_host", role);
 	json_str_or_null(f, key, e->present ? e->host : NULL);
 	snprintf(key, sizeof(key), "%s_netns", role);
-	json_u64_or_null(f, key, e->present ? e->netns : FW_NO_VALUE);
+	json_u64_or_null(f, key, e->present ? e->netns : FW_UNKNOWN);
 	snprintf(key, sizeof(key), "%s_sock", role);
-	json_u64_or_null(f, key, e->present ? e->sock : FW_NO_VALUE);
+	json_u64_or_null(f, key, e->present ? e->sock : FW_UNKNOWN);
 	snprintf(key, sizeof(key), "%s_pid", role);
-	json_u64_or_null(f, key, e->present && e->pid ? e->pid : FW_NO_VALUE);
+	json_u64_or_null(f, key, e->present && e->pid ? e->pid : FW_UNKNOWN);
 	snprintf(key, sizeof(key), "%s_comm", role);
 	json_str_or_null(f, key, e->present ? e->comm : NULL);
 	snprintf(key, sizeof(key), "%s_state", role);
@@ -148,15 +149,15 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 	json_str_or_null(f, "drop_reason", fd->drop_reason);
 	json_u64_or_null(f, "idle_before_close_ms", fd->idle_before_close_ms);
 	json_u64_or_null(f, "close_wait_ms",
-			 fd->close_wait_ns == FW_NO_VALUE
-				 ? FW_NO_VALUE
+			 fd->close_wait_ns == FW_UNKNOWN
+				 ? FW_UNKNOWN
 				 : fd->close_wait_ns / 1000000);
 	json_str_or_null(f, "surviving_state",
 			 fd->surviving_state
 				 ? fw_state_name(fd->surviving_state)
 				 : NULL);
 	json_u64_or_null(f, "idle_ms",
-			 fd->survivor ? fd->survivor->idle_ms : FW_NO_VALUE);
+			 fd->survivor ? fd->survivor->idle_ms : FW_UNKNOWN);
 	json_bool_or_null(f, "keepalive",
 			  fd->survivor ? fd->survivor->keepalive : -1);
 	json_str_or_null(f, "evidence", fd->evidence);
@@ -171,7 +172,7 @@ static void fmt_time(char *out, size_t sz, uint64_t ns)
 	time_t s = (time_t)(ns / 1000000000u);
 	struct tm tm;
 
-	if (ns == FW_NO_VALUE || !gmtime_r(&s, &tm)) {
+	if (ns == FW_UNKNOWN || !gmtime_r(&s, &tm)) {
 		snprintf(out, sz, "?");
 		return;
 	}
@@ -207,10 +208,10 @@ static void text_finding(FILE *f, const struct fw_finding *fd)
 		fprintf(f, "                %s %s at %s",
 			fd->closer_is_client ? "client" : "server",
 			fd->close_kind == FW_CLOSE_FIN ? "FIN" : "RST", when);
-		if (fd->close_retrans != FW_NO_VALUE && fd->close_retrans)
+		if (fd->close_retrans != FW_UNKNOWN && fd->close_retrans)
 			fprintf(f, ", retransmitted %" PRIu64 "x",
 				fd->close_retrans);
-		if (fd->idle_before_close_ms != FW_NO_VALUE)
+		if (fd->idle_before_close_ms != FW_UNKNOWN)
 			fprintf(f, ", after %.1f s idle",
 				(double)fd->idle_before_close_ms / 1e3);
 		if (fd->surviving_state)
@@ -327,7 +328,7 @@ static void count_holding(struct fw_report *r, const struct fw_finding *f)
 	}
 	ka = sv->keepalive < 0 ? 2 : sv->keepalive;
 	g->ka[ka]++;
-	if (sv->idle_ms == FW_NO_VALUE)
+	if (sv->idle_ms == FW_UNKNOWN)
 		return;
 	if (g->nidle == g->capidle) {
 		size_t cap = g->capidle ? g->capidle * 2 : 16;
@@ -353,20 +354,20 @@ static void note_idle(struct fw_report *r, const struct fw_finding *f)
 	 * A close its host dropped itself says nothing of a middlebox's
 	 * idle timeout: keep it out of the bounds.
 	 */
-	if (f->close_drops != FW_NO_VALUE && f->close_drops && problem(v)) {
+	if (f->close_drops != FW_UNKNOWN && f->close_drops && problem(v)) {
 		r->host_drops++;
 		if (f->drop_reason)
 			snprintf(r->drop_reason, sizeof(r->drop_reason), "%s",
 				 f->drop_reason);
 		return;
 	}
-	if (idle == FW_NO_VALUE)
+	if (idle == FW_UNKNOWN)
 		return;
 	if (v == FW_V_LOST_FIN || v == FW_V_LOST_RST || v == FW_V_UNACKED_FIN) {
 		if (idle < r->lost_idle_min_ms)
 			r->lost_idle_min_ms = idle;
 	} else if (v == FW_V_OK) {
-		if (r->clean_idle_max_ms == FW_NO_VALUE ||
+		if (r->clean_idle_max_ms == FW_UNKNOWN ||
 		    idle > r->clean_idle_max_ms)
 			r->clean_idle_max_ms = idle;
 	}
@@ -416,10 +417,8 @@ static int by_problems(const void *a, const void *b)
 
 static void json_counts(FILE *f, const uint64_t *counts)
 {
-	int v;
-
 	fputc('{', f);
-	for (v = 0; v < FW_V_COUNT; v++)
+	for (int v = 0; v < FW_V_COUNT; v++)
 		fprintf(f, "%s\"%s\":%" PRIu64, v ? "," : "",
 			fw_verdict_name((enum fw_verdict)v), counts[v]);
 	fputc('}', f);
@@ -428,10 +427,8 @@ static void json_counts(FILE *f, const uint64_t *counts)
 static void json_groups(FILE *f, const char *key, const char *name_key,
 			const struct groups *g)
 {
-	size_t i;
-
 	fprintf(f, ",\"%s\":[", key);
-	for (i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n; i++) {
 		fputs(i ? ",{\"host\":" : "{\"host\":", f);
 		fw_json_string(f, g->all[i]->host);
 		fprintf(f, ",\"%s\":", name_key);
@@ -452,18 +449,25 @@ static int by_u64(const void *a, const void *b)
 
 /* The ghosts' idle times: sorted, and counted in buckets. */
 struct idle_dist {
-	uint64_t min, median, max; /* FW_NO_VALUE when none is known */
+	uint64_t min, median, max; /* FW_UNKNOWN when none is known */
 	uint64_t bucket[4];	   /* <1m, 1-10m, 10m-1h, >=1h */
 	uint64_t unknown;
 };
 
-static void idle_dist(struct group *g, struct idle_dist *d)
+static size_t idle_bucket(uint64_t ms)
 {
 	static const uint64_t edge[3] = {60000, 600000, 3600000};
-	size_t i, b;
+	size_t b = 0;
 
+	while (b < 3 && ms >= edge[b])
+		b++;
+	return b;
+}
+
+static void idle_dist(struct group *g, struct idle_dist *d)
+{
 	memset(d, 0, sizeof(*d));
-	d->min = d->median = d->max = FW_NO_VALUE;
+	d->min = d->median = d->max = FW_UNKNOWN;
 	d->unknown = g->held - g->held_by_peer - g->nidle;
 	if (!g->nidle)
 		return;
@@ -471,20 +475,16 @@ static void idle_dist(struct group *g, struct idle_dist *d)
 	d->min = g->idle[0];
 	d->median = g->idle[g->nidle / 2];
 	d->max = g->idle[g->nidle - 1];
-	for (i = 0; i < g->nidle; i++) {
-		for (b = 0; b < 3 && g->idle[i] >= edge[b]; b++)
-			;
-		d->bucket[b]++;
-	}
+	for (size_t i = 0; i < g->nidle; i++)
+		d->bucket[idle_bucket(g->idle[i])]++;
 }
 
 static void json_holdings(FILE *f, struct groups *g)
 {
 	struct idle_dist d;
-	size_t i;
 
 	fputs(",\"holdings\":[", f);
-	for (i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n; i++) {
 		struct group *h = g->all[i];
 
 		idle_dist(h, &d);
@@ -528,16 +528,14 @@ static void json_summary(struct fw_report *r, const struct fw_corr_stats *st)
 	json_groups(f, "servers", "server", &r->servers);
 	json_holdings(f, &r->holdings);
 	json_u64_or_null(f, "lost_idle_min_ms",
-			 r->lost_like ? r->lost_idle_min_ms : FW_NO_VALUE);
+			 r->lost_like ? r->lost_idle_min_ms : FW_UNKNOWN);
 	json_u64_or_null(f, "clean_idle_max_ms", r->clean_idle_max_ms);
 	fputs("}\n", f);
 }
 
 static void text_counts(FILE *f, const uint64_t *counts)
 {
-	int v;
-
-	for (v = 0; v < FW_V_COUNT; v++)
+	for (int v = 0; v < FW_V_COUNT; v++)
 		if (counts[v])
 			fprintf(f, " %s %" PRIu64,
 				fw_verdict_name((enum fw_verdict)v), counts[v]);
@@ -546,10 +544,8 @@ static void text_counts(FILE *f, const uint64_t *counts)
 
 static void text_groups(FILE *f, const char *title, const struct groups *g)
 {
-	size_t i;
-
 	fprintf(f, "%s:\n", title);
-	for (i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n; i++) {
 		fprintf(f, "  %s %s:", g->all[i]->host, g->all[i]->name);
 		text_counts(f, g->all[i]->counts);
 	}
@@ -583,7 +579,7 @@ static void text_holding(FILE *f, struct group *h)
 		h->held - h->held_by_peer);
 	if (h->held == h->held_by_peer)
 		return;
-	if (d.min != FW_NO_VALUE) {
+	if (d.min != FW_UNKNOWN) {
 		fmt_idle(a, sizeof(a), d.min);
 		fmt_idle(b, sizeof(b), d.median);
 		fmt_idle(c, sizeof(c), d.max);
@@ -603,7 +599,6 @@ static void text_holding(FILE *f, struct group *h)
 static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
 {
 	FILE *f = r->opts.out;
-	size_t i;
 
 	fprintf(f,
 		"finwatch correlate: %" PRIu64 " records from %" PRIu64
@@ -619,7 +614,7 @@ static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
 		fputs("connections ESTABLISHED at the end, server against "
 		      "client host:\n",
 		      f);
-	for (i = 0; i < r->holdings.n; i++)
+	for (size_t i = 0; i < r->holdings.n; i++)
 		text_holding(f, r->holdings.all[i]);
 }
 
@@ -655,14 +650,14 @@ static uint64_t round_down_s(uint64_t s)
  */
 static uint64_t suggest_keepalive_s(const struct fw_report *r)
 {
-	if (r->lost_idle_min_ms == FW_NO_VALUE)
+	if (r->lost_idle_min_ms == FW_UNKNOWN)
 		return 60;
 	return round_down_s(r->lost_idle_min_ms / 2000);
 }
 
 static bool idle_known(const struct fw_report *r)
 {
-	return r->lost_like && r->lost_idle_min_ms != FW_NO_VALUE;
+	return r->lost_like && r->lost_idle_min_ms != FW_UNKNOWN;
 }
 
 static void text_middlebox(struct fw_report *r, FILE *f)
@@ -677,7 +672,7 @@ static void text_middlebox(struct fw_report *r, FILE *f)
 		      f);
 		return;
 	}
-	if (r->clean_idle_max_ms == FW_NO_VALUE) {
+	if (r->clean_idle_max_ms == FW_UNKNOWN) {
 		fprintf(f,
 			"  The shortest idle before a lost close was %.1f s "
 			"-> a middlebox (conntrack, NAT, firewall, load "
@@ -796,9 +791,7 @@ static int groups_init(struct groups *g)
 
 static void groups_free(struct groups *g)
 {
-	size_t i;
-
-	for (i = 0; i < g->n; i++) {
+	for (size_t i = 0; i < g->n; i++) {
 		free(g->all[i]->host);
 		free(g->all[i]->name);
 		free(g->all[i]->idle);
@@ -815,7 +808,7 @@ struct fw_report *fw_report_new(const struct fw_report_opts *opts)
 	if (!r)
 		return NULL;
 	r->opts = *opts;
-	r->lost_idle_min_ms = r->clean_idle_max_ms = FW_NO_VALUE;
+	r->lost_idle_min_ms = r->clean_idle_max_ms = FW_UNKNOWN;
 	if (groups_init(&r->clients) < 0 || groups_init(&r->servers) < 0 ||
 	    groups_init(&r->holdings) < 0)
 		goto fail;

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * The tracer's records: JSON Lines appended by hand with the schema's line
+ * builder (this runs for every record the kernel hands up), or the text
+ * tables, where snprintf is cheap enough for a person reading along.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,88 +62,114 @@ __attribute__((format(printf, 2, 3))) static void put(struct line *l,
 		l->used = l->len - 1;
 }
 
-/* A JSON string: comm names come from processes and may hold anything. */
-static void put_json_str(struct line *l, const char *s, size_t max)
-{
-	put(l, "\"");
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			put(l, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			put(l, "\\u%04x", c);
-		else
-			put(l, "%c", c);
-	}
-	put(l, "\"");
-}
-
 static uint64_t wall_ns(const struct fw_output *o, uint64_t mono_ns)
 {
 	return mono_ns + o->clock_offset_ns;
 }
 
-static void put_json_head(struct line *l, const struct fw_output *o,
-			  const char *type, uint64_t mono_ns)
+static void put_json_head(struct fw_jbuf *b, const struct fw_output *o,
+			  enum fw_rec_type type, uint64_t mono_ns)
 {
-	put(l, "{\"v\":%d,\"type\":\"%s\",\"time_ns\":%llu,\"host\":",
-	    FW_JSON_VERSION, type, (unsigned long long)wall_ns(o, mono_ns));
-	put_json_str(l, o->host, 256);
+	fw_jb_object_begin(b);
+	fw_jb_key_u64(b, "v", FW_JSON_VERSION);
+	fw_jb_key_str(b, "type", fw_rec_type_name(type));
+	fw_jb_key_u64(b, "time_ns", wall_ns(o, mono_ns));
+	fw_jb_key(b, "host");
+	fw_jb_str(b, o->host, 256);
 }
 
-static void put_json_conn(struct line *l, const struct fw_event *ev)
+static void put_json_addr(struct fw_jbuf *b, const char *key,
+			  const struct fw_event *ev, const __u8 *addr)
 {
-	char la[FW_ADDR_STRLEN], ra[FW_ADDR_STRLEN];
+	char a[FW_ADDR_STRLEN];
 
-	put(l,
-	    ",\"netns\":%u,\"sock\":%llu,\"family\":%u,\"laddr\":\"%s\","
-	    "\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,\"role\":\"%s\"",
-	    ev->netns, (unsigned long long)ev->sock_id, ev->family,
-	    fw_addr_str(ev->family, ev->laddr, la, sizeof(la)), ev->lport,
-	    fw_addr_str(ev->family, ev->raddr, ra, sizeof(ra)), ev->rport,
-	    ev->role == FW_ROLE_SERVER ? "server" : "client");
-	if (ev->flags & FW_F_V4_MAPPED)
-		put(l, ",\"mapped\":true");
-	put(l, ",\"oldstate\":\"%s\",\"newstate\":\"%s\",\"pid\":%u,\"comm\":",
-	    fw_state_name(ev->oldstate), fw_state_name(ev->newstate),
-	    (ev->flags & FW_F_OWNER_KNOWN) ? ev->pid : 0);
-	put_json_str(l, (ev->flags & FW_F_OWNER_KNOWN) ? ev->comm : "",
-		     FW_COMM_LEN);
-	if (ev->flags & FW_F_ISN_KNOWN)
-		put(l, ",\"isn_local\":%u,\"isn_remote\":%u", ev->isn_local,
-		    ev->isn_remote);
+	fw_jb_key_str(b, key, fw_addr_str(ev->family, addr, a, sizeof(a)));
+}
+
+/* Nothing invented: an unknown owner is pid 0 and comm "", unknown ISNs
+ * and an opening not seen are left out. */
+static void put_json_owner(struct fw_jbuf *b, const struct fw_event *ev)
+{
+	bool owner = ev->flags & FW_F_OWNER_KNOWN;
+
+	fw_jb_key_u64(b, "pid", owner ? ev->pid : 0);
+	fw_jb_key(b, "comm");
+	fw_jb_str(b, owner ? ev->comm : "", FW_COMM_LEN);
+	if (ev->flags & FW_F_ISN_KNOWN) {
+		fw_jb_key_u64(b, "isn_local", ev->isn_local);
+		fw_jb_key_u64(b, "isn_remote", ev->isn_remote);
+	}
 	/* Only what was seen: for a socket met mid-life it is a guess. */
 	if (ev->flags & FW_F_OPEN_SEEN)
-		put(l, ",\"active_open\":%s",
-		    (ev->flags & FW_F_ACTIVE_OPEN) ? "true" : "false");
-	put(l,
-	    ",\"bytes_sent\":%llu,\"bytes_received\":%llu,\"retrans\":%u,"
-	    "\"close_retrans\":%u,\"close_drops\":%u",
-	    (unsigned long long)ev->bytes_acked,
-	    (unsigned long long)ev->bytes_received, ev->total_retrans,
-	    ev->close_retrans, ev->close_drops);
-	if (ev->last_recv_ms != FW_AGE_UNKNOWN)
-		put(l, ",\"last_recv_ms\":%u", ev->last_recv_ms);
-	if (ev->last_send_ms != FW_AGE_UNKNOWN)
-		put(l, ",\"last_send_ms\":%u", ev->last_send_ms);
+		fw_jb_key_bool(b, "active_open", ev->flags & FW_F_ACTIVE_OPEN);
 }
 
-static void put_json_event_extra(struct line *l, const struct fw_event *ev)
+/* Values a source cannot give (sock_diag has no keepalive timings, and
+ * without the kernel's HZ jiffies mean nothing) are left out. */
+static void put_json_u32_known(struct fw_jbuf *b, const char *key, uint32_t v)
+{
+	if (v != FW_AGE_UNKNOWN)
+		fw_jb_key_u64(b, key, v);
+}
+
+static void put_json_conn(struct fw_jbuf *b, const struct fw_event *ev)
+{
+	fw_jb_key_u64(b, "netns", ev->netns);
+	fw_jb_key_u64(b, "sock", ev->sock_id);
+	fw_jb_key_u64(b, "family", ev->family);
+	put_json_addr(b, "laddr", ev, ev->laddr);
+	fw_jb_key_u64(b, "lport", ev->lport);
+	put_json_addr(b, "raddr", ev, ev->raddr);
+	fw_jb_key_u64(b, "rport", ev->rport);
+	fw_jb_key_str(b, "role",
+		      ev->role == FW_ROLE_SERVER ? "server" : "client");
+	if (ev->flags & FW_F_V4_MAPPED)
+		fw_jb_key_bool(b, "mapped", true);
+	fw_jb_key_str(b, "oldstate", fw_state_name(ev->oldstate));
+	fw_jb_key_str(b, "newstate", fw_state_name(ev->newstate));
+	put_json_owner(b, ev);
+	fw_jb_key_u64(b, "bytes_sent", ev->bytes_acked);
+	fw_jb_key_u64(b, "bytes_received", ev->bytes_received);
+	fw_jb_key_u64(b, "retrans", ev->total_retrans);
+	fw_jb_key_u64(b, "close_retrans", ev->close_retrans);
+	fw_jb_key_u64(b, "close_drops", ev->close_drops);
+	put_json_u32_known(b, "last_recv_ms", ev->last_recv_ms);
+	put_json_u32_known(b, "last_send_ms", ev->last_send_ms);
+}
+
+static void put_json_event_extra(struct fw_jbuf *b, const struct fw_event *ev)
 {
 	char flags[FW_TCP_FLAGS_STRLEN], reason[16];
 
 	if (ev->type == FW_EV_RETRANSMIT || ev->type == FW_EV_DROP)
-		put(l, ",\"tcp_flags\":\"%s\"",
-		    fw_tcp_flags_str(ev->tcp_flags, flags, sizeof(flags)));
-	if (ev->type == FW_EV_DROP)
-		put(l, ",\"direction\":\"%s\",\"reason\":\"%s\"",
-		    (ev->flags & FW_F_INBOUND) ? "in" : "out",
-		    fw_drop_reason_name(ev->drop_reason, reason,
-					sizeof(reason)));
+		fw_jb_key_str(
+			b, "tcp_flags",
+			fw_tcp_flags_str(ev->tcp_flags, flags, sizeof(flags)));
+	if (ev->type == FW_EV_DROP) {
+		fw_jb_key_str(b, "direction",
+			      (ev->flags & FW_F_INBOUND) ? "in" : "out");
+		fw_jb_key_str(b, "reason",
+			      fw_drop_reason_name(ev->drop_reason, reason,
+						  sizeof(reason)));
+	}
 	if (ev->type == FW_EV_CLOSE)
-		put(l, ",\"via\":\"%s\"",
-		    (ev->flags & FW_F_BY_OWNER) ? "tcp_close" : "destroy");
+		fw_jb_key_str(b, "via",
+			      (ev->flags & FW_F_BY_OWNER) ? "tcp_close"
+							  : "destroy");
+}
+
+static size_t format_event_json(const struct fw_output *o,
+				const struct fw_event *ev, char *buf,
+				size_t len)
+{
+	struct fw_jbuf b;
+
+	fw_jb_init(&b, buf, len);
+	put_json_head(&b, o, event_rec_type(ev->type), ev->ts_ns);
+	put_json_conn(&b, ev);
+	put_json_event_extra(&b, ev);
+	fw_jb_object_end(&b);
+	return fw_jb_line_end(&b);
 }
 
 static void put_text_time(struct line *l, const struct fw_output *o,
@@ -257,14 +288,9 @@ int fw_format_event(const struct fw_output *o, const struct fw_event *ev,
 {
 	struct line l = {buf, len, 0};
 
-	if (!o->json) {
-		put_text_event(&l, o, ev);
-		return l.used;
-	}
-	put_json_head(&l, o, fw_event_type_name(ev->type), ev->ts_ns);
-	put_json_conn(&l, ev);
-	put_json_event_extra(&l, ev);
-	put(&l, "}\n");
+	if (o->json)
+		return format_event_json(o, ev, buf, len);
+	put_text_event(&l, o, ev);
 	return l.used;
 }
 
@@ -343,22 +369,20 @@ int fw_out_event(struct fw_output *o, const struct fw_event *ev)
 	return emit_text(o, &l);
 }
 
-/* Values a source cannot give (sock_diag has no keepalive timings, and
- * without the kernel's HZ jiffies mean nothing) are left out. */
-static void put_json_u32_known(struct line *l, const char *key, uint32_t v)
+static void put_json_keepalive(struct fw_jbuf *b, const struct fw_sock_info *si)
 {
-	if (v != FW_AGE_UNKNOWN)
-		put(l, ",\"%s\":%u", key, v);
+	fw_jb_key_bool(b, "keepalive", si->keepalive);
+	put_json_u32_known(b, "keepalive_idle_s", si->keepalive_idle_s);
+	put_json_u32_known(b, "keepalive_intvl_s", si->keepalive_intvl_s);
+	put_json_u32_known(b, "keepalive_cnt", si->keepalive_cnt);
+	put_json_u32_known(b, "user_timeout_ms", si->user_timeout_ms);
+	fw_jb_key_u64(b, "sndq", si->sndq);
+	fw_jb_key_u64(b, "rcvq", si->rcvq);
 }
 
-static void put_json_keepalive(struct line *l, const struct fw_sock_info *si)
+static int emit_json(struct fw_output *o, struct fw_jbuf *b)
 {
-	put(l, ",\"keepalive\":%s", si->keepalive ? "true" : "false");
-	put_json_u32_known(l, "keepalive_idle_s", si->keepalive_idle_s);
-	put_json_u32_known(l, "keepalive_intvl_s", si->keepalive_intvl_s);
-	put_json_u32_known(l, "keepalive_cnt", si->keepalive_cnt);
-	put_json_u32_known(l, "user_timeout_ms", si->user_timeout_ms);
-	put(l, ",\"sndq\":%u,\"rcvq\":%u", si->sndq, si->rcvq);
+	return emit_line(o, b->buf, fw_jb_line_end(b));
 }
 
 int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
@@ -367,6 +391,7 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 	char buf[FW_LINE_MAX];
 	struct line l = {buf, sizeof(buf), 0};
 	const struct fw_event *ev = &si->ev;
+	struct fw_jbuf b;
 
 	if (!o->json) {
 		if (o->socket_table)
@@ -375,25 +400,28 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 			put_text_event(&l, o, ev);
 		return emit_text(o, &l);
 	}
-	put_json_head(&l, o, "snapshot", ev->ts_ns);
-	put_json_conn(&l, ev);
-	put(&l, ",\"state\":\"%s\",\"snap\":%u,\"source\":\"%s\"",
-	    fw_state_name(ev->newstate), snap, source);
+	fw_jb_init(&b, buf, sizeof(buf));
+	put_json_head(&b, o, FW_REC_SNAPSHOT, ev->ts_ns);
+	put_json_conn(&b, ev);
+	fw_jb_key_str(&b, "state", fw_state_name(ev->newstate));
+	fw_jb_key_u64(&b, "snap", snap);
+	fw_jb_key_str(&b, "source", source);
 	if (ev->newstate != FW_TCP_LISTEN && ev->newstate != FW_TCP_TIME_WAIT)
-		put_json_keepalive(&l, si);
-	put(&l, "}\n");
-	return emit_line(o, buf, l.used);
+		put_json_keepalive(&b, si);
+	fw_jb_object_end(&b);
+	return emit_json(o, &b);
 }
 
-static void put_json_u32_array(struct line *l, const char *key,
-			       const void *vals, int n, bool is16)
+/* Ports are 16 bits, namespaces 32. */
+static void put_json_uint_array(struct fw_jbuf *b, const char *key,
+				const void *vals, int n, bool is16)
 {
-	put(l, ",\"%s\":[", key);
+	fw_jb_key(b, key);
+	fw_jb_array_begin(b);
 	for (int i = 0; i < n; i++)
-		put(l, "%s%u", i ? "," : "",
-		    is16 ? ((const uint16_t *)vals)[i]
-			 : ((const uint32_t *)vals)[i]);
-	put(l, "]");
+		fw_jb_u64(b, is16 ? ((const uint16_t *)vals)[i]
+				  : ((const uint32_t *)vals)[i]);
+	fw_jb_array_end(b);
 }
 
 int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
@@ -401,15 +429,17 @@ int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
 			uint64_t mono_ns)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = {buf, sizeof(buf), 0};
+	struct fw_jbuf b;
 
 	if (!o->json)
 		return 0;
-	put_json_head(&l, o, "snapshot_end", mono_ns);
-	put(&l, ",\"snap\":%u,\"count\":%u", snap, count);
-	put_json_u32_array(&l, "netns", netns, nnetns, false);
-	put(&l, "}\n");
-	return emit_line(o, buf, l.used);
+	fw_jb_init(&b, buf, sizeof(buf));
+	put_json_head(&b, o, FW_REC_SNAPSHOT_END, mono_ns);
+	fw_jb_key_u64(&b, "snap", snap);
+	fw_jb_key_u64(&b, "count", count);
+	put_json_uint_array(&b, "netns", netns, nnetns, false);
+	fw_jb_object_end(&b);
+	return emit_json(o, &b);
 }
 
 int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
@@ -417,6 +447,7 @@ int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
 {
 	char buf[FW_LINE_MAX];
 	struct line l = {buf, sizeof(buf), 0};
+	struct fw_jbuf b;
 
 	if (!o->json) {
 		put_text_time(&l, o, to_mono_ns);
@@ -424,13 +455,22 @@ int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
 		    (unsigned long long)count, transport, reason);
 		return emit_text(o, &l);
 	}
-	put_json_head(&l, o, "lost", to_mono_ns);
-	put(&l,
-	    ",\"count\":%llu,\"from_ns\":%llu,\"transport\":\"%s\",\"reason\":"
-	    "\"%s\"}\n",
-	    (unsigned long long)count,
-	    (unsigned long long)wall_ns(o, from_mono_ns), transport, reason);
-	return emit_line(o, buf, l.used);
+	fw_jb_init(&b, buf, sizeof(buf));
+	put_json_head(&b, o, FW_REC_LOST, to_mono_ns);
+	fw_jb_key_u64(&b, "count", count);
+	fw_jb_key_u64(&b, "from_ns", wall_ns(o, from_mono_ns));
+	fw_jb_key_str(&b, "transport", transport);
+	fw_jb_key_str(&b, "reason", reason);
+	fw_jb_object_end(&b);
+	return emit_json(o, &b);
+}
+
+static uint64_t now_mono_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec * 1000000000ULL + now.tv_nsec;
 }
 
 int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
@@ -438,40 +478,39 @@ int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
 		 const char *const *attach, int nattach)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = {buf, sizeof(buf), 0};
-	struct timespec now;
+	struct fw_jbuf b;
 
 	if (!o->json)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	put_json_head(&l, o, "start", now.tv_sec * 1000000000ULL + now.tv_nsec);
-	put_json_u32_array(&l, "ports", ports, nports, true);
-	put_json_u32_array(&l, "netns", netns, nnetns, false);
-	put(&l, ",\"transport\":\"%s\",\"version\":\"%s\",\"attach\":[",
-	    transport, FW_VERSION);
+	fw_jb_init(&b, buf, sizeof(buf));
+	put_json_head(&b, o, FW_REC_START, now_mono_ns());
+	put_json_uint_array(&b, "ports", ports, nports, true);
+	put_json_uint_array(&b, "netns", netns, nnetns, false);
+	fw_jb_key_str(&b, "transport", transport);
+	fw_jb_key_str(&b, "version", FW_VERSION);
+	fw_jb_key(&b, "attach");
+	fw_jb_array_begin(&b);
 	for (int i = 0; i < nattach; i++)
-		put(&l, "%s\"%s\"", i ? "," : "", attach[i]);
-	put(&l, "]}\n");
-	return emit_line(o, buf, l.used);
+		fw_jb_str(&b, attach[i], SIZE_MAX);
+	fw_jb_array_end(&b);
+	fw_jb_object_end(&b);
+	return emit_json(o, &b);
 }
 
 int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost_buffer,
 		uint64_t lost_recursion)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = {buf, sizeof(buf), 0};
-	struct timespec now;
+	struct fw_jbuf b;
 
 	if (!o->json)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	put_json_head(&l, o, "stop", now.tv_sec * 1000000000ULL + now.tv_nsec);
-	put(&l,
-	    ",\"events\":%llu,\"lost\":%llu,\"lost_buffer_full\":%llu,\"lost_"
-	    "recursion\":%llu}\n",
-	    (unsigned long long)events,
-	    (unsigned long long)(lost_buffer + lost_recursion),
-	    (unsigned long long)lost_buffer,
-	    (unsigned long long)lost_recursion);
-	return emit_line(o, buf, l.used);
+	fw_jb_init(&b, buf, sizeof(buf));
+	put_json_head(&b, o, FW_REC_STOP, now_mono_ns());
+	fw_jb_key_u64(&b, "events", events);
+	fw_jb_key_u64(&b, "lost", lost_buffer + lost_recursion);
+	fw_jb_key_u64(&b, "lost_buffer_full", lost_buffer);
+	fw_jb_key_u64(&b, "lost_recursion", lost_recursion);
+	fw_jb_object_end(&b);
+	return emit_json(o, &b);
 }

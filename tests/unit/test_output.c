@@ -128,6 +128,25 @@ static void test_comm_is_escaped(void)
 	CHECK(strstr(buf, "\"comm\":\"a\\\"b\\\\c\\u000a\\u007f\""));
 }
 
+/* UTF-8 as it is, so that readers get the name back; bytes that are no
+ * UTF-8 as U+FFFD, so that the line stays valid JSON. */
+static void test_comm_utf8(void)
+{
+	struct fw_output o = json_out();
+	struct fw_event ev = client_fin_wait1();
+	char buf[2048];
+
+	memcpy(ev.comm, "caf\xc3\xa9-\xe6\x97\xa5", 10);
+	fw_format_event(&o, &ev, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"comm\":\"caf\xc3\xa9-\xe6\x97\xa5\""));
+	memcpy(ev.comm, "x\xff\xc3", 4);
+	fw_format_event(&o, &ev, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"comm\":\"x\xef\xbf\xbd\xef\xbf\xbd\""));
+	o.host = "h\xc3\xb4te";
+	fw_format_event(&o, &ev, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"host\":\"h\xc3\xb4te\""));
+}
+
 static void test_retransmit_and_drop_records(void)
 {
 	struct fw_output o = json_out();
@@ -219,6 +238,7 @@ int main(void)
 	RUN_TEST(test_ipv6_canonical_and_server_role);
 	RUN_TEST(test_v4_mapped_is_marked);
 	RUN_TEST(test_comm_is_escaped);
+	RUN_TEST(test_comm_utf8);
 	RUN_TEST(test_retransmit_and_drop_records);
 	RUN_TEST(test_close_record_says_how);
 	RUN_TEST(test_text_line);

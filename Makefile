@@ -14,7 +14,9 @@ LIBBPF_LIBS := $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -l
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf -I$(BUILD) $(LIBBPF_CFLAGS)
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iuser
+# Only the tracer side sees the kernel ABI, the skeleton and libbpf.
+TRACER_CPPFLAGS := -Ibpf -I$(BUILD) $(LIBBPF_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) \
 	-Wno-unused-function -Wno-unused-parameter -Ivmlinux -Ibpf
 
@@ -25,16 +27,21 @@ BPF_SRCS := bpf/config.bpf.c $(filter-out bpf/config.bpf.c,$(wildcard bpf/*.bpf.
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/*.h) vmlinux/vmlinux.h
 
-# Userspace: everything under user/ except main.c goes into a static
-# library that the unit tests and fuzzers link too.
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c user/*/*.c))
+# Userspace in two libraries. libfwcorrelate.a is pure C over records
+# (the correlator, the schema, the duration parser): -Iuser only, no
+# kernel header, no generated file, and it links with -lz alone.
+# libfinwatch.a is the rest but main.c: the tracer side, on libbpf.
+PURE_SRCS := $(wildcard user/correlate/*.c) user/schema.c user/duration.c
+PURE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(PURE_SRCS))
+PURE_HDRS := $(wildcard user/correlate/*.h) user/schema.h user/duration.h
+USER_SRCS := $(filter-out user/main.c $(PURE_SRCS),$(wildcard user/*.c))
 USER_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(wildcard user/*.h user/*/*.h) bpf/finwatch.h
 
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit deps demo vmtest fuzz asan format
+.PHONY: all clean test unit correlate-lib deps demo vmtest fuzz asan format
 all: finwatch
 
 deps:
@@ -49,32 +56,51 @@ $(BUILD)/finwatch.bpf.o: $(BPF_OBJS)
 $(BUILD)/finwatch.skel.h: $(BUILD)/finwatch.bpf.o
 	$(BPFTOOL) gen skeleton $< name finwatch_bpf > $@
 
+$(PURE_OBJS): $(BUILD)/user/%.o: user/%.c $(PURE_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
 $(BUILD)/user/%.o: user/%.c $(USER_HDRS) $(BUILD)/finwatch.skel.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DFW_VERSION='"$(VERSION)"' -c $< -o $@
+	$(CC) $(CFLAGS) $(TRACER_CPPFLAGS) -DFW_VERSION='"$(VERSION)"' -c $< -o $@
 
 # The demo script travels inside the binary (user/demo.c).
 $(BUILD)/demo_script.o: scripts/demo.sh
 	@mkdir -p $(dir $@)
 	ld -r -b binary -z noexecstack -o $@ scripts/demo.sh
 
+$(BUILD)/libfwcorrelate.a: $(PURE_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
 $(BUILD)/libfinwatch.a: $(USER_OBJS) $(BUILD)/demo_script.o
 	rm -f $@ && ar rcs $@ $^
 
-finwatch: $(BUILD)/user/main.o $(BUILD)/libfinwatch.a
+finwatch: $(BUILD)/user/main.o $(BUILD)/libfinwatch.a $(BUILD)/libfwcorrelate.a
 	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBBPF_LIBS) -o $@
 
 $(BUILD)/bpf:
 	mkdir -p $@
 
-# Unit tests: each tests/unit/test_*.c is one binary.
+# Unit tests: each tests/unit/test_*.c is one binary. The correlator's
+# and the schema's need a C compiler and zlib, nothing else; the
+# others test the tracer side and link it with libbpf.
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check.h $(BUILD)/libfinwatch.a
+PURE_UNIT_SRCS := $(wildcard tests/unit/test_correlate*.c) tests/unit/test_schema.c
+PURE_UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(PURE_UNIT_SRCS))
+UNIT_HDRS := $(wildcard tests/unit/*.h)
+$(PURE_UNIT_BINS): $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HDRS) $(BUILD)/libfwcorrelate.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $< $(BUILD)/libfinwatch.a $(LIBBPF_LIBS) -o $@
+	$(CC) $(CFLAGS) $(LDFLAGS) -Itests/unit $< $(BUILD)/libfwcorrelate.a -lz -o $@
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_HDRS) $(BUILD)/libfinwatch.a $(BUILD)/libfwcorrelate.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(TRACER_CPPFLAGS) $(LDFLAGS) -Itests/unit $< \
+		$(BUILD)/libfinwatch.a $(BUILD)/libfwcorrelate.a $(LIBBPF_LIBS) -o $@
 
 unit: $(UNIT_BINS)
+
+# The correlator alone: builds without clang, bpftool or libbpf.
+correlate-lib: $(BUILD)/libfwcorrelate.a $(PURE_UNIT_BINS)
 
 # The README's two commands: each installs what is missing, builds, runs.
 test:

@@ -27,7 +27,8 @@ int main(int argc, char **argv)
 }
 MAIN
 	cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Iuser "$out/main.c" \
-		user/correlate/*.c user/schema.c user/duration.c -lz -o "$out/finwatch"
+		user/correlate/*.c user/schema.c user/duration.c -lz \
+		-o "$out/finwatch"
 	fw=$out/finwatch
 else
 	fw=./finwatch

@@ -9,10 +9,10 @@ cd "$(dirname "$0")/.."
 records=${1:-1000000}
 out=bench/out
 mkdir -p "$out"
-make -s build/libfinwatch.a
+make -s build/libfinwatch.a build/libfwcorrelate.a
 cc -O2 -g -std=gnu11 -D_GNU_SOURCE -Iuser -Ibpf -Ibuild \
 	$(pkg-config --cflags libbpf 2>/dev/null) bench/format_json.c \
-	build/libfinwatch.a \
+	build/libfinwatch.a build/libfwcorrelate.a \
 	$(pkg-config --libs libbpf 2>/dev/null || echo -lbpf) -lelf -lz \
 	-o "$out/format_json"
 for i in 1 2 3 4 5; do

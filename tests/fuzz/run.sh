@@ -10,12 +10,13 @@ mkdir -p "$out"
 status=0
 
 build() {
-	# $1: target name; the library sources it needs follow
+	# $1: target name; the library sources it needs follow. The
+	# correlator is pure C: user/ alone on the include path, zlib alone.
 	local name=$1
 	shift
 	clang -g -O1 -fsanitize=fuzzer,address,undefined \
 		-fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE \
-		-Iuser -Ibpf "$@" -lz -o "$out/$name"
+		-Iuser "$@" -lz -o "$out/$name"
 }
 
 run() {

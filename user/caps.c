@@ -50,7 +50,8 @@ int fw_check_tracing_caps(const char *prog)
 	if (bpf && perfmon)
 		return 0;
 	fprintf(stderr,
-		"%s: missing capability %s%s%s: run as root, or grant CAP_BPF and CAP_PERFMON\n",
+		"%s: missing capability %s%s%s: run as root, or grant CAP_BPF "
+		"and CAP_PERFMON\n",
 		prog, bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "",
 		perfmon ? "" : "CAP_PERFMON");
 	return -1;

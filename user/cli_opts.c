@@ -18,18 +18,18 @@ enum {
 };
 
 static const struct argp_option common_options[] = {
-	{"port", 'p', "PORT", 0,
-	 "Watch this TCP port (repeatable; default 6379)", 0},
-	{"netns", OPT_NETNS, "NETNS", 0,
-	 "Only this network namespace: a path (/run/netns/NAME, "
-	 "/proc/PID/ns/net) or an inode (repeatable)",
-	 0},
-	{"host", OPT_HOST, "NAME", 0,
-	 "Host name recorded in each record (default: hostname)", 0},
-	{"btf", OPT_BTF, "FILE", 0,
-	 "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0},
-	{"verbose", OPT_VERBOSE, NULL, 0,
-	 "List the active attach points; show libbpf's messages", 0},
+	{ "port", 'p', "PORT", 0,
+	  "Watch this TCP port (repeatable; default 6379)", 0 },
+	{ "netns", OPT_NETNS, "NETNS", 0,
+	  "Only this network namespace: a path (/run/netns/NAME, "
+	  "/proc/PID/ns/net) or an inode (repeatable)",
+	  0 },
+	{ "host", OPT_HOST, "NAME", 0,
+	  "Host name recorded in each record (default: hostname)", 0 },
+	{ "btf", OPT_BTF, "FILE", 0,
+	  "Kernel BTF to use instead of /sys/kernel/btf/vmlinux", 0 },
+	{ "verbose", OPT_VERBOSE, NULL, 0,
+	  "List the active attach points; show libbpf's messages", 0 },
 	{},
 };
 
@@ -118,7 +118,8 @@ static error_t parse_common_opt(int key, char *arg, struct argp_state *state)
 }
 
 const struct argp fw_cli_common_argp = {
-	common_options, parse_common_opt, NULL, NULL, NULL, NULL, NULL};
+	common_options, parse_common_opt, NULL, NULL, NULL, NULL, NULL
+};
 
 const char *fw_cli_host(const struct fw_cli_common *c, char *buf, size_t len)
 {

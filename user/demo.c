@@ -22,15 +22,18 @@ static void demo_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: finwatch demo [--keep]\n\n"
-		"Reproduces the Redis connection leak in network namespaces (app host,\n"
-		"middlebox that forgets idle flows, redis-server with timeout 0), traces\n"
+		"Reproduces the Redis connection leak in network namespaces "
+		"(app host,\n"
+		"middlebox that forgets idle flows, redis-server with timeout "
+		"0), traces\n"
 		"both ends and correlates them. Needs root. --keep leaves the\n"
 		"namespaces running.\n");
 }
 
 static int script_fd(void)
 {
-	size_t len = _binary_scripts_demo_sh_end - _binary_scripts_demo_sh_start;
+	size_t len =
+		_binary_scripts_demo_sh_end - _binary_scripts_demo_sh_start;
 	int fd = memfd_create("finwatch-demo.sh", 0);
 
 	if (fd < 0)
@@ -49,8 +52,8 @@ int demo_main(int argc, char **argv)
 	int fd;
 
 	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--keep"))) {
-		if (argc == 2 && (!strcmp(argv[1], "--help") ||
-				  !strcmp(argv[1], "-h"))) {
+		if (argc == 2 &&
+		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 			demo_usage(stdout);
 			return 0;
 		}
@@ -58,13 +61,15 @@ int demo_main(int argc, char **argv)
 		return FW_EXIT_USAGE;
 	}
 	if (geteuid()) {
-		fprintf(stderr, "finwatch demo: needs root: it creates network namespaces and loads BPF programs\n");
+		fprintf(stderr, "finwatch demo: needs root: it creates network "
+				"namespaces and loads BPF programs\n");
 		return FW_EXIT_USAGE;
 	}
 	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	fd = script_fd();
 	if (n <= 0 || fd < 0) {
-		fprintf(stderr, "finwatch demo: cannot prepare the demo script: %s\n",
+		fprintf(stderr,
+			"finwatch demo: cannot prepare the demo script: %s\n",
 			strerror(errno));
 		return 1;
 	}
@@ -75,6 +80,7 @@ int demo_main(int argc, char **argv)
 	setenv("FW_BIN", self, 1);
 	execlp("bash", "bash", script, argc == 2 ? "--keep" : NULL,
 	       (char *)NULL);
-	fprintf(stderr, "finwatch demo: cannot run bash: %s\n", strerror(errno));
+	fprintf(stderr, "finwatch demo: cannot run bash: %s\n",
+		strerror(errno));
 	return 1;
 }

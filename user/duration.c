@@ -14,9 +14,9 @@ static int unit_ns(const char *u, unsigned long long *ns)
 		const char *name;
 		unsigned long long ns;
 	} units[] = {
-		{"", 1000000000ull},	 {"ms", 1000000ull},
-		{"s", 1000000000ull},	 {"m", 60000000000ull},
-		{"h", 3600000000000ull}, {"d", 86400000000000ull},
+		{ "", 1000000000ull },	   { "ms", 1000000ull },
+		{ "s", 1000000000ull },	   { "m", 60000000000ull },
+		{ "h", 3600000000000ull }, { "d", 86400000000000ull },
 	};
 
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {

@@ -52,8 +52,8 @@ static bool has_iter_target(const struct btf *btf, const char *ctx_struct)
 static bool can_fentry(const struct btf *btf, const char *func)
 {
 	const struct bpf_insn ret0[] = {
-		{.code = 0xb7, .dst_reg = 0, .imm = 0}, /* r0 = 0 */
-		{.code = 0x95},				/* exit */
+		{ .code = 0xb7, .dst_reg = 0, .imm = 0 }, /* r0 = 0 */
+		{ .code = 0x95 },			  /* exit */
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts,
 		    .expected_attach_type = BPF_TRACE_FENTRY);
@@ -149,37 +149,37 @@ struct probe {
 };
 
 static const struct probe probes[FW_FEAT_COUNT] = {
-	[FW_FEAT_RINGBUF] = {.present = has_ringbuf},
+	[FW_FEAT_RINGBUF] = { .present = has_ringbuf },
 	/* sock:inet_sock_set_state: 4.16, "net: tracepoint: replace
 	 * tcp_set_state tracepoint with inet_sock_set_state tracepoint". */
-	[FW_FEAT_TP_INET_SOCK_SET_STATE] = {.present = has_btf_tracepoint,
-					    .arg = "inet_sock_set_state"},
-	[FW_FEAT_FENTRY_TCP_CLOSE] = {.present = can_fentry,
-				      .arg = "tcp_close",
-				      .loads_program = true},
+	[FW_FEAT_TP_INET_SOCK_SET_STATE] = { .present = has_btf_tracepoint,
+					     .arg = "inet_sock_set_state" },
+	[FW_FEAT_FENTRY_TCP_CLOSE] = { .present = can_fentry,
+				       .arg = "tcp_close",
+				       .loads_program = true },
 	/* tcp:tcp_destroy_sock, tcp_send_reset, tcp_receive_reset: 4.15,
 	 * "tcp: add tracepoint trace_tcp_destroy_sock" and its siblings. */
-	[FW_FEAT_TP_TCP_DESTROY_SOCK] = {.present = has_btf_tracepoint,
-					 .arg = "tcp_destroy_sock"},
-	[FW_FEAT_TP_TCP_SEND_RESET] = {.present = has_btf_tracepoint,
-				       .arg = "tcp_send_reset"},
-	[FW_FEAT_TP_TCP_RECEIVE_RESET] = {.present = has_btf_tracepoint,
-					  .arg = "tcp_receive_reset"},
+	[FW_FEAT_TP_TCP_DESTROY_SOCK] = { .present = has_btf_tracepoint,
+					  .arg = "tcp_destroy_sock" },
+	[FW_FEAT_TP_TCP_SEND_RESET] = { .present = has_btf_tracepoint,
+					.arg = "tcp_send_reset" },
+	[FW_FEAT_TP_TCP_RECEIVE_RESET] = { .present = has_btf_tracepoint,
+					   .arg = "tcp_receive_reset" },
 	/* tcp:tcp_retransmit_skb: 4.15, "tcp: add tracepoint
 	 * trace_tcp_retransmit_skb()". */
-	[FW_FEAT_TP_TCP_RETRANSMIT_SKB] = {.present = has_btf_tracepoint,
-					   .arg = "tcp_retransmit_skb"},
+	[FW_FEAT_TP_TCP_RETRANSMIT_SKB] = { .present = has_btf_tracepoint,
+					    .arg = "tcp_retransmit_skb" },
 	/* skb:kfree_skb with a reason: 5.17, "net: skb: introduce
 	 * kfree_skb_reason()". */
-	[FW_FEAT_TP_KFREE_SKB_REASON] = {.present = has_drop_reasons,
-					 .arg = "kfree_skb"},
+	[FW_FEAT_TP_KFREE_SKB_REASON] = { .present = has_drop_reasons,
+					  .arg = "kfree_skb" },
 	/* iter/tcp: 5.9, "net: bpf: implement bpf iterator for tcp". */
-	[FW_FEAT_ITER_TCP] = {.present = has_iter_target,
-			      .arg = "bpf_iter__tcp"},
+	[FW_FEAT_ITER_TCP] = { .present = has_iter_target,
+			       .arg = "bpf_iter__tcp" },
 	/* iter/task_file: 5.8, "bpf: Add task and task/file iterator
 	 * targets". */
-	[FW_FEAT_ITER_TASK_FILE] = {.present = has_iter_target,
-				    .arg = "bpf_iter__task_file"},
+	[FW_FEAT_ITER_TASK_FILE] = { .present = has_iter_target,
+				     .arg = "bpf_iter__task_file" },
 };
 
 int fw_probe_features(const char *btf_path, bool tracing, struct fw_features *f)

@@ -16,16 +16,21 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-	{ "trace", trace_main, "stream connection lifecycles on the watched ports" },
-	{ "correlate", correlate_main, "join hosts' logs; name connections whose FIN/RST was lost" },
-	{ "snapshot", snapshot_main, "list the connections open now, with keepalive and idle times" },
-	{ "demo", demo_main, "reproduce the Redis connection leak in namespaces and catch it" },
+	{ "trace", trace_main,
+	  "stream connection lifecycles on the watched ports" },
+	{ "correlate", correlate_main,
+	  "join hosts' logs; name connections whose FIN/RST was lost" },
+	{ "snapshot", snapshot_main,
+	  "list the connections open now, with keepalive and idle times" },
+	{ "demo", demo_main,
+	  "reproduce the Redis connection leak in namespaces and catch it" },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: finwatch COMMAND [OPTION...]\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]);
+	     i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name,
 			subcommands[i].summary);
 	fprintf(f, "\n'finwatch COMMAND --help' describes each one.\n");
@@ -45,7 +50,8 @@ int main(int argc, char **argv)
 		printf("finwatch %s\n", FW_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++) {
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]);
+	     i++) {
 		/* argp names the program after argv[0] in its messages. */
 		static char name[64];
 

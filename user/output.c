@@ -286,7 +286,7 @@ static void put_text_event(struct line *l, const struct fw_output *o,
 int fw_format_event(const struct fw_output *o, const struct fw_event *ev,
 		    char *buf, size_t len)
 {
-	struct line l = {buf, len, 0};
+	struct line l = { buf, len, 0 };
 
 	if (o->json)
 		return format_event_json(o, ev, buf, len);
@@ -345,7 +345,7 @@ static int emit_text(struct fw_output *o, struct line *l)
 {
 	if (!o->header_done) {
 		char hdr[256];
-		struct line h = {hdr, sizeof(hdr), 0};
+		struct line h = { hdr, sizeof(hdr), 0 };
 
 		if (o->socket_table)
 			put_socket_header(&h);
@@ -365,7 +365,7 @@ int fw_out_event(struct fw_output *o, const struct fw_event *ev)
 
 	if (o->json)
 		return emit_line(o, buf, n);
-	struct line l = {buf, sizeof(buf), n};
+	struct line l = { buf, sizeof(buf), n };
 	return emit_text(o, &l);
 }
 
@@ -389,7 +389,7 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 		    unsigned int snap, const char *source)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = {buf, sizeof(buf), 0};
+	struct line l = { buf, sizeof(buf), 0 };
 	const struct fw_event *ev = &si->ev;
 	struct fw_jbuf b;
 
@@ -446,7 +446,7 @@ int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
 		uint64_t to_mono_ns, const char *transport, const char *reason)
 {
 	char buf[FW_LINE_MAX];
-	struct line l = {buf, sizeof(buf), 0};
+	struct line l = { buf, sizeof(buf), 0 };
 	struct fw_jbuf b;
 
 	if (!o->json) {

@@ -119,7 +119,7 @@ void fw_owners_sort(struct fw_owner_table *t)
 const struct fw_owner_entry *fw_owners_find(const struct fw_owner_table *t,
 					    uint64_t inode)
 {
-	struct fw_owner_entry key = {.inode = inode};
+	struct fw_owner_entry key = { .inode = inode };
 
 	if (!t->n)
 		return NULL;

@@ -39,33 +39,33 @@ struct name {
 #define NAME(str) .s = str, .len = sizeof(str) - 1
 
 static const struct name type_names[FW_REC_TYPE_COUNT] = {
-	[FW_REC_STATE] = {NAME("state")},
-	[FW_REC_CLOSE] = {NAME("close")},
-	[FW_REC_RESET_SENT] = {NAME("reset_sent")},
-	[FW_REC_RESET_RECEIVED] = {NAME("reset_received")},
-	[FW_REC_RETRANSMIT] = {NAME("retransmit")},
-	[FW_REC_SNAPSHOT] = {NAME("snapshot")},
-	[FW_REC_DROP] = {NAME("drop")},
-	[FW_REC_LOST] = {NAME("lost")},
-	[FW_REC_START] = {NAME("start")},
-	[FW_REC_STOP] = {NAME("stop")},
-	[FW_REC_SNAPSHOT_END] = {NAME("snapshot_end")},
+	[FW_REC_STATE] = { NAME("state") },
+	[FW_REC_CLOSE] = { NAME("close") },
+	[FW_REC_RESET_SENT] = { NAME("reset_sent") },
+	[FW_REC_RESET_RECEIVED] = { NAME("reset_received") },
+	[FW_REC_RETRANSMIT] = { NAME("retransmit") },
+	[FW_REC_SNAPSHOT] = { NAME("snapshot") },
+	[FW_REC_DROP] = { NAME("drop") },
+	[FW_REC_LOST] = { NAME("lost") },
+	[FW_REC_START] = { NAME("start") },
+	[FW_REC_STOP] = { NAME("stop") },
+	[FW_REC_SNAPSHOT_END] = { NAME("snapshot_end") },
 };
 
 static const struct name state_names[FW_TCP_MAX_STATES] = {
-	[FW_TCP_ESTABLISHED] = {NAME("ESTABLISHED")},
-	[FW_TCP_SYN_SENT] = {NAME("SYN_SENT")},
-	[FW_TCP_SYN_RECV] = {NAME("SYN_RECV")},
-	[FW_TCP_FIN_WAIT1] = {NAME("FIN_WAIT1")},
-	[FW_TCP_FIN_WAIT2] = {NAME("FIN_WAIT2")},
-	[FW_TCP_TIME_WAIT] = {NAME("TIME_WAIT")},
-	[FW_TCP_CLOSE] = {NAME("CLOSE")},
-	[FW_TCP_CLOSE_WAIT] = {NAME("CLOSE_WAIT")},
-	[FW_TCP_LAST_ACK] = {NAME("LAST_ACK")},
-	[FW_TCP_LISTEN] = {NAME("LISTEN")},
-	[FW_TCP_CLOSING] = {NAME("CLOSING")},
-	[FW_TCP_NEW_SYN_RECV] = {NAME("NEW_SYN_RECV")},
-	[FW_TCP_BOUND_INACTIVE] = {NAME("BOUND_INACTIVE")},
+	[FW_TCP_ESTABLISHED] = { NAME("ESTABLISHED") },
+	[FW_TCP_SYN_SENT] = { NAME("SYN_SENT") },
+	[FW_TCP_SYN_RECV] = { NAME("SYN_RECV") },
+	[FW_TCP_FIN_WAIT1] = { NAME("FIN_WAIT1") },
+	[FW_TCP_FIN_WAIT2] = { NAME("FIN_WAIT2") },
+	[FW_TCP_TIME_WAIT] = { NAME("TIME_WAIT") },
+	[FW_TCP_CLOSE] = { NAME("CLOSE") },
+	[FW_TCP_CLOSE_WAIT] = { NAME("CLOSE_WAIT") },
+	[FW_TCP_LAST_ACK] = { NAME("LAST_ACK") },
+	[FW_TCP_LISTEN] = { NAME("LISTEN") },
+	[FW_TCP_CLOSING] = { NAME("CLOSING") },
+	[FW_TCP_NEW_SYN_RECV] = { NAME("NEW_SYN_RECV") },
+	[FW_TCP_BOUND_INACTIVE] = { NAME("BOUND_INACTIVE") },
 };
 
 /*
@@ -111,9 +111,9 @@ static const struct {
 	unsigned int bit;
 	struct name name;
 } flag_names[] = {
-	{FW_TCPF_SYN, {NAME("SYN")}}, {FW_TCPF_FIN, {NAME("FIN")}},
-	{FW_TCPF_RST, {NAME("RST")}}, {FW_TCPF_PSH, {NAME("PSH")}},
-	{FW_TCPF_ACK, {NAME("ACK")}},
+	{ FW_TCPF_SYN, { NAME("SYN") } }, { FW_TCPF_FIN, { NAME("FIN") } },
+	{ FW_TCPF_RST, { NAME("RST") } }, { FW_TCPF_PSH, { NAME("PSH") } },
+	{ FW_TCPF_ACK, { NAME("ACK") } },
 };
 
 const char *fw_tcp_flags_str(unsigned int flags, char *buf, size_t len)
@@ -257,7 +257,7 @@ void fw_format_endpoint(char *out, size_t outsz, uint8_t family,
 
 bool fw_addr_is_v4_mapped(const uint8_t *addr)
 {
-	static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+	static const uint8_t prefix[12] = { [10] = 0xff, [11] = 0xff };
 
 	return !memcmp(addr, prefix, sizeof(prefix));
 }
@@ -309,7 +309,7 @@ static const unsigned char esc_class[256] = {
 };
 
 static const char hex_digits[16] = "0123456789abcdef";
-static const char replacement[3] = {'\xef', '\xbf', '\xbd'}; /* U+FFFD */
+static const char replacement[3] = { '\xef', '\xbf', '\xbd' }; /* U+FFFD */
 
 /* What stands for the character at @u: its escape or its own bytes. */
 static size_t escape_char(const unsigned char *u, size_t left, char *tmp,

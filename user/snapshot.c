@@ -58,23 +58,24 @@ struct check_state {
 };
 
 static const struct argp_option snapshot_options[] = {
-	{"json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0},
-	{"check", OPT_CHECK, NULL, 0,
-	 "List only connections idle longer than --idle that nothing will ever "
-	 "reap; exit 1 if there are any, 3 if it cannot tell",
-	 0},
-	{"idle", OPT_IDLE, "DURATION", 0,
-	 "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0},
-	{"source", OPT_SOURCE, "auto|iter|sock_diag", 0,
-	 "Where sockets are read: the BPF tcp iterator (with sequence "
-	 "numbers), or NETLINK_SOCK_DIAG as ss does (default auto: the "
-	 "iterator where the kernel has it)",
-	 0},
+	{ "json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0 },
+	{ "check", OPT_CHECK, NULL, 0,
+	  "List only connections idle longer than --idle that nothing will "
+	  "ever "
+	  "reap; exit 1 if there are any, 3 if it cannot tell",
+	  0 },
+	{ "idle", OPT_IDLE, "DURATION", 0,
+	  "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0 },
+	{ "source", OPT_SOURCE, "auto|iter|sock_diag", 0,
+	  "Where sockets are read: the BPF tcp iterator (with sequence "
+	  "numbers), or NETLINK_SOCK_DIAG as ss does (default auto: the "
+	  "iterator where the kernel has it)",
+	  0 },
 	{},
 };
 
 static const struct argp_child snapshot_children[] = {
-	{&fw_cli_common_argp, 0, NULL, 0},
+	{ &fw_cli_common_argp, 0, NULL, 0 },
 	{},
 };
 
@@ -234,14 +235,15 @@ int snapshot_main(int argc, char **argv)
 		"List the TCP connections open now on the watched ports.",
 		snapshot_children,
 		NULL,
-		NULL};
-	struct snapshot_opts opts = {.idle_ns = FW_DEFAULT_IDLE_NS};
+		NULL
+	};
+	struct snapshot_opts opts = { .idle_ns = FW_DEFAULT_IDLE_NS };
 	static char hold[1 << 16];
-	struct fw_output out = {.fd = STDOUT_FILENO,
-				.socket_table = true,
-				.hold = hold,
-				.hold_size = sizeof(hold)};
-	struct check_state cs = {.out = &out, .opts = &opts};
+	struct fw_output out = { .fd = STDOUT_FILENO,
+				 .socket_table = true,
+				 .hold = hold,
+				 .hold_size = sizeof(hold) };
+	struct check_state cs = { .out = &out, .opts = &opts };
 	char hostname[256];
 	int n;
 

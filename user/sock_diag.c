@@ -172,7 +172,7 @@ static int read_dump(int fd, struct diag_walk *w, uint32_t netns)
 
 static int dump_netns(void *arg, uint32_t netns)
 {
-	static const int families[] = {AF_INET, AF_INET6};
+	static const int families[] = { AF_INET, AF_INET6 };
 	struct diag_walk *w = arg;
 
 	for (size_t i = 0; i < 2; i++) {
@@ -196,7 +196,7 @@ int fw_sock_diag_snapshot(const struct fw_config *c, fw_snapshot_fn fn,
 			  void *ctx)
 {
 	struct fw_owner_table owners = {};
-	struct diag_walk w = {c, &owners, fn, ctx, 0};
+	struct diag_walk w = { c, &owners, fn, ctx, 0 };
 	int rc;
 
 	fw_owners_scan(&owners);

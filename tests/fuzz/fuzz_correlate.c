@@ -17,8 +17,8 @@ static FILE *devnull;
 static void options_from(uint8_t b, struct fw_corr_opts *o,
 			 struct fw_report_opts *ro)
 {
-	static const uint64_t skews[4] = {0, 1000000ull, FW_DEFAULT_SKEW_NS,
-					  3600000000000ull};
+	static const uint64_t skews[4] = { 0, 1000000ull, FW_DEFAULT_SKEW_NS,
+					   3600000000000ull };
 
 	memset(o, 0, sizeof(*o));
 	memset(ro, 0, sizeof(*ro));

@@ -10,7 +10,7 @@ static void test_clean_close_is_ok(void)
 	struct sk cl = client_sk(40001, 111, 222),
 		  sv = server_sk(40001, 111, 222);
 	struct fw_corr_opts o = default_opts();
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
 	const struct got *g;
@@ -42,7 +42,7 @@ static void test_lost_fin_from_client(void)
 {
 	struct sk cl = client_sk(40002, 300, 400),
 		  sv = server_sk(40002, 300, 400);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -79,7 +79,7 @@ static void test_lost_fin_from_server(void)
 {
 	struct sk cl = client_sk(40003, 500, 600),
 		  sv = server_sk(40003, 500, 600);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -99,7 +99,7 @@ static void test_lost_rst(void)
 {
 	struct sk cl = client_sk(40004, 700, 800),
 		  sv = server_sk(40004, 700, 800);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -124,7 +124,7 @@ static void test_delivered_rst_is_ok(void)
 {
 	struct sk cl = client_sk(40005, 900, 1000),
 		  sv = server_sk(40005, 900, 1000);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -146,7 +146,7 @@ static void test_close_wait_leak(void)
 {
 	struct sk cl = client_sk(40006, 1100, 1200),
 		  sv = server_sk(40006, 1100, 1200);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -178,7 +178,7 @@ static void test_short_close_wait_is_not_a_leak(void)
 {
 	struct sk cl = client_sk(40007, 1300, 1400),
 		  sv = server_sk(40007, 1300, 1400);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -200,7 +200,7 @@ static void test_peer_vanished(void)
 	struct sk sv = server_sk(40008, 1500, 1600),
 		  other = client_sk(40009, 1, 2);
 	struct sk other_sv = server_sk(40009, 1, 2);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -231,7 +231,7 @@ static void test_peer_log_starting_late_is_not_vanished(void)
 	struct sk sv = server_sk(40010, 1700, 1800),
 		  other = client_sk(40011, 3, 4);
 	struct sk other_sv = server_sk(40011, 3, 4);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -252,7 +252,7 @@ static void test_unacked_fin_single_log(void)
 {
 	struct sk cl = client_sk(40012, 1900, 2000);
 	struct fw_corr_opts o = default_opts();
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
 	const struct got *g;
@@ -281,7 +281,7 @@ static void test_lost_events_make_incomplete(void)
 	struct sk cl = client_sk(40013, 2100, 2200),
 		  sv = server_sk(40013, 2100, 2200);
 	struct fw_corr_opts o = default_opts();
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
 	const struct got *g;
@@ -309,7 +309,7 @@ static void test_lost_events_elsewhere_do_not_matter(void)
 {
 	struct sk cl = client_sk(40014, 2300, 2400),
 		  sv = server_sk(40014, 2300, 2400);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -327,7 +327,7 @@ static void test_log_ending_early_is_incomplete(void)
 {
 	struct sk cl = client_sk(40015, 2500, 2600),
 		  sv = server_sk(40015, 2500, 2600);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -350,7 +350,7 @@ static void test_port_reuse_is_a_new_connection(void)
 		  sv1 = server_sk(40016, 2700, 2800);
 	struct sk cl2 = client_sk(40016, 2900, 3000),
 		  sv2 = server_sk(40016, 2900, 3000);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	cl2.sock = 77777;
@@ -375,7 +375,7 @@ static void test_port_reuse_without_isns_pairs_by_time(void)
 {
 	struct sk cl1 = client_sk(40017, 0, 0), sv1 = server_sk(40017, 0, 0);
 	struct sk cl2 = client_sk(40017, 0, 0), sv2 = server_sk(40017, 0, 0);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	cl2.sock = 77777;
@@ -398,7 +398,7 @@ static void test_port_reuse_without_isns_pairs_by_time(void)
 static void test_clock_skew_within_tolerance(void)
 {
 	struct sk cl = client_sk(40018, 0, 0), sv = server_sk(40018, 0, 0);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	/* db1's clock is 1.5 s behind; no ISNs, so the tuple must pair */
@@ -419,7 +419,7 @@ static void test_isns_pair_whatever_the_skew(void)
 {
 	struct sk cl = client_sk(40019, 3100, 3200),
 		  sv = server_sk(40019, 3100, 3200);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	struct sk cl2 = client_sk(40030, 3150, 3250),
@@ -462,7 +462,7 @@ static void test_reordered_hosts(void)
 	struct sk cl2 = client_sk(40021, 3500, 3600),
 		  sv2 = server_sk(40021, 3500, 3600);
 	struct fw_corr_opts o = default_opts();
-	struct lines a = {0}, b = {0}, all = {0};
+	struct lines a = { 0 }, b = { 0 }, all = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
 	int i;
@@ -507,12 +507,14 @@ static void test_ipv6(void)
 	struct sk cl = {
 		"app1",	       1,    10,       6,    "2001:db8::1", 40022,
 		"2001:db8::2", 6379, "client", 4242, "ruby",	    3700,
-		3800,	       0};
+		3800,	       0
+	};
 	struct sk sv = {
 		"db1",	       2,     20,	6,  "2001:db8::2",  6379,
 		"2001:db8::1", 40022, "server", 77, "redis-server", 3800,
-		3700,	       0};
-	struct lines ls = {0};
+		3700,	       0
+	};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -529,14 +531,15 @@ static void test_ipv6(void)
 static void test_nat_pairs_by_isn(void)
 {
 	/* the client talks to a VIP; the server sees the NAT's address */
-	struct sk cl = {"app1",	       1,    10,       4,    "10.0.0.1", 40023,
-			"203.0.113.5", 6379, "client", 4242, "ruby",	 3900,
-			4000,	       0};
+	struct sk cl = { "app1",	1,    10,	4,    "10.0.0.1", 40023,
+			 "203.0.113.5", 6379, "client", 4242, "ruby",	  3900,
+			 4000,		0 };
 	struct sk sv = {
 		"db1",		2,     20,	 4,  "10.1.0.2",     6379,
 		"198.51.100.7", 61000, "server", 77, "redis-server", 4000,
-		3900,		0};
-	struct lines ls = {0};
+		3900,		0
+	};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -558,14 +561,16 @@ static void test_nat_pairs_by_isn(void)
 
 static void test_one_host_two_namespaces(void)
 {
-	struct sk cl = {"node1", 111,	       10,   4,	       "172.17.0.5",
-			40024,	 "172.17.0.6", 6379, "client", 4242,
-			"ruby",	 4100,	       4200, 0};
-	struct sk sv = {"node1",      222,   20,       4,  "172.17.0.6",   6379,
-			"172.17.0.5", 40024, "server", 77, "redis-server", 4200,
-			4100,	      0};
+	struct sk cl = { "node1", 111,		10,   4,	"172.17.0.5",
+			 40024,	  "172.17.0.6", 6379, "client", 4242,
+			 "ruby",  4100,		4200, 0 };
+	struct sk sv = {
+		"node1",	222,	      20,    4,	       "172.17.0.6",
+		6379,		"172.17.0.5", 40024, "server", 77,
+		"redis-server", 4200,	      4100,  0
+	};
 	struct fw_corr_opts o = default_opts();
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
 
@@ -587,7 +592,7 @@ static void test_open_connection(void)
 {
 	struct sk cl = client_sk(40025, 4300, 4400),
 		  sv = server_sk(40025, 4300, 4400);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -606,7 +611,7 @@ static void test_memory_follows_open_connections(void)
 	struct fw_corr_opts o = default_opts();
 	struct capture cap;
 	struct fw_corr *c;
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	uint64_t peak;
 	int i, k;
 
@@ -644,7 +649,7 @@ static void test_follow_reports_before_the_end(void)
 	struct sk cl = client_sk(40026, 4500, 4600),
 		  sv = server_sk(40026, 4500, 4600);
 	struct fw_corr_opts o = default_opts();
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
 	int i;
@@ -680,7 +685,7 @@ static void test_late_destroy_record_is_ignored(void)
 {
 	struct sk cl = client_sk(40027, 4700, 4800),
 		  sv = server_sk(40027, 4700, 4800);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -699,7 +704,7 @@ static void test_lost_fin_then_rst_is_ok(void)
 {
 	struct sk cl = client_sk(40028, 4900, 5000),
 		  sv = server_sk(40028, 4900, 5000);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -719,7 +724,7 @@ static void test_lost_fin_leaves_fin_wait2(void)
 {
 	struct sk cl = client_sk(40029, 5100, 5200),
 		  sv = server_sk(40029, 5100, 5200);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -754,7 +759,7 @@ static void test_lost_fin_leaves_fin_wait2(void)
 static void test_tracer_quirks(void)
 {
 	struct sk cl = client_sk(40032, 0, 0), sv = server_sk(40032, 0, 0);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	both_start(&ls);
@@ -795,7 +800,7 @@ static void test_held_ends_are_bounded(void)
 	struct fw_corr_opts o = default_opts();
 	struct fw_corr *c = fw_corr_new(&o, NULL, NULL);
 	const struct fw_corr_stats *stats = fw_corr_stats(c);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	int k, i, n = 70000;
 
 	for (k = 0; k < n; k++) {

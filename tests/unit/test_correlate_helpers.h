@@ -302,39 +302,39 @@ static struct fw_corr_opts default_opts(void)
 /* app1 (client, ruby, 10.0.0.1) talks to db1 (redis-server) on 6379. */
 static struct sk client_sk(int port, uint32_t isn_c, uint32_t isn_s)
 {
-	struct sk s = {"app1",
-		       4026531840ull,
-		       1000 + (uint64_t)port,
-		       4,
-		       "10.0.0.1",
-		       port,
-		       "10.0.0.2",
-		       6379,
-		       "client",
-		       4242,
-		       "ruby",
-		       isn_c,
-		       isn_s,
-		       0};
+	struct sk s = { "app1",
+			4026531840ull,
+			1000 + (uint64_t)port,
+			4,
+			"10.0.0.1",
+			port,
+			"10.0.0.2",
+			6379,
+			"client",
+			4242,
+			"ruby",
+			isn_c,
+			isn_s,
+			0 };
 	return s;
 }
 
 static struct sk server_sk(int port, uint32_t isn_c, uint32_t isn_s)
 {
-	struct sk s = {"db1",
-		       4026532000ull,
-		       5000 + (uint64_t)port,
-		       4,
-		       "10.0.0.2",
-		       6379,
-		       "10.0.0.1",
-		       port,
-		       "server",
-		       77,
-		       "redis-server",
-		       isn_s,
-		       isn_c,
-		       0};
+	struct sk s = { "db1",
+			4026532000ull,
+			5000 + (uint64_t)port,
+			4,
+			"10.0.0.2",
+			6379,
+			"10.0.0.1",
+			port,
+			"server",
+			77,
+			"redis-server",
+			isn_s,
+			isn_c,
+			0 };
 	return s;
 }
 

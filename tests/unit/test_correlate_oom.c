@@ -76,7 +76,7 @@ static void test_every_allocation_may_fail(void)
 {
 	static struct capture full, cap;
 	struct fw_corr_opts o = default_opts();
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	unsigned long n;
 	struct fw_corr *c;
 	char why[64];

@@ -400,7 +400,7 @@ static void test_cli_bad_lines_are_skipped(void)
 {
 	static char out[65536], err[65536];
 	char *path = strdup(tmp_file(good_log, sizeof(good_log) - 1, false));
-	char *argv[] = {"correlate", "--json", "--all", path, NULL};
+	char *argv[] = { "correlate", "--json", "--all", path, NULL };
 	int rc;
 
 	rc = run_cli(argv, 4, out, sizeof(out), err, sizeof(err));
@@ -420,8 +420,9 @@ static void test_cli_strict_and_missing_file(void)
 {
 	static char out[65536], err[65536];
 	char *path = strdup(tmp_file(good_log, sizeof(good_log) - 1, true));
-	char *strict[] = {"correlate", "--strict", path, NULL};
-	char *missing[] = {"correlate", path, "/nonexistent/server.log", NULL};
+	char *strict[] = { "correlate", "--strict", path, NULL };
+	char *missing[] = { "correlate", path, "/nonexistent/server.log",
+			    NULL };
 	int rc;
 
 	rc = run_cli(strict, 3, out, sizeof(out), err, sizeof(err));
@@ -456,8 +457,8 @@ static void test_cli_text_report(void)
 		"\"a\"," CONN_KEYS
 		",\"oldstate\":\"FIN_WAIT1\",\"newstate\":\"CLOSE\"}\n";
 	char *path = strdup(tmp_file(log, sizeof(log) - 1, false));
-	char *argv[] = {"correlate", "--skew", "500ms", path, NULL};
-	char *bad[] = {"correlate", "--skew", "soon", path, NULL};
+	char *argv[] = { "correlate", "--skew", "500ms", path, NULL };
+	char *bad[] = { "correlate", "--skew", "soon", path, NULL };
 	const char *summary, *finding, *advice;
 	int rc;
 
@@ -596,8 +597,8 @@ static void test_cli_rotated_logs_and_json_keys(void)
 	p_new = strdup(tmp_file(new_part, strlen(new_part), false));
 	p_srv = strdup(tmp_file(server, strlen(server), false));
 	{
-		char *argv[] = {"correlate", "--json", p_srv,
-				p_new,	     p_old,    NULL};
+		char *argv[] = { "correlate", "--json", p_srv,
+				 p_new,	      p_old,	NULL };
 
 		rc = run_cli(argv, 5, out, sizeof(out), err, sizeof(err));
 	}
@@ -634,7 +635,7 @@ static void test_cli_tracer_restart_is_incomplete(void)
 	p_cl = strdup(tmp_file(client, strlen(client), false));
 	p_srv = strdup(tmp_file(server, strlen(server), false));
 	{
-		char *argv[] = {"correlate", "--json", p_cl, p_srv, NULL};
+		char *argv[] = { "correlate", "--json", p_cl, p_srv, NULL };
 
 		rc = run_cli(argv, 4, out, sizeof(out), err, sizeof(err));
 	}
@@ -655,9 +656,9 @@ static void test_cli_tracer_restart_is_incomplete(void)
 static void test_cli_real_demo_logs(void)
 {
 	static char out[65536], err[4096];
-	char *argv[] = {"correlate", "--json",
-			"tests/data/correlate/demo-app1.log.gz",
-			"tests/data/correlate/demo-redis1.log.gz", NULL};
+	char *argv[] = { "correlate", "--json",
+			 "tests/data/correlate/demo-app1.log.gz",
+			 "tests/data/correlate/demo-redis1.log.gz", NULL };
 	int rc;
 
 	rc = run_cli(argv, 4, out, sizeof(out), err, sizeof(err));
@@ -677,9 +678,9 @@ static void test_cli_out_of_memory(void)
 {
 	static char out[65536], err[65536];
 	char *path = strdup(tmp_file(good_log, sizeof(good_log) - 1, false));
-	char *argv[] = {"correlate", "--json", "--all", path, NULL};
+	char *argv[] = { "correlate", "--json", "--all", path, NULL };
 	/* 1: the engine; 6: after it and its four tables, the first host */
-	static const unsigned long nth[] = {1, 6};
+	static const unsigned long nth[] = { 1, 6 };
 
 	for (size_t i = 0; i < sizeof(nth) / sizeof(nth[0]); i++) {
 		fw_corr_test_fail_alloc(nth[i]);

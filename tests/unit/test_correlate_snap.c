@@ -45,7 +45,7 @@ static void fin_dropped_out(struct lines *ls, const struct sk *a, double t,
 static void test_fin_dropped_by_own_host(void)
 {
 	struct sk cl = client_sk(41001, 10, 20), sv = server_sk(41001, 10, 20);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -73,7 +73,7 @@ static void test_fin_dropped_by_own_host(void)
 static void test_fin_dropped_one_log_still_trying(void)
 {
 	struct sk cl = client_sk(41002, 11, 21);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	start_rec(&ls, "app1", 0, 0);
@@ -92,7 +92,7 @@ static void test_fin_dropped_one_log_still_trying(void)
 static void test_close_drops_counter_without_records(void)
 {
 	struct sk cl = client_sk(41003, 12, 22);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	start_rec(&ls, "app1", 0, 0);
@@ -111,7 +111,7 @@ static void test_close_drops_counter_without_records(void)
 static void test_fin_dropped_on_arrival(void)
 {
 	struct sk cl = client_sk(41004, 13, 23), sv = server_sk(41004, 13, 23);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -136,7 +136,7 @@ static void test_fin_dropped_on_arrival(void)
 static void test_fin_dropped_on_arrival_one_log(void)
 {
 	struct sk sv = server_sk(41005, 14, 24);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -215,7 +215,7 @@ static void ghost_logs(struct lines *ls, unsigned int mask,
 
 static void test_snapshot_ghosts_are_peer_vanished(void)
 {
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -243,7 +243,7 @@ static void test_snapshot_ghosts_are_peer_vanished(void)
 
 static void test_snapshot_client_closing_is_lost_fin(void)
 {
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 	const struct got *g;
 
@@ -267,7 +267,7 @@ static void test_snapshot_client_closing_is_lost_fin(void)
 static void test_snapshot_pairs_by_isn_across_nat(void)
 {
 	struct sk sv = server_sk(42100, 300, 400), cl = client_sk(0, 300, 400);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	sv.raddr = "192.0.2.7"; /* the NAT's address, port 61000 */
@@ -292,7 +292,7 @@ static void test_snapshot_pairs_by_isn_across_nat(void)
 static void test_snapshot_pairs_old_end_by_tuple(void)
 {
 	struct sk sv = server_sk(42150, 0, 0), cl = client_sk(42150, 0, 0);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	start_rec(&ls, "db1", 0, 0);
@@ -310,7 +310,7 @@ static void test_snapshot_pairs_old_end_by_tuple(void)
 static void test_snapshot_too_early_is_incomplete(void)
 {
 	struct sk sv = server_sk(42200, 500, 600), cl = client_sk(42201, 7, 8);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	snap(&ls, &cl, 99, "ESTABLISHED", 1000, true); /* app1 is 10.0.0.1 */
@@ -330,7 +330,7 @@ static void test_snapshot_too_early_is_incomplete(void)
 static void test_snapshot_other_netns_is_incomplete(void)
 {
 	struct sk sv = server_sk(42300, 700, 800), cl = client_sk(42301, 9, 10);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	host_rec(&ls, "app1", 0, 90, "start",
@@ -353,7 +353,7 @@ static void test_snapshot_lone_time_wait_is_dropped(void)
 {
 	struct sk cl = client_sk(42400, 0, 0), other = client_sk(42401, 1, 2);
 	struct sk other_sv = server_sk(42401, 1, 2);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	struct capture cap;
 
 	snap(&ls, &cl, 100, "TIME_WAIT", 0, false);
@@ -371,7 +371,7 @@ static void test_snapshot_lone_time_wait_is_dropped(void)
 static char *report_of(struct lines *ls, bool json)
 {
 	struct fw_corr_opts o = default_opts();
-	struct fw_report_opts ro = {.json = json};
+	struct fw_report_opts ro = { .json = json };
 	struct fw_report *r;
 	struct fw_corr *c;
 	char *buf = NULL;
@@ -395,7 +395,7 @@ static char *report_of(struct lines *ls, bool json)
 
 static void test_summary_counts_ghosts(void)
 {
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	char *text, *json;
 
 	ghost_logs(&ls, 0x35, "ESTABLISHED");
@@ -425,7 +425,7 @@ static char *advice_for(double idle_s, int clean_ms)
 {
 	struct sk cl = client_sk(43000, 1, 2), sv = server_sk(43000, 1, 2);
 	struct sk cl2 = client_sk(43001, 3, 4), sv2 = server_sk(43001, 3, 4);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 
 	both_start(&ls);
 	open_conn(&ls, &cl, &sv, 1);
@@ -473,7 +473,7 @@ static void test_advice_is_sane(void)
 static void test_advice_names_host_drops(void)
 {
 	struct sk cl = client_sk(43100, 1, 2), sv = server_sk(43100, 1, 2);
-	struct lines ls = {0};
+	struct lines ls = { 0 };
 	char *t;
 
 	both_start(&ls);

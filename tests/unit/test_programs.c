@@ -105,7 +105,7 @@ static void call_check(void *arg)
 
 static void test_missing_said_once(void)
 {
-	struct check_call c = {all_features(false), true, 0};
+	struct check_call c = { all_features(false), true, 0 };
 	char err[4096];
 
 	c.f.have[FW_FEAT_TP_INET_SOCK_SET_STATE] = true;
@@ -122,7 +122,7 @@ static void test_missing_said_once(void)
 
 static void test_required_missing_is_an_error(void)
 {
-	struct check_call c = {all_features(true), true, 0};
+	struct check_call c = { all_features(true), true, 0 };
 	char err[4096];
 
 	c.f.have[FW_FEAT_TP_INET_SOCK_SET_STATE] = false;
@@ -146,7 +146,7 @@ static void call_drop(void *arg)
 
 static void test_unsure_dropped_once(void)
 {
-	struct drop_call d = {all_features(true), false};
+	struct drop_call d = { all_features(true), false };
 	char err[4096];
 
 	capture_stderr(call_drop, &d, err, sizeof(err));

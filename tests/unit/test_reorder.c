@@ -30,7 +30,7 @@ static int write_one(void *ctx, const struct fw_event *ev)
 static void add(struct fw_reorder *r, uint64_t ts, uint64_t id)
 {
 	static char buf[sizeof(struct fw_event) + 4];
-	struct fw_event ev = {.ts_ns = ts, .sock_id = id};
+	struct fw_event ev = { .ts_ns = ts, .sock_id = id };
 
 	memcpy(buf + 4, &ev, sizeof(ev));
 	CHECK_INT(fw_reorder_add(r, buf + 4), 0);
@@ -39,7 +39,7 @@ static void add(struct fw_reorder *r, uint64_t ts, uint64_t id)
 static void test_time_order_then_arrival(void)
 {
 	struct fw_reorder r = {};
-	struct written w = {.refuse_after = -1};
+	struct written w = { .refuse_after = -1 };
 
 	add(&r, 30 * MS, 1);
 	add(&r, 10 * MS, 2);
@@ -58,7 +58,7 @@ static void test_time_order_then_arrival(void)
 static void test_recent_ones_wait(void)
 {
 	struct fw_reorder r = {};
-	struct written w = {.refuse_after = -1};
+	struct written w = { .refuse_after = -1 };
 
 	add(&r, 100 * MS, 1);
 	add(&r, 98 * MS, 2);
@@ -79,7 +79,7 @@ static void test_recent_ones_wait(void)
 static void test_refused_record_stays(void)
 {
 	struct fw_reorder r = {};
-	struct written w = {.refuse_after = 1};
+	struct written w = { .refuse_after = 1 };
 
 	add(&r, 1 * MS, 1);
 	add(&r, 2 * MS, 2);
@@ -98,7 +98,7 @@ static void test_refused_record_stays(void)
 static void test_empty(void)
 {
 	struct fw_reorder r = {};
-	struct written w = {.refuse_after = -1};
+	struct written w = { .refuse_after = -1 };
 
 	fw_reorder_write_settled(&r, UINT64_MAX, write_one, &w);
 	CHECK_INT(w.n, 0);

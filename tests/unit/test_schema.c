@@ -81,7 +81,7 @@ static void test_tcp_flags(void)
 
 static void test_addresses_and_endpoints(void)
 {
-	uint8_t a[16] = {0};
+	uint8_t a[16] = { 0 };
 	char buf[FW_ADDR_STRLEN], ep[FW_ENDPOINT_STRLEN];
 
 	inet_pton(AF_INET, "198.18.0.1", a);

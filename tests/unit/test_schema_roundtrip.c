@@ -295,8 +295,8 @@ static void test_close_with_nothing_known(void)
 
 static void test_resets_ipv6(void)
 {
-	static const unsigned int types[] = {FW_EV_RESET_SENT,
-					     FW_EV_RESET_RECEIVED};
+	static const unsigned int types[] = { FW_EV_RESET_SENT,
+					      FW_EV_RESET_RECEIVED };
 
 	for (size_t i = 0; i < 2; i++) {
 		struct fw_event ev = tracer_event(types[i]);
@@ -416,10 +416,10 @@ static void test_comm_and_host_text(void)
 static void test_invalid_utf8_becomes_fffd(void)
 {
 	static const char *const comms[][2] = {
-		{"abcdefghijklmn\xc3", "abcdefghijklmn" FFFD},
-		{"ab\xe2\x82", "ab" FFFD},
-		{"\xff\xfe-\x80", FFFD FFFD "-" FFFD},
-		{"\xed\xa0\x80z", FFFD FFFD FFFD "z"},
+		{ "abcdefghijklmn\xc3", "abcdefghijklmn" FFFD },
+		{ "ab\xe2\x82", "ab" FFFD },
+		{ "\xff\xfe-\x80", FFFD FFFD "-" FFFD },
+		{ "\xed\xa0\x80z", FFFD FFFD FFFD "z" },
 	};
 	struct fw_event ev = tracer_event(FW_EV_STATE);
 	struct fw_output o = out();
@@ -516,7 +516,7 @@ static void test_snapshot(void)
 
 static void test_snapshot_end(void)
 {
-	static const uint32_t netns[3] = {4026531840u, 4026532000u, 1};
+	static const uint32_t netns[3] = { 4026531840u, 4026532000u, 1 };
 	struct fw_output o = out();
 	char keys[256], text[128];
 	struct fw_rec r;
@@ -548,7 +548,7 @@ static void test_snapshot_end(void)
 
 static void test_lost(void)
 {
-	static const char *const reasons[] = {"buffer_full", "recursion"};
+	static const char *const reasons[] = { "buffer_full", "recursion" };
 	char keys[256], text[64];
 	struct fw_rec r;
 
@@ -575,9 +575,9 @@ static void test_lost(void)
 
 static void test_start_and_stop(void)
 {
-	static const uint16_t ports[2] = {6379, 65535};
-	static const uint32_t netns[1] = {4026531840u};
-	static const char *const attach[3] = {"state", "close", "drop"};
+	static const uint16_t ports[2] = { 6379, 65535 };
+	static const uint32_t netns[1] = { 4026531840u };
+	static const char *const attach[3] = { "state", "close", "drop" };
 	struct fw_output o = out();
 	char keys[256], text[128];
 	uint64_t before = fw_now_monotonic_ns(), after;

@@ -67,23 +67,24 @@ enum {
 };
 
 static const struct argp_option options[] = {
-	{"json", OPT_JSON, NULL, 0,
-	 "One JSON object per finding, then a summary object", 0},
-	{"all", OPT_ALL, NULL, 0,
-	 "Also show connections that are fine (ok, open)", 0},
-	{"follow", 'f', NULL, 0,
-	 "Keep reading files as they grow; report each finding once it is "
-	 "decided; Ctrl-C ends with the summary",
-	 0},
-	{"skew", OPT_SKEW, "DURATION", 0,
-	 "Largest clock difference between hosts (default 2s)", 0},
-	{"close-wait", OPT_CLOSE_WAIT, "DURATION", 0,
-	 "CLOSE_WAIT longer than this is a leak (default 60s)", 0},
-	{"strict", OPT_STRICT, NULL, 0,
-	 "Make the first bad input line fatal (exit 2)", 0},
-	{"help", '?', NULL, 0, "Give this help list", -1},
-	{"usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1},
-	{0}};
+	{ "json", OPT_JSON, NULL, 0,
+	  "One JSON object per finding, then a summary object", 0 },
+	{ "all", OPT_ALL, NULL, 0,
+	  "Also show connections that are fine (ok, open)", 0 },
+	{ "follow", 'f', NULL, 0,
+	  "Keep reading files as they grow; report each finding once it is "
+	  "decided; Ctrl-C ends with the summary",
+	  0 },
+	{ "skew", OPT_SKEW, "DURATION", 0,
+	  "Largest clock difference between hosts (default 2s)", 0 },
+	{ "close-wait", OPT_CLOSE_WAIT, "DURATION", 0,
+	  "CLOSE_WAIT longer than this is a leak (default 60s)", 0 },
+	{ "strict", OPT_STRICT, NULL, 0,
+	  "Make the first bad input line fatal (exit 2)", 0 },
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ 0 }
+};
 
 static int parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -152,7 +153,8 @@ static const struct argp argp = {
 	"or, with --strict, a bad line. See docs/CORRELATE.md.",
 	NULL,
 	NULL,
-	NULL};
+	NULL
+};
 
 /* ---- reading ---- */
 
@@ -330,7 +332,7 @@ static void idle_logs_are_current(struct cli *cli)
 
 static void run(struct cli *cli)
 {
-	const struct timespec pause = {0, FOLLOW_POLL_NS};
+	const struct timespec pause = { 0, FOLLOW_POLL_NS };
 	struct source *s;
 
 	while (!stop_requested && !fw_corr_failed(cli->corr)) {
@@ -428,9 +430,9 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 int correlate_main(int argc, char **argv)
 {
 	struct cli cli = {
-		.opts = {.skew_ns = FW_DEFAULT_SKEW_NS,
-			 .close_wait_ns = FW_DEFAULT_CLOSE_WAIT_NS},
-		.ropts = {.out = stdout},
+		.opts = { .skew_ns = FW_DEFAULT_SKEW_NS,
+			  .close_wait_ns = FW_DEFAULT_CLOSE_WAIT_NS },
+		.ropts = { .out = stdout },
 	};
 
 	stop_requested = 0;

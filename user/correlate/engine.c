@@ -83,7 +83,7 @@ bool corr_table_put(struct fw_corr *c, struct fw_table *t, uint64_t h, void *v)
 /* Decides cn if its evidence allows; frees it once reported and dead. */
 void conn_evaluate(struct fw_corr *c, struct conn *cn, bool final)
 {
-	struct judgement j = {.verdict = FW_V_OK, .cw_ns = UNSET};
+	struct judgement j = { .verdict = FW_V_OK, .cw_ns = UNSET };
 	uint64_t wake = UNSET;
 	enum judge_status st;
 

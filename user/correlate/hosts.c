@@ -87,7 +87,7 @@ void host_add_lost(struct fw_corr *c, struct host *h, uint64_t from,
 			return;
 		h->lost = lost;
 	}
-	h->lost[h->nlost++] = (struct lost_win){from, to, count};
+	h->lost[h->nlost++] = (struct lost_win){ from, to, count };
 }
 
 const struct lost_win *host_lost_in(const struct host *h, uint64_t from,

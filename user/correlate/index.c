@@ -38,7 +38,7 @@ static bool same_addr(const void *val, const void *key)
 static struct addr_ent *addr_find(struct fw_corr *c, uint8_t family,
 				  const uint8_t *a)
 {
-	struct addr_ent key = {.family = family};
+	struct addr_ent key = { .family = family };
 
 	memcpy(key.addr, a, 16);
 	return fw_table_find(&c->addrs, addr_hash(family, a), same_addr, &key);
@@ -46,7 +46,7 @@ static struct addr_ent *addr_find(struct fw_corr *c, uint8_t family,
 
 static bool is_loopback(uint8_t family, const uint8_t *a)
 {
-	static const uint8_t v6_lo[16] = {[15] = 1};
+	static const uint8_t v6_lo[16] = { [15] = 1 };
 
 	return family == 4 ? a[0] == 127 : memcmp(a, v6_lo, 16) == 0;
 }
@@ -151,7 +151,7 @@ static bool same_sock(const void *val, const void *key)
 struct end *sock_find(struct fw_corr *c, const struct host *h, uint64_t netns,
 		      uint64_t sock)
 {
-	struct sock_key key = {h, netns, sock};
+	struct sock_key key = { h, netns, sock };
 
 	return fw_table_find(&c->socks, sock_hash(h, netns, sock), same_sock,
 			     &key);

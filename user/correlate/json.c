@@ -176,8 +176,9 @@ static uint64_t parse_prefix(uint64_t w, unsigned int k)
  */
 static uint64_t digits_fast(struct fwj_parser *jp, unsigned int *ndigits)
 {
-	static const uint64_t pow10[9] = {
-		1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+	static const uint64_t pow10[9] = { 1,	    10,	      100,
+					   1000,    10000,    100000,
+					   1000000, 10000000, 100000000 };
 	uint64_t u = 0, w;
 	unsigned int k;
 

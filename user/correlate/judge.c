@@ -228,11 +228,11 @@ static size_t list_actions(struct conn *cn, struct action *a)
 		struct end *s = cn->e[i], *r = cn->e[!i];
 
 		if (is_set(s->fin_sent_ns))
-			a[n++] = (struct action){s, r, FW_CLOSE_FIN,
-						 s->fin_sent_ns};
+			a[n++] = (struct action){ s, r, FW_CLOSE_FIN,
+						  s->fin_sent_ns };
 		if (is_set(s->rst_sent_ns))
-			a[n++] = (struct action){s, r, FW_CLOSE_RST,
-						 s->rst_sent_ns};
+			a[n++] = (struct action){ s, r, FW_CLOSE_RST,
+						  s->rst_sent_ns };
 	}
 	/* at most four: an insertion sort */
 	for (size_t i = 1; i < n; i++) {

@@ -194,7 +194,7 @@ static unsigned int name_lookup(const struct name_table *t, const char *s,
 	return 0;
 }
 
-static struct name_table key_table = {key_names, K_MAX, {0}, {0}};
+static struct name_table key_table = { key_names, K_MAX, { 0 }, { 0 } };
 
 static void tables_init(void)
 {
@@ -688,7 +688,7 @@ static void reset_record(struct fw_rec *rec)
 
 int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec)
 {
-	struct parse_ctx pc = {.rec = rec};
+	struct parse_ctx pc = { .rec = rec };
 	struct fwj_parser jp;
 	struct fwj_value key, val;
 	enum key k, prev = K_START;

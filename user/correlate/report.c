@@ -246,7 +246,7 @@ static bool same_group(const void *val, const void *key)
 static struct group *group_get(struct groups *g, const char *host,
 			       const char *name)
 {
-	struct group key = {.host = (char *)host, .name = (char *)name};
+	struct group key = { .host = (char *)host, .name = (char *)name };
 	uint64_t h = str_hash(host, name);
 	struct group *gr = fw_table_find(&g->index, h, same_group, &key);
 
@@ -456,7 +456,7 @@ struct idle_dist {
 
 static size_t idle_bucket(uint64_t ms)
 {
-	static const uint64_t edge[3] = {60000, 600000, 3600000};
+	static const uint64_t edge[3] = { 60000, 600000, 3600000 };
 	size_t b = 0;
 
 	while (b < 3 && ms >= edge[b])

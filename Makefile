@@ -41,7 +41,7 @@ USER_HDRS := $(wildcard user/*.h user/*/*.h) bpf/finwatch.h
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit correlate-lib deps demo vmtest fuzz asan format
+.PHONY: all clean test unit correlate-lib deps demo vmtest fuzz asan format bench
 all: finwatch
 
 deps:
@@ -123,6 +123,24 @@ demo:
 	bash scripts/deps.sh
 	$(MAKE) finwatch
 	./finwatch demo
+
+# The cost benchmark (issue 12, docs/PERFORMANCE.md): root, minutes, not
+# part of `make test`. Its packages: bash scripts/deps.sh --bench.
+BENCH_BUILD := $(BUILD)/bench
+$(BENCH_BUILD)/empty.bpf.o: bench/empty.bpf.c vmlinux/vmlinux.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BENCH_BUILD)/empty.skel.h: $(BENCH_BUILD)/empty.bpf.o
+	$(BPFTOOL) gen skeleton $< name empty_bpf > $@
+
+$(BENCH_BUILD)/empty: bench/empty.c $(BENCH_BUILD)/empty.skel.h
+	$(CC) $(CFLAGS) -I$(BENCH_BUILD) $< $(LIBBPF_LIBS) -o $@
+
+bench:
+	bash scripts/deps.sh --bench
+	$(MAKE) finwatch $(BENCH_BUILD)/empty
+	bash bench/run.sh
 
 vmtest:
 	bash scripts/deps.sh

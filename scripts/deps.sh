@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package that finwatch's build, tests, demo and VM
 # suite need. Idempotent: it asks apt only for what is missing.
+#   --build-only   the build's packages only
+#   --bench        the build's and the benchmark's (bench/run.sh), not the tests'
 set -euo pipefail
 
 build_pkgs=(make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
@@ -8,8 +10,15 @@ test_pkgs=(redis-server redis-tools iproute2 nftables procps kmod cpio
 	   qemu-system-x86 linux-image-cloud-amd64 linux-image-rt-amd64 busybox-static
 	   libclang-rt-14-dev valgrind jq)
 
+# libbpf-tools for tcpstates and tcplife, time for /usr/bin/time -v.
+bench_pkgs=(libbpf-tools redis-server redis-tools iproute2 procps util-linux time jq)
+
 want=("${build_pkgs[@]}")
-[ "${1:-}" = "--build-only" ] || want+=("${test_pkgs[@]}")
+case "${1:-}" in
+--build-only) ;;
+--bench) want+=("${bench_pkgs[@]}") ;;
+*) want+=("${test_pkgs[@]}") ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do

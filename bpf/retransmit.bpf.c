@@ -6,15 +6,17 @@
  */
 #include "common.bpf.h"
 
+/* tcp_skb_cb lives in skb->cb; its tcp_flags grew from u8 to u16 (6.x),
+ * and the flags are in its low byte either way. */
 static __always_inline __u8 fw_skb_tcp_flags(const struct sk_buff *skb)
 {
-	const void *cb = (const void *)skb +
-			 bpf_core_field_offset(struct sk_buff, cb);
+	const void *cb =
+		(const void *)skb + bpf_core_field_offset(struct sk_buff, cb);
 	__u8 flags = 0;
 
-	bpf_probe_read_kernel(&flags, sizeof(flags),
-			      cb + bpf_core_field_offset(struct tcp_skb_cb,
-							 tcp_flags));
+	bpf_probe_read_kernel(
+		&flags, sizeof(flags),
+		cb + bpf_core_field_offset(struct tcp_skb_cb, tcp_flags));
 	return flags;
 }
 
@@ -23,22 +25,35 @@ SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(fw_tcp_retransmit_skb, const struct sock *sk,
 	     const struct sk_buff *skb)
 {
+	struct fw_what w = { .type = FW_EV_RETRANSMIT };
+	const struct tcp_sock *tp;
 	struct fw_sock_state *st;
 	__u16 lport, rport;
-	__u8 tcp_flags;
-	int state;
+	int state = sk->__sk_common.skc_state;
 
-	if (!fw_sock_watched(sk, &lport, &rport))
+	if (fw_state_is_mini_sock(state))
 		return 0;
-	tcp_flags = fw_skb_tcp_flags(skb);
-	if (!(tcp_flags & FW_TCPF_CONTROL))
+	st = fw_sock_state_lookup(sk);
+	if (!st && !fw_sock_passes_filter(sk, &lport, &rport))
 		return 0;
-	st = fw_sock_state_get(sk, lport);
-	if (st && (tcp_flags & (FW_TCPF_FIN | FW_TCPF_RST)))
+	w.tcp_flags = fw_skb_tcp_flags(skb);
+	if (!(w.tcp_flags & FW_TCPHDR_CONTROL))
+		return 0;
+	if (!st) {
+		st = fw_sock_state_get_or_create(sk, lport);
+		if (!st)
+			return 0;
+	}
+	if (w.tcp_flags & (FW_TCPHDR_FIN | FW_TCPHDR_RST))
 		st->close_retrans++;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	fw_emit_sock_event(ctx, sk, lport, rport, FW_EV_RETRANSMIT, state,
-			   state, tcp_flags, 0);
+	tp = fw_tcp_sock(sk);
+	fw_sock_state_learn_isn_late(tp, st, state);
+	fw_sock_state_note_unseen(st, state);
+	fw_sock_state_learn_tuple(sk, st);
+	w.ts_ns = bpf_ktime_get_ns();
+	w.oldstate = state;
+	w.newstate = state;
+	fw_record_write_event(ctx, sk, tp, st, &w);
 	return 0;
 }
 

@@ -137,6 +137,98 @@ static void put_json_conn(struct fw_jbuf *b, const struct fw_event *ev)
 	put_json_u32_known(b, "last_send_ms", ev->last_send_ms);
 }
 
+/* The transitions that came before this record without one of their own:
+ * [from, to, time_ns], time null when nobody saw it. */
+static void put_json_path(struct fw_jbuf *b, const struct fw_output *o,
+			  const struct fw_event *ev)
+{
+	unsigned int n = ev->npath < FW_PATH_MAX ? ev->npath : FW_PATH_MAX;
+
+	if (!n)
+		return;
+	fw_jb_key(b, "path");
+	fw_jb_array_begin(b);
+	for (unsigned int i = 0; i < n; i++) {
+		fw_jb_array_begin(b);
+		fw_jb_str(b, fw_state_name(ev->path_from[i]), SIZE_MAX);
+		fw_jb_str(b, fw_state_name(ev->path_to[i]), SIZE_MAX);
+		if (ev->path_ts[i] == FW_TIME_UNKNOWN)
+			fw_jb_null(b);
+		else
+			fw_jb_u64(b, wall_ns(o, ev->path_ts[i]));
+		fw_jb_array_end(b);
+	}
+	fw_jb_array_end(b);
+	if (ev->flags & FW_F_PATH_CUT)
+		fw_jb_key_bool(b, "path_cut", true);
+}
+
+static void put_json_errno(struct fw_jbuf *b, const char *key, unsigned int e)
+{
+	const char *name = e ? strerrorname_np(e) : NULL;
+
+	if (name)
+		fw_jb_key_str(b, key, name);
+	else if (e)
+		fw_jb_key_u64(b, key, e);
+}
+
+/* How a socket ended: its error, the probes and timeouts that went
+ * unanswered, whether keepalive was on. */
+static void put_json_final(struct fw_jbuf *b, const struct fw_event *ev)
+{
+	if (!(ev->flags & FW_F_FINAL))
+		return;
+	fw_jb_key_bool(b, "final", true);
+	put_json_errno(b, "sk_err", ev->sk_err);
+	fw_jb_key_u64(b, "probes_out", ev->probes_out);
+	fw_jb_key_u64(b, "rto_retrans", ev->rto_retrans);
+	fw_jb_key_bool(b, "keepalive", ev->flags & FW_F_KEEPALIVE);
+}
+
+static const char *ct_entry_name(unsigned int ct)
+{
+	switch (ct & FW_CT_ENTRY_MASK) {
+	case FW_CT_UNTRACKED:
+		return "untracked";
+	case FW_CT_TRACKED:
+		return "tracked";
+	default:
+		return "none";
+	}
+}
+
+static void put_json_ct(struct fw_jbuf *b, const char *key,
+			const char *hooked_key, unsigned int ct)
+{
+	fw_jb_key_str(b, key, ct_entry_name(ct));
+	if (hooked_key && !(ct & FW_CT_HOOK_UNKNOWN))
+		fw_jb_key_bool(b, hooked_key, ct & FW_CT_HOOKED);
+}
+
+static bool is_netfilter_drop(unsigned int reason)
+{
+	char buf[16];
+
+	return !strcmp(fw_drop_reason_name(reason, buf, sizeof(buf)),
+		       "NETFILTER_DROP");
+}
+
+/* A socket whose FIN or RST its host dropped says, on every record, how
+ * the latest one died, even when the drop records were lost. */
+static void put_json_last_drop(struct fw_jbuf *b, const struct fw_event *ev)
+{
+	char reason[16];
+
+	if (ev->type == FW_EV_DROP || !ev->close_drops)
+		return;
+	fw_jb_key_str(
+		b, "drop_reason_last",
+		fw_drop_reason_name(ev->drop_reason, reason, sizeof(reason)));
+	if (is_netfilter_drop(ev->drop_reason))
+		put_json_ct(b, "ct_last", NULL, ev->drop_ct);
+}
+
 static void put_json_event_extra(struct fw_jbuf *b, const struct fw_event *ev)
 {
 	char flags[FW_TCP_FLAGS_STRLEN], reason[16];
@@ -151,11 +243,25 @@ static void put_json_event_extra(struct fw_jbuf *b, const struct fw_event *ev)
 		fw_jb_key_str(b, "reason",
 			      fw_drop_reason_name(ev->drop_reason, reason,
 						  sizeof(reason)));
+		if (is_netfilter_drop(ev->drop_reason))
+			put_json_ct(b, "ct", "ct_hooked", ev->drop_ct);
 	}
 	if (ev->type == FW_EV_CLOSE)
 		fw_jb_key_str(b, "via",
 			      (ev->flags & FW_F_BY_OWNER) ? "tcp_close"
 							  : "destroy");
+}
+
+/* What the socket's state carried into this record: the transitions
+ * folded into it, its lost records, how it ended. */
+static void put_json_sock_story(struct fw_jbuf *b, const struct fw_output *o,
+				const struct fw_event *ev)
+{
+	put_json_path(b, o, ev);
+	if (ev->gap)
+		fw_jb_key_u64(b, "gap", ev->gap);
+	put_json_final(b, ev);
+	put_json_last_drop(b, ev);
 }
 
 static size_t format_event_json(const struct fw_output *o,
@@ -168,6 +274,7 @@ static size_t format_event_json(const struct fw_output *o,
 	put_json_head(&b, o, event_rec_type(ev->type), ev->ts_ns);
 	put_json_conn(&b, ev);
 	put_json_event_extra(&b, ev);
+	put_json_sock_story(&b, o, ev);
 	fw_jb_object_end(&b);
 	return fw_jb_line_end(&b);
 }
@@ -408,6 +515,7 @@ int fw_out_snapshot(struct fw_output *o, const struct fw_sock_info *si,
 	fw_jb_key_str(&b, "source", source);
 	if (ev->newstate != FW_TCP_LISTEN && ev->newstate != FW_TCP_TIME_WAIT)
 		put_json_keepalive(&b, si);
+	put_json_sock_story(&b, o, ev);
 	fw_jb_object_end(&b);
 	return emit_json(o, &b);
 }
@@ -426,7 +534,7 @@ static void put_json_uint_array(struct fw_jbuf *b, const char *key,
 
 int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
 			unsigned int count, const uint32_t *netns, int nnetns,
-			uint64_t mono_ns)
+			uint64_t mono_ns, bool repair)
 {
 	char buf[FW_LINE_MAX];
 	struct fw_jbuf b;
@@ -438,29 +546,35 @@ int fw_out_snapshot_end(struct fw_output *o, unsigned int snap,
 	fw_jb_key_u64(&b, "snap", snap);
 	fw_jb_key_u64(&b, "count", count);
 	put_json_uint_array(&b, "netns", netns, nnetns, false);
+	if (repair)
+		fw_jb_key_bool(&b, "repair", true);
 	fw_jb_object_end(&b);
 	return emit_json(o, &b);
 }
 
-int fw_out_lost(struct fw_output *o, uint64_t count, uint64_t from_mono_ns,
-		uint64_t to_mono_ns, const char *transport, const char *reason)
+int fw_out_lost(struct fw_output *o, const struct fw_lost_window *w)
 {
 	char buf[FW_LINE_MAX];
 	struct line l = { buf, sizeof(buf), 0 };
 	struct fw_jbuf b;
 
 	if (!o->json) {
-		put_text_time(&l, o, to_mono_ns);
-		put(&l, "LOST %llu records (%s, %s)\n",
-		    (unsigned long long)count, transport, reason);
+		put_text_time(&l, o, w->to_mono_ns);
+		put(&l, "LOST %llu records (%s, %s%s%s)\n",
+		    (unsigned long long)w->count, w->transport, w->reason,
+		    w->program ? " of " : "", w->program ? w->program : "");
 		return emit_text(o, &l);
 	}
 	fw_jb_init(&b, buf, sizeof(buf));
-	put_json_head(&b, o, FW_REC_LOST, to_mono_ns);
-	fw_jb_key_u64(&b, "count", count);
-	fw_jb_key_u64(&b, "from_ns", wall_ns(o, from_mono_ns));
-	fw_jb_key_str(&b, "transport", transport);
-	fw_jb_key_str(&b, "reason", reason);
+	put_json_head(&b, o, FW_REC_LOST, w->to_mono_ns);
+	fw_jb_key_u64(&b, "count", w->count);
+	fw_jb_key_u64(&b, "from_ns", wall_ns(o, w->from_mono_ns));
+	fw_jb_key_str(&b, "transport", w->transport);
+	fw_jb_key_str(&b, "reason", w->reason);
+	if (w->program)
+		fw_jb_key_str(&b, "program", w->program);
+	fw_jb_key_bool(&b, "pinned", w->pinned);
+	fw_jb_key_str(&b, "scope", w->scope);
 	fw_jb_object_end(&b);
 	return emit_json(o, &b);
 }
@@ -473,9 +587,59 @@ static uint64_t now_mono_ns(void)
 	return now.tv_sec * 1000000000ULL + now.tv_nsec;
 }
 
-int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
-		 const uint32_t *netns, int nnetns, const char *transport,
-		 const char *const *attach, int nattach)
+/* The facts of one namespace as keys of the record being built. */
+static void put_json_facts(struct fw_jbuf *b, const struct fw_netns_facts *f)
+{
+	fw_jb_key_u64(b, "netns", f->netns);
+	for (int i = 0; i < FW_FACT_COUNT; i++)
+		if (f->v[i] != FW_FACT_UNKNOWN)
+			fw_jb_key_u64(b, fw_netns_fact_key(i), f->v[i]);
+}
+
+static void put_json_start_facts(struct fw_jbuf *b,
+				 const struct fw_trace_desc *t)
+{
+	fw_jb_key(b, "netns_facts");
+	fw_jb_array_begin(b);
+	for (int i = 0; i < t->nfacts; i++) {
+		fw_jb_object_begin(b);
+		put_json_facts(b, &t->facts[i]);
+		fw_jb_object_end(b);
+	}
+	fw_jb_array_end(b);
+}
+
+int fw_out_start(struct fw_output *o, const struct fw_trace_desc *t)
+{
+	/* The facts of many namespaces make a long line. */
+	char buf[FW_LINE_MAX * 8];
+	struct fw_jbuf b;
+
+	if (!o->json)
+		return 0;
+	fw_jb_init(&b, buf, sizeof(buf));
+	put_json_head(&b, o, FW_REC_START, now_mono_ns());
+	put_json_uint_array(&b, "ports", t->ports, t->nports, true);
+	put_json_uint_array(&b, "netns", t->netns, t->nnetns, false);
+	fw_jb_key_str(&b, "transport", t->transport);
+	fw_jb_key_str(&b, "version", FW_VERSION);
+	fw_jb_key(&b, "attach");
+	fw_jb_array_begin(&b);
+	for (int i = 0; i < t->nattach; i++)
+		fw_jb_str(&b, t->attach[i], SIZE_MAX);
+	fw_jb_array_end(&b);
+	fw_jb_key_str(&b, "stream", t->all_states ? "all-states" : "folded");
+	fw_jb_key_u64(&b, "tick_ms", t->tick_ms);
+	if (t->reopen)
+		fw_jb_key_bool(&b, "reopen", true);
+	if (t->boot_id && *t->boot_id)
+		fw_jb_key_str(&b, "boot_id", t->boot_id);
+	put_json_start_facts(&b, t);
+	fw_jb_object_end(&b);
+	return emit_json(o, &b);
+}
+
+int fw_out_netns(struct fw_output *o, const struct fw_netns_facts *f)
 {
 	char buf[FW_LINE_MAX];
 	struct fw_jbuf b;
@@ -483,22 +647,39 @@ int fw_out_start(struct fw_output *o, const uint16_t *ports, int nports,
 	if (!o->json)
 		return 0;
 	fw_jb_init(&b, buf, sizeof(buf));
-	put_json_head(&b, o, FW_REC_START, now_mono_ns());
-	put_json_uint_array(&b, "ports", ports, nports, true);
-	put_json_uint_array(&b, "netns", netns, nnetns, false);
-	fw_jb_key_str(&b, "transport", transport);
-	fw_jb_key_str(&b, "version", FW_VERSION);
-	fw_jb_key(&b, "attach");
-	fw_jb_array_begin(&b);
-	for (int i = 0; i < nattach; i++)
-		fw_jb_str(&b, attach[i], SIZE_MAX);
-	fw_jb_array_end(&b);
+	put_json_head(&b, o, FW_REC_NETNS, now_mono_ns());
+	put_json_facts(&b, f);
 	fw_jb_object_end(&b);
 	return emit_json(o, &b);
 }
 
-int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost_buffer,
-		uint64_t lost_recursion)
+static void put_json_loss_totals(struct fw_jbuf *b,
+				 const struct fw_loss_totals *t)
+{
+	fw_jb_key_u64(b, "lost", t->buffer_full + t->recursion);
+	fw_jb_key_u64(b, "lost_buffer_full", t->buffer_full);
+	fw_jb_key_u64(b, "lost_recursion", t->recursion);
+	fw_jb_key_u64(b, "lost_unpinned", t->unpinned);
+	fw_jb_key_u64(b, "recovered", t->recovered);
+}
+
+int fw_out_tick(struct fw_output *o, const struct fw_loss_totals *t,
+		uint64_t mono_ns)
+{
+	char buf[FW_LINE_MAX];
+	struct fw_jbuf b;
+
+	if (!o->json)
+		return 0;
+	fw_jb_init(&b, buf, sizeof(buf));
+	put_json_head(&b, o, FW_REC_TICK, mono_ns);
+	put_json_loss_totals(&b, t);
+	fw_jb_object_end(&b);
+	return emit_json(o, &b);
+}
+
+int fw_out_stop(struct fw_output *o, uint64_t events,
+		const struct fw_loss_totals *t, unsigned int tick_ms)
 {
 	char buf[FW_LINE_MAX];
 	struct fw_jbuf b;
@@ -508,9 +689,8 @@ int fw_out_stop(struct fw_output *o, uint64_t events, uint64_t lost_buffer,
 	fw_jb_init(&b, buf, sizeof(buf));
 	put_json_head(&b, o, FW_REC_STOP, now_mono_ns());
 	fw_jb_key_u64(&b, "events", events);
-	fw_jb_key_u64(&b, "lost", lost_buffer + lost_recursion);
-	fw_jb_key_u64(&b, "lost_buffer_full", lost_buffer);
-	fw_jb_key_u64(&b, "lost_recursion", lost_recursion);
+	put_json_loss_totals(&b, t);
+	fw_jb_key_u64(&b, "tick_ms", tick_ms);
 	fw_jb_object_end(&b);
 	return emit_json(o, &b);
 }

@@ -25,7 +25,7 @@ const struct fw_program fw_programs[] = {
 		.feature = FW_FEAT_TP_INET_SOCK_SET_STATE,
 		.use = FW_PROG_TRACE,
 		.required = true,
-		.skipped_runs_are_loss = true,
+		.skipped = FW_SKIP_SOCKET,
 		.missing = "this kernel has no sock:inet_sock_set_state "
 			   "tracepoint (Linux 4.16+ needed)",
 	},
@@ -35,7 +35,7 @@ const struct fw_program fw_programs[] = {
 		.attach = "fentry/tcp_close",
 		.feature = FW_FEAT_FENTRY_TCP_CLOSE,
 		.use = FW_PROG_TRACE,
-		.skipped_runs_are_loss = true,
+		.skipped = FW_SKIP_SOCKET,
 		.may_fail_load = true,
 		.missing = "fentry/tcp_close unavailable here; closes are seen "
 			   "at tcp:tcp_destroy_sock",
@@ -46,7 +46,7 @@ const struct fw_program fw_programs[] = {
 		.attach = "tp_btf/tcp_destroy_sock",
 		.feature = FW_FEAT_TP_TCP_DESTROY_SOCK,
 		.use = FW_PROG_TRACE,
-		.skipped_runs_are_loss = true,
+		.skipped = FW_SKIP_SOCKET,
 		.missing = "no tcp:tcp_destroy_sock tracepoint; no close "
 			   "records for orphaned sockets",
 	},
@@ -55,7 +55,7 @@ const struct fw_program fw_programs[] = {
 		.attach = "tp_btf/tcp_send_reset",
 		.feature = FW_FEAT_TP_TCP_SEND_RESET,
 		.use = FW_PROG_TRACE,
-		.skipped_runs_are_loss = true,
+		.skipped = FW_SKIP_SOCKET,
 		.missing = no_resets,
 	},
 	{
@@ -63,7 +63,7 @@ const struct fw_program fw_programs[] = {
 		.attach = "tp_btf/tcp_receive_reset",
 		.feature = FW_FEAT_TP_TCP_RECEIVE_RESET,
 		.use = FW_PROG_TRACE,
-		.skipped_runs_are_loss = true,
+		.skipped = FW_SKIP_SOCKET,
 		.missing = no_resets,
 	},
 	{
@@ -72,27 +72,26 @@ const struct fw_program fw_programs[] = {
 		.attach = "tp_btf/tcp_retransmit_skb",
 		.feature = FW_FEAT_TP_TCP_RETRANSMIT_SKB,
 		.use = FW_PROG_TRACE,
-		.skipped_runs_are_loss = true,
+		.skipped = FW_SKIP_SOCKET,
 		.missing = "no tcp:tcp_retransmit_skb tracepoint; FIN "
 			   "retransmissions are not reported",
 	},
 	{
 		/*
-		 * FIN, SYN and RST segments the host dropped itself. Its
-		 * skipped runs are not loss: skb:kfree_skb fires for every
-		 * packet the host drops, of any protocol, and nests (a drop
-		 * in softirq interrupting one in a task), so nearly all of
-		 * them are about packets finwatch ignores, and counted they
-		 * would lay lost windows (so `incomplete`) over connections
-		 * whose records all came. A drop record only adds to a
-		 * verdict (where a FIN died); without it the verdict rests
-		 * on the state records, less specific, never wrong.
+		 * FIN, SYN and RST segments the host dropped itself.
+		 * skb:kfree_skb fires for every packet the host drops, of
+		 * any protocol, and nests (a drop in softirq interrupting
+		 * one in a task), so nearly all of its skipped runs are
+		 * about packets finwatch ignores. A drop record only adds
+		 * to a verdict (where a FIN died): a skipped run may leave
+		 * the cause unsaid, never the verdict wrong, so its skips
+		 * mark only drop evidence as incomplete.
 		 */
 		.name = "fw_kfree_skb",
 		.attach = "tp_btf/kfree_skb",
 		.feature = FW_FEAT_TP_KFREE_SKB_REASON,
 		.use = FW_PROG_TRACE,
-		.skipped_runs_are_loss = false,
+		.skipped = FW_SKIP_DROPS,
 		.missing = "no skb:kfree_skb drop reasons (Linux 5.17+); FINs "
 			   "dropped by this host's firewall are not reported",
 	},
@@ -290,22 +289,18 @@ struct bpf_link *fw_programs_link(const struct fw_program_set *ps,
 	return i < 0 ? NULL : ps->link[i];
 }
 
-uint64_t fw_programs_missed_runs(const struct fw_program_set *ps)
+uint64_t fw_programs_missed_runs(const struct fw_program_set *ps, int row)
 {
-	uint64_t missed = 0;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd;
 
-	for (int i = 0; i < fw_nprograms; i++) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd;
-
-		if (!fw_programs[i].skipped_runs_are_loss || !ps->prog[i])
-			continue;
-		fd = bpf_program__fd(ps->prog[i]);
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			missed += info.recursion_misses;
-	}
-	return missed;
+	if (row < 0 || row >= fw_nprograms || !ps->prog[row])
+		return 0;
+	fd = bpf_program__fd(ps->prog[row]);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
 }
 
 void fw_programs_detach(struct fw_program_set *ps)

@@ -20,15 +20,27 @@ enum fw_prog_use {
 	FW_PROG_ITER,  /* an iterator: `snapshot`, and trace's baselines */
 };
 
+/* What a skipped run of a program can hide. */
+enum fw_skip_scope {
+	FW_SKIP_NOTHING, /* never skipped: an iterator, run from read(2) */
+	/* A socket's record: its next record or the next snapshot pass
+	 * shows the transition nobody saw (the socket's continuity) or
+	 * carries the counters, so a pass settles the loss. */
+	FW_SKIP_SOCKET,
+	/* A drop record: where a FIN died may go unsaid (the cause), never
+	 * what happened to the connection. */
+	FW_SKIP_DROPS,
+};
+
 struct fw_program {
 	const char *name;   /* the program's name in the BPF object */
 	const char *attach; /* its section, as --verbose and "attach" say */
 	enum fw_feature feature; /* the probe that says the kernel has it */
 	enum fw_prog_use use;
 	bool required; /* no run without it */
-	/* Its runs that the kernel skipped (recursion_misses) are counted
-	 * as lost records. */
-	bool skipped_runs_are_loss;
+	/* What its runs that the kernel skipped (recursion_misses) can
+	 * hide, and so how they are reported (docs/SCHEMA.md, lost). */
+	enum fw_skip_scope skipped;
 	/* Its probe can pass and its load still fail: then the object is
 	 * loaded again without it. */
 	bool may_fail_load;
@@ -93,13 +105,13 @@ struct bpf_link *fw_programs_link(const struct fw_program_set *ps,
 				  const char *name);
 
 /*
- * The runs the kernel skipped, summed over the programs whose skipped
- * runs count as loss: a tracing program that fires again on a CPU where
- * it is already running (a softirq interrupting it) is not run again,
- * only counted (bpf_prog_info.recursion_misses, 5.12+). Each skipped run
- * may or may not have been about a watched socket.
+ * The runs the kernel skipped of the program in row @row: a tracing
+ * program that fires again on a CPU where it is already running (a
+ * softirq interrupting it) is not run again, only counted
+ * (bpf_prog_info.recursion_misses, 5.12+). Each skipped run may or may
+ * not have been about a watched socket. 0 for a program not loaded.
  */
-uint64_t fw_programs_missed_runs(const struct fw_program_set *ps);
+uint64_t fw_programs_missed_runs(const struct fw_program_set *ps, int row);
 
 /* Destroys the links; the programs go with their object. */
 void fw_programs_detach(struct fw_program_set *ps);

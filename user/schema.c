@@ -50,6 +50,8 @@ static const struct name type_names[FW_REC_TYPE_COUNT] = {
 	[FW_REC_START] = { NAME("start") },
 	[FW_REC_STOP] = { NAME("stop") },
 	[FW_REC_SNAPSHOT_END] = { NAME("snapshot_end") },
+	[FW_REC_TICK] = { NAME("tick") },
+	[FW_REC_NETNS] = { NAME("netns") },
 };
 
 static const struct name state_names[FW_TCP_MAX_STATES] = {

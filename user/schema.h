@@ -14,8 +14,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The "v" of every record. */
-#define FW_JSON_VERSION 1
+/* The "v" of every record the tracer writes; readers take 1 and 2. */
+#define FW_JSON_VERSION	       2
+#define FW_JSON_VERSION_OLDEST 1
 
 /* Every optional numeric field in userspace: the value is not known. */
 #define FW_UNKNOWN UINT64_MAX
@@ -34,6 +35,8 @@ enum fw_rec_type {
 	FW_REC_START,
 	FW_REC_STOP,
 	FW_REC_SNAPSHOT_END,
+	FW_REC_TICK,
+	FW_REC_NETNS,
 	FW_REC_TYPE_COUNT,
 };
 

@@ -263,7 +263,8 @@ int snapshot_main(int argc, char **argv)
 		return opts.check ? FW_EXIT_UNKNOWN : 1;
 	}
 	fw_out_snapshot_end(&out, 1, n, opts.common.cfg.netns,
-			    opts.common.cfg.nnetns, fw_now_monotonic_ns());
+			    opts.common.cfg.nnetns, fw_now_monotonic_ns(),
+			    false);
 	if (fw_out_flush(&out) && out.error != EPIPE) {
 		fprintf(stderr, "finwatch snapshot: writing: %s\n",
 			strerror(out.error));

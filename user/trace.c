@@ -16,11 +16,18 @@
 #include "cli_opts.h"
 #include "logfile.h"
 #include "loss.h"
+#include "netns_facts.h"
 #include "output.h"
 #include "reorder.h"
 #include "tracer.h"
 #include "transport.h"
 #include "util.h"
+
+/* Heartbeats, by default: a silent log says "nothing happened" this often. */
+#define FW_DEFAULT_TICK_NS 1000000000ULL
+/* Repair passes (snapshot passes that settle a loss) come at most this
+ * often, however often records go missing. */
+#define FW_REPAIR_INTERVAL_NS 1000000000ULL
 
 struct trace_opts {
 	struct fw_cli_common common;
@@ -28,6 +35,7 @@ struct trace_opts {
 	const char *out_path;
 	unsigned long long duration_ns;
 	unsigned long long snapshot_every_ns;
+	unsigned long long tick_ns; /* 0: no heartbeats */
 };
 
 struct trace_run {
@@ -37,9 +45,13 @@ struct trace_run {
 	struct fw_output out;
 	struct fw_reorder pending; /* read, not written yet */
 	struct fw_loss loss;
+	struct fw_facts_cache facts; /* of the namespaces met */
 	uint64_t events;
 	uint64_t snapshot_ns; /* when the last baseline was taken */
 	unsigned int snap;    /* baselines taken */
+	uint64_t written;     /* records written, at the last tick check */
+	uint64_t written_ns;  /* when the last record was written */
+	char boot_id[40];
 	/* The first baseline, held until the start record is out. */
 	struct fw_sock_info *baseline;
 	size_t nbaseline, baseline_cap;
@@ -54,32 +66,44 @@ enum {
 	OPT_TRANSPORT,
 	OPT_SNAPSHOT_EVERY,
 	OPT_BUFFER_PAGES,
+	OPT_ALL_STATES,
+	OPT_TICK,
 };
 
 static const struct argp_option trace_options[] = {
-	{"pid", OPT_PID, "PID", 0, "Only sockets owned by this process", 0},
-	{"json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0},
-	{"output", 'o', "FILE", 0, "Append to FILE instead of stdout", 0},
-	{"duration", 'd', "DURATION", 0,
-	 "Stop after DURATION (seconds, or with ms/s/m/h/d)", 0},
-	{"transport", OPT_TRANSPORT, "auto|perf|ring", 0,
-	 "Kernel-to-user transport (default auto: ring buffer where the kernel "
-	 "has it)",
-	 0},
-	{"buffer-pages", OPT_BUFFER_PAGES, "N", 0,
-	 "Size of the transport in pages, a power of two: the ring buffer's "
-	 "(default 1024: 4 MiB), or the perf buffer's per CPU (default: 4 MiB "
-	 "shared out over the CPUs, 16 to 1024 pages each)",
-	 0},
-	{"snapshot-every", OPT_SNAPSHOT_EVERY, "DURATION", 0,
-	 "Repeat the baseline snapshot of open connections this often (it is "
-	 "always taken at start)",
-	 0},
+	{ "pid", OPT_PID, "PID", 0, "Only sockets owned by this process", 0 },
+	{ "json", 'j', NULL, 0, "Write JSON Lines (docs/SCHEMA.md)", 0 },
+	{ "output", 'o', "FILE", 0, "Append to FILE instead of stdout", 0 },
+	{ "duration", 'd', "DURATION", 0,
+	  "Stop after DURATION (seconds, or with ms/s/m/h/d)", 0 },
+	{ "transport", OPT_TRANSPORT, "auto|perf|ring", 0,
+	  "Kernel-to-user transport (default auto: ring buffer where the "
+	  "kernel "
+	  "has it)",
+	  0 },
+	{ "buffer-pages", OPT_BUFFER_PAGES, "N", 0,
+	  "Size of the transport in pages, a power of two: the ring buffer's "
+	  "(default 1024: 4 MiB), or the perf buffer's per CPU (default: 4 MiB "
+	  "shared out over the CPUs, 16 to 1024 pages each)",
+	  0 },
+	{ "all-states", OPT_ALL_STATES, NULL, 0,
+	  "A record for every state transition (by default the uneventful "
+	  "ones ride in the connection's next record; docs/SCHEMA.md)",
+	  0 },
+	{ "tick", OPT_TICK, "DURATION", 0,
+	  "Write a heartbeat record when nothing was written for DURATION "
+	  "(default 1s; 0: none), so that a silent log can be told from a "
+	  "stalled one",
+	  0 },
+	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "DURATION", 0,
+	  "Repeat the baseline snapshot of open connections this often (it is "
+	  "always taken at start)",
+	  0 },
 	{},
 };
 
 static const struct argp_child trace_children[] = {
-	{&fw_cli_common_argp, 0, NULL, 0},
+	{ &fw_cli_common_argp, 0, NULL, 0 },
 	{},
 };
 
@@ -134,6 +158,17 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 	case OPT_BUFFER_PAGES:
 		c->buffer_pages = parse_buffer_pages(arg, state);
 		return 0;
+	case OPT_ALL_STATES:
+		c->all_states = true;
+		return 0;
+	case OPT_TICK:
+		if (fw_parse_duration_ns(arg, &o->tick_ns) ||
+		    (o->tick_ns && o->tick_ns < 100000000ULL))
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--tick %s: want 0 or a duration of "
+				     "100ms or more, like 1s, 5s",
+				     arg);
+		return 0;
 	case OPT_SNAPSHOT_EVERY:
 		if (fw_parse_duration_ns(arg, &o->snapshot_every_ns) ||
 		    o->snapshot_every_ns < 1000000000ULL)
@@ -161,7 +196,7 @@ static void on_signal(int sig)
 /* No SA_RESTART: a signal must cut the poll short. */
 static void install_signals(void)
 {
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = { .sa_handler = on_signal };
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -182,9 +217,36 @@ static int on_record(void *ctx, const void *data, size_t size)
 	return 0;
 }
 
+/*
+ * The facts of a namespace go into the log before its first record: its
+ * conntrack timeouts and keepalive settings decide what a lost close
+ * means (docs/SCHEMA.md, netns).
+ */
+static void announce_netns(struct trace_run *r, uint32_t netns)
+{
+	struct fw_facts_entry *e = fw_facts_cache_find(&r->facts, netns);
+
+	if (e && e->announced)
+		return;
+	if (!e)
+		e = fw_facts_cache_learn(&r->facts, netns);
+	if (!e)
+		return;
+	e->announced = true;
+	fw_out_netns(&r->out, &e->facts);
+}
+
 static int write_record(void *ctx, const struct fw_event *ev)
 {
-	return fw_out_event(ctx, ev);
+	struct trace_run *r = ctx;
+	struct fw_event checked;
+
+	announce_netns(r, ev->netns);
+	if (ev->type != FW_EV_DROP)
+		return fw_out_event(&r->out, ev);
+	checked = *ev;
+	fw_tracer_check_drop_ct(&r->tracer, &checked);
+	return fw_out_event(&r->out, &checked);
 }
 
 /* What one read of the buffers brings is written once no record read
@@ -194,27 +256,33 @@ static int read_records(struct trace_run *r)
 	uint64_t read_ns;
 	int err = fw_transport_read(r->transport, &read_ns);
 
-	fw_reorder_write_settled(&r->pending, read_ns, write_record, &r->out);
+	fw_reorder_write_settled(&r->pending, read_ns, write_record, r);
 	return err;
 }
 
 static void report_lost(struct trace_run *r)
 {
-	fw_loss_report(&r->loss, &r->out, fw_transport_lost(r->transport),
-		       fw_programs_missed_runs(&r->tracer.progs));
+	struct fw_loss_counts c;
+
+	fw_loss_read_counts(&r->tracer, fw_transport_lost(r->transport), &c);
+	fw_loss_report(&r->loss, &r->out, &c);
 }
 
 static int emit_snapshot_record(void *ctx, const struct fw_sock_info *si)
 {
 	struct trace_run *r = ctx;
 
+	announce_netns(r, si->ev.netns);
 	return fw_out_snapshot(&r->out, si, r->snap, "iter");
 }
 
 static int hold_baseline_record(void *ctx, const struct fw_sock_info *si)
 {
 	struct trace_run *r = ctx;
+	struct fw_facts_entry *e = fw_facts_cache_find(&r->facts, si->ev.netns);
 
+	if (e)
+		e->in_baseline = true;
 	if (fw_grow((void **)&r->baseline, &r->baseline_cap, r->nbaseline + 1,
 		    sizeof(*r->baseline)))
 		return -1;
@@ -222,55 +290,128 @@ static int hold_baseline_record(void *ctx, const struct fw_sock_info *si)
 	return 0;
 }
 
-/* A baseline of the connections open now, so that each log shows the
- * sockets it will never see an event of. */
+/* A pass enters each namespace: the moment to read its facts. */
+static int learn_netns_facts(void *ctx, uint32_t netns)
+{
+	struct trace_run *r = ctx;
+
+	fw_facts_cache_learn_here(&r->facts, netns);
+	return 0;
+}
+
+/*
+ * A snapshot pass of the connections open now: the baseline each log
+ * starts with, the periodic ones, and the repair passes after a loss,
+ * in which every socket owns up to what it lost. What the buffers hold
+ * goes out first, so that the pass's records come after older ones.
+ */
 static int take_snapshot(struct trace_run *r, fw_snapshot_fn fn)
 {
 	int n;
 
+	read_records(r);
+	fw_reorder_write_settled(&r->pending, fw_now_monotonic_ns(),
+				 write_record, r);
 	r->snap++;
 	r->snapshot_ns = fw_now_monotonic_ns();
+	r->loss.repair_due = false;
 	n = fw_tracer_snapshot(&r->tracer, fn, r);
 	if (n < 0)
 		fprintf(stderr,
-			"finwatch trace: warning: no baseline snapshot: %s\n",
+			"finwatch trace: warning: no snapshot pass: %s\n",
 			strerror(errno));
 	return n;
 }
 
-static void emit_snapshot_end(struct trace_run *r, int count)
+static void emit_snapshot_end(struct trace_run *r, int count, bool repair)
 {
 	const struct fw_config *c = &r->opts->common.cfg;
 
 	fw_out_snapshot_end(&r->out, r->snap, count, c->netns, c->nnetns,
-			    fw_now_monotonic_ns());
+			    fw_now_monotonic_ns(), repair);
 }
 
-static void emit_snapshot(struct trace_run *r)
+static void emit_snapshot(struct trace_run *r, bool repair)
 {
 	int n = take_snapshot(r, emit_snapshot_record);
 
 	if (n >= 0)
-		emit_snapshot_end(r, n);
+		emit_snapshot_end(r, n, repair);
+}
+
+static const char *read_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	buf[0] = '\0';
+	if (f) {
+		if (fgets(buf, len, f))
+			buf[strcspn(buf, "\n")] = '\0';
+		fclose(f);
+	}
+	return buf;
+}
+
+/* The namespaces whose facts the start record carries: those the
+ * baseline found watched sockets in, those asked for by --netns, and
+ * those the log has spoken of before (a reopened file). */
+static struct fw_netns_facts *start_facts(struct trace_run *r, int *n)
+{
+	const struct fw_config *c = &r->opts->common.cfg;
+	struct fw_netns_facts *v = calloc(r->facts.n + 1, sizeof(*v));
+
+	*n = 0;
+	for (size_t i = 0; v && i < r->facts.n; i++) {
+		struct fw_facts_entry *e = &r->facts.v[i];
+		bool asked = false;
+
+		for (int k = 0; k < c->nnetns; k++)
+			asked |= c->netns[k] == e->facts.netns;
+		if (!e->in_baseline && !asked && !e->announced)
+			continue;
+		v[(*n)++] = e->facts;
+	}
+	fw_facts_cache_forget_announced(&r->facts);
+	for (int i = 0; i < *n; i++)
+		fw_facts_cache_find(&r->facts, v[i].netns)->announced = true;
+	return v;
 }
 
 /*
- * The first baseline is taken before the start record goes out, since it
- * also tells the kernel side who owns the listeners and the sockets open
- * now: whoever waits for the start record to connect gets named owners.
+ * A log file's first records: the start record, then the baseline. The
+ * baseline is taken before the start record goes out, since it also
+ * tells the kernel side who owns the listeners and the sockets open now:
+ * whoever waits for the start record to connect gets named owners. A
+ * reopened file (SIGHUP, log rotation) starts the same way, so that each
+ * file stands alone.
  */
-static void emit_start(struct trace_run *r)
+static void emit_start(struct trace_run *r, bool reopen)
 {
 	const struct fw_config *c = &r->opts->common.cfg;
-	int n = take_snapshot(r, hold_baseline_record);
+	int n = take_snapshot(r, hold_baseline_record), nfacts;
+	struct fw_netns_facts *facts = start_facts(r, &nfacts);
+	struct fw_trace_desc d = {
+		.ports = c->ports,
+		.nports = c->nports,
+		.netns = c->netns,
+		.nnetns = c->nnetns,
+		.transport = fw_transport_name(r->tracer.transport),
+		.attach = r->tracer.progs.attached,
+		.nattach = r->tracer.progs.nattached,
+		.all_states = c->all_states,
+		.tick_ms = r->opts->tick_ns / 1000000,
+		.reopen = reopen,
+		.boot_id = r->boot_id,
+		.facts = facts,
+		.nfacts = nfacts,
+	};
 
-	fw_out_start(&r->out, c->ports, c->nports, c->netns, c->nnetns,
-		     fw_transport_name(r->tracer.transport),
-		     r->tracer.progs.attached, r->tracer.progs.nattached);
+	fw_out_start(&r->out, &d);
+	free(facts);
 	for (size_t i = 0; i < r->nbaseline; i++)
 		emit_snapshot_record(r, &r->baseline[i]);
 	if (n >= 0)
-		emit_snapshot_end(r, n);
+		emit_snapshot_end(r, n, false);
 	free(r->baseline);
 	r->baseline = NULL;
 	r->nbaseline = r->baseline_cap = 0;
@@ -281,6 +422,13 @@ static bool snapshot_due(const struct trace_run *r)
 	return r->opts->snapshot_every_ns &&
 	       fw_now_monotonic_ns() - r->snapshot_ns >=
 		       r->opts->snapshot_every_ns;
+}
+
+/* After a loss, a pass makes every socket own up to what it lost. */
+static bool repair_due(const struct trace_run *r)
+{
+	return r->loss.repair_due &&
+	       fw_now_monotonic_ns() - r->snapshot_ns >= FW_REPAIR_INTERVAL_NS;
 }
 
 static bool duration_over(const struct trace_run *r, uint64_t start_ns)
@@ -295,19 +443,55 @@ static void reopen_log_if_asked(struct trace_run *r)
 		return;
 	reopen_requested = 0;
 	fw_out_flush(&r->out);
-	if (fw_logfile_reopen(r->opts->out_path, &r->out.fd))
+	if (fw_logfile_reopen(r->opts->out_path, &r->out.fd)) {
 		fprintf(stderr, "finwatch trace: cannot reopen %s: %s\n",
 			r->opts->out_path, strerror(errno));
+		return;
+	}
+	if (r->opts->out_path)
+		emit_start(r, true);
 }
 
-/* Whatever is still in the buffers, then the totals. */
+static void loss_totals(const struct trace_run *r, struct fw_loss_totals *t)
+{
+	*t = r->loss.reported;
+}
+
+/* Nothing written for a tick: say that nothing happened. */
+static void tick_if_silent(struct trace_run *r)
+{
+	uint64_t now = fw_now_monotonic_ns();
+	struct fw_loss_totals t;
+
+	if (r->out.records != r->written) {
+		r->written = r->out.records;
+		r->written_ns = now;
+		return;
+	}
+	if (!r->opts->tick_ns || now - r->written_ns < r->opts->tick_ns)
+		return;
+	loss_totals(r, &t);
+	fw_out_tick(&r->out, &t, now);
+	r->written = r->out.records;
+	r->written_ns = now;
+}
+
+/*
+ * Whatever is still in the buffers, then the totals. The folded stream
+ * ends with a pass, so that the transitions the sockets still hold back
+ * (a FIN_WAIT2 that lasts) are in the log too.
+ */
 static void emit_stop(struct trace_run *r)
 {
+	struct fw_loss_totals t;
+
+	if (!r->opts->common.cfg.all_states)
+		emit_snapshot(r, false);
 	read_records(r);
-	fw_reorder_write_settled(&r->pending, UINT64_MAX, write_record,
-				 &r->out);
+	fw_reorder_write_settled(&r->pending, UINT64_MAX, write_record, r);
 	report_lost(r);
-	fw_out_stop(&r->out, r->events, r->loss.buffer_full, r->loss.recursion);
+	loss_totals(r, &t);
+	fw_out_stop(&r->out, r->events, &t, r->opts->tick_ns / 1000000);
 	fw_out_flush(&r->out);
 }
 
@@ -327,8 +511,9 @@ static int run_loop(struct trace_run *r)
 	uint64_t start = fw_now_monotonic_ns();
 
 	r->loss.checked_ns = start;
-	emit_start(r);
+	emit_start(r, false);
 	fw_out_flush(&r->out);
+	r->written_ns = fw_now_monotonic_ns();
 	while (!stop_requested && !r->out.error && !duration_over(r, start)) {
 		reopen_log_if_asked(r);
 		if (read_records(r) && !r->out.error) {
@@ -337,8 +522,11 @@ static int run_loop(struct trace_run *r)
 			return 1;
 		}
 		report_lost(r);
-		if (snapshot_due(r))
-			emit_snapshot(r);
+		if (repair_due(r))
+			emit_snapshot(r, true);
+		else if (snapshot_due(r))
+			emit_snapshot(r, false);
+		tick_if_silent(r);
 		fw_out_flush(&r->out);
 	}
 	if (!r->out.error)
@@ -348,6 +536,7 @@ static int run_loop(struct trace_run *r)
 
 static void close_run(struct trace_run *r)
 {
+	fw_facts_cache_free(&r->facts);
 	fw_reorder_free(&r->pending);
 	fw_transport_free(r->transport);
 	fw_tracer_close(&r->tracer);
@@ -402,6 +591,10 @@ static int open_kernel_side(struct trace_run *r)
 	}
 	r->loss.transport = fw_transport_name(t->transport);
 	r->loss.prog = "finwatch trace";
+	r->loss.can_repair = fw_programs_link(&t->progs, "fw_iter_tcp");
+	t->on_netns = learn_netns_facts;
+	t->on_netns_ctx = r;
+	read_boot_id(r->boot_id, sizeof(r->boot_id));
 	return 0;
 }
 
@@ -414,9 +607,14 @@ int trace_main(int argc, char **argv)
 		"Trace TCP connection lifecycles on the watched ports.",
 		trace_children,
 		NULL,
-		NULL};
-	struct trace_opts opts = {.common.cfg.trace = true};
-	struct trace_run run = {.opts = &opts};
+		NULL
+	};
+	/* Until the correlator reads the folded stream, the default is
+	 * every transition (the folded stream needs --all-states off). */
+	struct trace_opts opts = { .common.cfg.trace = true,
+				   .common.cfg.all_states = true,
+				   .tick_ns = FW_DEFAULT_TICK_NS };
+	struct trace_run run = { .opts = &opts };
 	int rc;
 
 	argp_err_exit_status = FW_EXIT_USAGE;

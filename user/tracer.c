@@ -10,6 +10,7 @@
 #include <bpf/libbpf.h>
 
 #include "finwatch.skel.h"
+#include "ksyms.h"
 #include "netns.h"
 #include "owners.h"
 #include "schema.h"
@@ -63,11 +64,9 @@ static void configure(struct fw_tracer *t, const struct fw_config *c)
 			"keepalive timings are left out\n",
 			t->prog);
 	s->bss->fw_next_sock_id = own_sock_id_start();
+	s->rodata->fw_all_states = c->all_states;
+	s->rodata->fw_tracing = c->trace;
 	fw_transport_configure(s, t->transport, c->buffer_pages, c->trace);
-	/* Without tracing, the socket table shrinks: the iterators alone
-	 * need no memory of sockets between events. */
-	if (!c->trace)
-		bpf_map__set_max_entries(s->maps.fw_socks, 1024);
 }
 
 static int fill_netns_filter(struct fw_tracer *t, const struct fw_config *c)
@@ -123,6 +122,56 @@ static int load(struct fw_tracer *t, const struct fw_config *c)
 	return 0;
 }
 
+/*
+ * conntrack's own netfilter hook functions, which the drop program looks
+ * for on a namespace's hook lists (bpf/drop.bpf.c). _stext tells whether
+ * the addresses are readable at all (kptr_restrict hides them as 0).
+ */
+static const char *const ct_hook_syms[] = {
+	[FW_CT_HOOK_IPV4_OUT] = "ipv4_conntrack_local",
+	[FW_CT_HOOK_IPV4_IN] = "ipv4_conntrack_in",
+	[FW_CT_HOOK_IPV6_OUT] = "ipv6_conntrack_local",
+	[FW_CT_HOOK_IPV6_IN] = "ipv6_conntrack_in",
+	[FW_CT_HOOK_MAX] = "_stext",
+};
+
+/* Writes what /proc/kallsyms says now into fw_ct_hooks. Returns whether
+ * conntrack is known to be loaded. */
+static bool load_ct_hooks(struct fw_tracer *t)
+{
+	uint64_t addrs[FW_CT_HOOK_MAX + 1];
+	int fd = bpf_map__fd(t->skel->maps.fw_ct_hooks);
+	bool readable, loaded = false;
+
+	readable =
+		fw_ksyms_lookup(ct_hook_syms, addrs, FW_CT_HOOK_MAX + 1) > 0 &&
+		addrs[FW_CT_HOOK_MAX];
+	t->ct_hooks_checked_ns = fw_now_monotonic_ns();
+	for (__u32 i = 0; i < FW_CT_HOOK_MAX; i++) {
+		__u64 v = !readable  ? 0
+			  : addrs[i] ? addrs[i]
+				     : FW_CT_HOOK_ABSENT;
+
+		loaded |= v > FW_CT_HOOK_ABSENT;
+		bpf_map_update_elem(fd, &i, &v, BPF_ANY);
+	}
+	return loaded;
+}
+
+void fw_tracer_check_drop_ct(struct fw_tracer *t, struct fw_event *ev)
+{
+	/* How often the drop records of a busy host may read kallsyms. */
+	const uint64_t min_interval_ns = 10000000000ULL;
+
+	if (ev->type != FW_EV_DROP || (ev->drop_ct & FW_CT_ENTRY_MASK) ||
+	    (ev->drop_ct & (FW_CT_HOOKED | FW_CT_HOOK_UNKNOWN)))
+		return;
+	/* "No hook" because conntrack is not loaded: still true? */
+	if (fw_now_monotonic_ns() - t->ct_hooks_checked_ns < min_interval_ns ||
+	    load_ct_hooks(t))
+		ev->drop_ct |= FW_CT_HOOK_UNKNOWN;
+}
+
 int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 		   const char *prog)
 {
@@ -149,6 +198,8 @@ int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 			strerror(errno));
 		goto fail;
 	}
+	if (c->trace)
+		load_ct_hooks(t);
 	if (fw_programs_attach(&t->progs, prog))
 		goto fail;
 	if (c->verbose)
@@ -159,42 +210,6 @@ int fw_tracer_open(struct fw_tracer *t, const struct fw_config *c,
 fail:
 	fw_tracer_close(t);
 	return -1;
-}
-
-/* Tell the kernel side who owns a socket it met before we did. The
- * owner of an accepted socket is its listener's, and a socket's own goes
- * to a map of its own, which the kernel side reads at the next event. */
-static void seed_owner(struct fw_tracer *t, const struct fw_sock_info *si,
-		       const struct fw_owner_entry *owner)
-{
-	const struct fw_event *ev = &si->ev;
-	struct fw_seeded_owner seed = {};
-
-	if (ev->newstate == FW_TCP_LISTEN) {
-		struct fw_listen_key key = {ev->netns, ev->lport, 0};
-		struct fw_owner val = {.pid = owner->pid};
-
-		memcpy(val.comm, owner->comm, FW_COMM_LEN);
-		bpf_map_update_elem(bpf_map__fd(t->skel->maps.fw_listeners),
-				    &key, &val, BPF_ANY);
-		return;
-	}
-	seed.sock_id = ev->sock_id;
-	seed.owner.pid = owner->pid;
-	memcpy(seed.owner.comm, owner->comm, FW_COMM_LEN);
-	bpf_map_update_elem(bpf_map__fd(t->skel->maps.fw_seeded_owners),
-			    &si->sk_key, &seed, BPF_ANY);
-}
-
-static void name_owner(struct fw_tracer *t, struct fw_sock_info *si,
-		       const struct fw_owner_table *owners)
-{
-	const struct fw_owner_entry *owner;
-
-	owner = fw_owners_name(owners, si->inode, &si->ev);
-	/* Only a trace has later events to carry the owner. */
-	if (owner && t->trace)
-		seed_owner(t, si, owner);
 }
 
 /*
@@ -214,7 +229,6 @@ static ssize_t read_batch(int fd, void *buf, size_t len)
 
 struct iter_walk {
 	struct fw_tracer *t;
-	const struct fw_owner_table *owners;
 	fw_snapshot_fn fn;
 	void *ctx;
 	int count;
@@ -229,14 +243,14 @@ static int read_iterator(void *arg, uint32_t netns)
 	ssize_t n;
 	int fd;
 
-	(void)netns;
+	if (w->t->on_netns && w->t->on_netns(w->t->on_netns_ctx, netns))
+		return -1;
 	fd = bpf_iter_create(
 		bpf_link__fd(fw_programs_link(&w->t->progs, "fw_iter_tcp")));
 	if (fd < 0)
 		return -1;
 	while ((n = read_batch(fd, batch, sizeof(batch))) > 0) {
 		for (size_t i = 0; i < n / sizeof(batch[0]); i++) {
-			name_owner(w->t, &batch[i], w->owners);
 			w->count++;
 			if (w->fn && w->fn(w->ctx, &batch[i])) {
 				close(fd);
@@ -248,48 +262,70 @@ static int read_iterator(void *arg, uint32_t netns)
 	return n < 0 ? -1 : 0;
 }
 
-/* Socket owners from the task_file iterator where it attached, else
- * from /proc, as ss -p does. */
-static void find_owners(struct fw_tracer *t, struct fw_owner_table *owners)
+/* Without the task_file iterator, /proc has the owners (as for ss -p),
+ * and the map gets them from here. */
+static void load_owners_from_proc(struct fw_tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.fw_owners_by_inode);
+	struct fw_owner_table owners = {};
+
+	fw_owners_scan(&owners);
+	for (size_t i = 0; i < owners.n; i++) {
+		struct fw_owner o = { .pid = owners.v[i].pid };
+
+		memcpy(o.comm, owners.v[i].comm, FW_COMM_LEN);
+		bpf_map_update_elem(fd, &owners.v[i].inode, &o, BPF_NOEXIST);
+	}
+	fw_owners_free(&owners);
+}
+
+/*
+ * Fills fw_owners_by_inode, from which the tcp iterator names the owners
+ * of the sockets it lists: the task_file iterator writes it itself, where
+ * it attached; reading it to the end is what runs it.
+ */
+static void load_owners(struct fw_tracer *t)
 {
 	struct bpf_link *link =
 		fw_programs_link(&t->progs, "fw_iter_task_file");
-	static struct fw_socket_owner batch[256];
-	ssize_t n;
+	char buf[64];
 	int fd;
 
-	if (!link) {
-		fw_owners_scan(owners);
-		return;
-	}
-	fd = bpf_iter_create(bpf_link__fd(link));
+	fd = link ? bpf_iter_create(bpf_link__fd(link)) : -1;
 	if (fd < 0) {
-		fw_owners_scan(owners);
+		load_owners_from_proc(t);
 		return;
 	}
-	while ((n = read_batch(fd, batch, sizeof(batch))) > 0)
-		for (size_t i = 0; i < n / sizeof(batch[0]); i++)
-			fw_owners_add(owners, batch[i].inode, batch[i].pid,
-				      batch[i].comm);
+	while (read_batch(fd, buf, sizeof(buf)) > 0)
+		;
 	close(fd);
-	fw_owners_sort(owners);
+}
+
+/* Inode numbers are reused: a pass's owners do not outlive it. Inode 0
+ * is no socket's, so asking what follows it starts at the first key. */
+static void clear_owners(struct fw_tracer *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.fw_owners_by_inode);
+	__u64 none = 0, key;
+
+	while (!bpf_map_get_next_key(fd, &none, &key))
+		bpf_map_delete_elem(fd, &key);
 }
 
 /* The tcp iterator shows only the sockets of the namespace it was
  * created in, so each namespace is entered in turn. */
 int fw_tracer_snapshot(struct fw_tracer *t, fw_snapshot_fn fn, void *ctx)
 {
-	struct fw_owner_table owners = {};
-	struct iter_walk w = {t, &owners, fn, ctx, 0};
+	struct iter_walk w = { t, fn, ctx, 0 };
 	int rc;
 
 	if (!fw_programs_link(&t->progs, "fw_iter_tcp")) {
 		errno = ENOTSUP;
 		return -1;
 	}
-	find_owners(t, &owners);
+	load_owners(t);
 	rc = fw_netns_foreach(t->netns, t->nnetns, read_iterator, &w);
-	fw_owners_free(&owners);
+	clear_owners(t);
 	return rc ? -1 : w.count;
 }
 

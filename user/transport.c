@@ -14,6 +14,7 @@
 
 #include "finwatch.h"
 #include "finwatch.skel.h"
+#include "percpu.h"
 #include "transport.h"
 #include "util.h"
 
@@ -24,8 +25,6 @@
 #define FW_PERF_MAX_PAGES   1024
 /* The perf buffer wakes the reader once this many samples wait. */
 #define FW_PERF_WAKEUP_EVENTS 64
-/* A CPU count large enough for the percpu counter reads. */
-#define FW_MAX_CPUS 1024
 
 struct fw_transport {
 	struct ring_buffer *ring; /* one of the two */
@@ -188,21 +187,7 @@ int fw_transport_read(struct fw_transport *t, uint64_t *read_ns)
 
 uint64_t fw_transport_lost(const struct fw_transport *t)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	__u32 key = FW_CNT_LOST;
-	uint64_t sum = 0;
-	__u64 *vals;
-
-	if (ncpu <= 0 || ncpu > FW_MAX_CPUS)
-		return 0;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return 0;
-	if (!bpf_map_lookup_elem(t->counters_fd, &key, vals))
-		for (int i = 0; i < ncpu; i++)
-			sum += vals[i];
-	free(vals);
-	return sum;
+	return fw_percpu_sum(t->counters_fd, FW_CNT_LOST);
 }
 
 void fw_transport_free(struct fw_transport *t)

@@ -36,6 +36,12 @@ FW_S4=198.18.0.2
 FW_C6=2001:db8::1
 FW_S6=2001:db8::2
 
+# Which record stream the tracers write: folded (the tracer's default) or
+# all-states (a record per transition). The suite runs in both.
+FW_STREAM=${FW_STREAM:-all-states}
+FW_STREAM_ARGS=()
+[ "$FW_STREAM" = all-states ] && FW_STREAM_ARGS=(--all-states)
+
 FW_PIDS=()	# processes to kill at cleanup
 FW_GROUPS=()	# process groups to kill at cleanup (tracers run under setsid)
 FW_NETNS=()	# namespaces to delete at cleanup
@@ -432,7 +438,7 @@ fw_trace_start() {
 	shift
 	FW_TRACER_OUT=$out
 	rm -f "$out"
-	fw_spawn "$FINWATCH" trace --json -o "$out" "$@" </dev/null >"$out.stdout" 2>"$out.stderr"
+	fw_spawn "$FINWATCH" trace --json "${FW_STREAM_ARGS[@]}" -o "$out" "$@" </dev/null >"$out.stdout" 2>"$out.stderr"
 	FW_TRACER_PID=$FW_LAST_PID
 	for ((i = 0; i < 300; i++)); do
 		if [ -s "$out" ] && head -n 1 "$out" | jq -e 'select(.type == "start")' >/dev/null 2>&1; then

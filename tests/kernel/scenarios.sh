@@ -38,11 +38,11 @@ fw_start_checked() {
 		return 1
 	fi
 	if head -n 1 "$out" | jq -e --arg t "$transport" \
-		'.v == 1 and .transport == $t and .ports == [6379] and .netns == [] and (.attach | type) == "array" and (.version | type) == "string"' >/dev/null; then
+		'.v == 2 and (.stream == "all-states" or .stream == "folded") and .transport == $t and .ports == [6379] and .netns == [] and (.attach | type) == "array" and (.version | type) == "string"' >/dev/null; then
 		fw_pass "$n/start_record"
 	else
 		head -n 1 "$out" >"$FW_TMP/start"
-		fw_fail "$n/start_record" "expected v 1, transport $transport, ports [6379], netns [], attach and version" "$FW_TMP/start"
+		fw_fail "$n/start_record" "expected v 2, transport $transport, ports [6379], netns [], attach and version" "$FW_TMP/start"
 	fi
 }
 

@@ -51,9 +51,9 @@ got=$(jq -r 'select(.type == "finding") | .verdict' "$FW_TMP/snap.json" | sort |
 fw_check ghosts/snapshots/nothing_else "$got" "peer_vanished=3 " "$FW_TMP/snap.json"
 
 # The baselines that traces start with.
-"$FINWATCH" trace --json -d 1 --host app1 --netns "/run/netns/$FW_C" >"$FW_TMP/app1.log" 2>/dev/null &
+"$FINWATCH" trace --json "${FW_STREAM_ARGS[@]}" -d 1 --host app1 --netns "/run/netns/$FW_C" >"$FW_TMP/app1.log" 2>/dev/null &
 t1=$!
-"$FINWATCH" trace --json -d 1 --host db1 --netns "/run/netns/$FW_S" >"$FW_TMP/db1.log" 2>/dev/null &
+"$FINWATCH" trace --json "${FW_STREAM_ARGS[@]}" -d 1 --host db1 --netns "/run/netns/$FW_S" >"$FW_TMP/db1.log" 2>/dev/null &
 t2=$!
 wait "$t1" "$t2"
 "$FINWATCH" correlate --json "$FW_TMP/app1.log" "$FW_TMP/db1.log" >"$FW_TMP/trace.json" 2>"$FW_TMP/trace.err"

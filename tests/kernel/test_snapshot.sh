@@ -104,7 +104,7 @@ fw_check "$n/check_keepalive_spared" "$got" "31001 "
 
 # A trace begins with the same baseline.
 tr=$FW_TMP/trace.jsonl
-"$FINWATCH" trace --json -d 1 --netns "$SINO" >"$tr" 2>"$FW_TMP/trace.err"
+"$FINWATCH" trace --json "${FW_STREAM_ARGS[@]}" -d 1 --netns "$SINO" >"$tr" 2>"$FW_TMP/trace.err"
 got=$(jq -r 'select(.type == "snapshot" and .state == "ESTABLISHED") | .rport' "$tr" | sort | tr '\n' ' ')
 end=$(jq -r 'select(.type == "snapshot_end") | "\(.snap) \(.count)"' "$tr")
 nrec=$(jq -r 'select(.type == "snapshot" and .snap == 1) | .type' "$tr" | grep -c .)

@@ -52,7 +52,7 @@ fi
 # head has the start record and is gone, the next records hit a closed
 # pipe: the tracer must exit (0, or 141 killed by SIGPIPE) right away.
 # (Process substitution, so that $! is the tracer, not head.)
-fw_spawn "$FINWATCH" trace --json -p 6379 2>"$FW_TMP/epipe.err" </dev/null > >(head -n 1 >"$FW_TMP/epipe.out")
+fw_spawn "$FINWATCH" trace --json "${FW_STREAM_ARGS[@]}" -p 6379 2>"$FW_TMP/epipe.err" </dev/null > >(head -n 1 >"$FW_TMP/epipe.out")
 trpid=$FW_LAST_PID
 if fw_wait_for 30 test -s "$FW_TMP/epipe.out"; then
 	sleep 0.2
@@ -82,7 +82,7 @@ fi
 # name. The tracer has attached once it printed something (a header, or
 # the snapshot of the redis listener).
 out=$FW_TMP/text.out
-fw_spawn "$FINWATCH" trace -p 6379 -o "$out" </dev/null >"$FW_TMP/text.stdout" 2>"$FW_TMP/text.err"
+fw_spawn "$FINWATCH" trace "${FW_STREAM_ARGS[@]}" -p 6379 -o "$out" </dev/null >"$FW_TMP/text.stdout" 2>"$FW_TMP/text.err"
 FW_TRACER_PID=$FW_LAST_PID
 if fw_wait_for 30 test -s "$out"; then
 	sleep 0.2
@@ -149,7 +149,7 @@ fw_redis_cli "$FW_C" "$FW_S4" 6379 PING >/dev/null
 fw_trace_stop
 got="$(jq -r .type "$log.1" | head -n 1) $(jq -r 'select(.type == "state") | .type' "$log" | head -n 1) $(tail -n 1 "$log" | jq -r .type) $FW_TRACER_RC"
 fw_check "$n/reopens_file" "$got" "start state stop 0" "$log.1"
-fw_spawn "$FINWATCH" trace --json --netns "/run/netns/$FW_C" </dev/null >"$FW_TMP/hup.out" 2>"$FW_TMP/hup.err"
+fw_spawn "$FINWATCH" trace --json "${FW_STREAM_ARGS[@]}" --netns "/run/netns/$FW_C" </dev/null >"$FW_TMP/hup.out" 2>"$FW_TMP/hup.err"
 pid=$FW_LAST_PID
 fw_wait_for 10 grep -q '"type":"start"' "$FW_TMP/hup.out" || fw_die "stdout tracer did not start"
 kill -HUP "$pid"

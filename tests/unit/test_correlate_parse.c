@@ -244,8 +244,8 @@ static void expect_bad(const char *line, const char *why_part)
 
 static void test_record_bad(void)
 {
-	expect_bad("{\"v\":2,\"type\":\"state\",\"time_ns\":5,\"host\":\"h\"}",
-		   "unknown schema version 2");
+	expect_bad("{\"v\":3,\"type\":\"state\",\"time_ns\":5,\"host\":\"h\"}",
+		   "unknown schema version 3");
 	expect_bad("{\"type\":\"state\",\"time_ns\":5,\"host\":\"h\"}",
 		   "missing key \"v\"");
 	expect_bad(

@@ -56,7 +56,7 @@ static void test_state_record_json(void)
 	char buf[2048];
 
 	fw_format_event(&o, &ev, buf, sizeof(buf));
-	CHECK_STR(buf, "{\"v\":1,\"type\":\"state\",\"time_ns\":"
+	CHECK_STR(buf, "{\"v\":2,\"type\":\"state\",\"time_ns\":"
 		       "1795996801000000000,\"host\":\"app1\","
 		       "\"netns\":4026531840,\"sock\":8195,\"family\":4,"
 		       "\"laddr\":\"198.18.0.1\",\"lport\":40122,"
@@ -200,9 +200,54 @@ static void test_text_line(void)
 	CHECK(strstr(buf, "ESTABLISHED -> FIN_WAIT1\n"));
 }
 
+/* What a socket's state carries into a record of the folded stream. */
+static void test_folded_record_keys(void)
+{
+	struct fw_output o = json_out();
+	struct fw_event ev = client_fin_wait1();
+	char buf[2048];
+
+	ev.oldstate = FW_TCP_FIN_WAIT2;
+	ev.newstate = FW_TCP_TIME_WAIT;
+	ev.npath = 2;
+	ev.path_from[0] = FW_TCP_ESTABLISHED;
+	ev.path_to[0] = FW_TCP_FIN_WAIT1;
+	ev.path_ts[0] = 900000000ULL;
+	ev.path_from[1] = FW_TCP_FIN_WAIT1;
+	ev.path_to[1] = FW_TCP_FIN_WAIT2;
+	ev.path_ts[1] = FW_TIME_UNKNOWN;
+	ev.gap = 3;
+	ev.flags |= FW_F_FINAL | FW_F_KEEPALIVE;
+	ev.sk_err = 110;
+	ev.probes_out = 4;
+	fw_format_event(&o, &ev, buf, sizeof(buf));
+	CHECK(strstr(buf, ",\"path\":[[\"ESTABLISHED\",\"FIN_WAIT1\","
+			  "1795996800900000000],[\"FIN_WAIT1\",\"FIN_WAIT2\","
+			  "null]],\"gap\":3,\"final\":true,\"sk_err\":"
+			  "\"ETIMEDOUT\",\"probes_out\":4,\"rto_retrans\":0,"
+			  "\"keepalive\":true}\n"));
+	/* Nothing to say: none of those keys. */
+	ev = client_fin_wait1();
+	fw_format_event(&o, &ev, buf, sizeof(buf));
+	CHECK(!strstr(buf, "path") && !strstr(buf, "gap") &&
+	      !strstr(buf, "final"));
+}
+
 /* Records reach the file whole, one line each; a dead output stops. */
 static void test_write_and_failure(void)
 {
+	const struct fw_lost_window lost = {
+		.count = 5,
+		.from_mono_ns = 1000,
+		.to_mono_ns = 2000,
+		.transport = "ring",
+		.reason = "buffer_full",
+		.pinned = true,
+		.scope = "all",
+	};
+	const struct fw_loss_totals totals = {
+		.buffer_full = 5, .recursion = 2, .unpinned = 1, .recovered = 3
+	};
 	char path[] = "/tmp/fw-test-output-XXXXXX", buf[4096];
 	struct fw_output o = json_out();
 	struct fw_event ev = client_fin_wait1();
@@ -211,28 +256,31 @@ static void test_write_and_failure(void)
 
 	o.fd = fd;
 	CHECK_INT(fw_out_event(&o, &ev), 0);
-	CHECK_INT(fw_out_lost(&o, 5, 1000, 2000, "ring", "buffer_full"), 0);
-	CHECK_INT(fw_out_stop(&o, 1, 5, 2), 0);
+	CHECK_INT(fw_out_lost(&o, &lost), 0);
+	CHECK_INT(fw_out_stop(&o, 1, &totals, 1000), 0);
 	n = pread(fd, buf, sizeof(buf) - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
 	CHECK(strstr(
 		buf,
 		"\"type\":\"lost\",\"time_ns\":1795996800000002000,\"host\":"
 		"\"app1\",\"count\":5,\"from_ns\":1795996800000001000,"
-		"\"transport\":\"ring\",\"reason\":\"buffer_full\"}\n"));
+		"\"transport\":\"ring\",\"reason\":\"buffer_full\","
+		"\"pinned\":true,\"scope\":\"all\"}\n"));
 	CHECK(strstr(buf, "\"events\":1,\"lost\":7,\"lost_buffer_full\":5,"
-			  "\"lost_recursion\":2}\n"));
+			  "\"lost_recursion\":2,\"lost_unpinned\":1,"
+			  "\"recovered\":3,\"tick_ms\":1000}\n"));
 	CHECK_INT(o.records, 3);
 	close(fd);
 	unlink(path);
 	o.fd = fd; /* closed: every write fails from here */
 	CHECK_INT(fw_out_event(&o, &ev), -1);
 	CHECK(o.error != 0);
-	CHECK_INT(fw_out_stop(&o, 1, 5, 0), -1);
+	CHECK_INT(fw_out_stop(&o, 1, &totals, 0), -1);
 }
 
 int main(void)
 {
+	RUN_TEST(test_folded_record_keys);
 	RUN_TEST(test_state_record_json);
 	RUN_TEST(test_unknown_owner_and_isn_are_not_invented);
 	RUN_TEST(test_ipv6_canonical_and_server_role);

@@ -59,7 +59,7 @@ static void test_rows_are_complete(void)
 			CHECK(p->missing != NULL);
 		/* An iterator runs from read(2): the kernel never skips it. */
 		if (p->use == FW_PROG_ITER)
-			CHECK(!p->skipped_runs_are_loss && !p->required);
+			CHECK(p->skipped == FW_SKIP_NOTHING && !p->required);
 		for (int j = 0; j < i; j++) {
 			CHECK(strcmp(p->name, fw_programs[j].name));
 			CHECK(strcmp(p->attach, fw_programs[j].attach));

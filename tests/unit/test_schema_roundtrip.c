@@ -133,6 +133,9 @@ static const char *keys_of(const char *line, char *buf, size_t sz)
 #define EVENT_KEYS                                                             \
 	CONN_KEYS ",oldstate,newstate,pid,comm,isn_local,isn_remote,"          \
 		  "active_open," TAIL_KEYS ",last_recv_ms,last_send_ms"
+/* A socket with close_drops says how its latest drop died, on every
+ * record but the drop records themselves. */
+#define LAST_DROP_KEYS ",drop_reason_last"
 
 static struct fw_event tracer_event(unsigned int type)
 {
@@ -260,7 +263,7 @@ static void test_state(void)
 	struct fw_rec r;
 	const char *line = round_trip(&ev, &r, buf, sizeof(buf));
 
-	CHECK_STR(keys_of(line, keys, sizeof(keys)), EVENT_KEYS);
+	CHECK_STR(keys_of(line, keys, sizeof(keys)), EVENT_KEYS LAST_DROP_KEYS);
 	/* every other state, and one the schema has no name for */
 	for (unsigned int st = 0; st <= FW_TCP_MAX_STATES; st++) {
 		ev.oldstate = (uint8_t)st;
@@ -283,7 +286,8 @@ static void test_close_with_nothing_known(void)
 	ev.newstate = FW_TCP_CLOSE;
 	line = round_trip(&ev, &r, buf, sizeof(buf));
 	CHECK_STR(keys_of(line, keys, sizeof(keys)),
-		  CONN_KEYS ",oldstate,newstate,pid,comm," TAIL_KEYS ",via");
+		  CONN_KEYS ",oldstate,newstate,pid,comm," TAIL_KEYS
+			    ",via" LAST_DROP_KEYS);
 	CHECK_STR(r.comm, "");
 	CHECK(!(r.has & (FW_HAS_ISN | FW_HAS_ACTIVE_OPEN | FW_HAS_LAST_RECV |
 			 FW_HAS_LAST_SEND)));
@@ -313,7 +317,8 @@ static void test_resets_ipv6(void)
 		line = round_trip(&ev, &r, buf, sizeof(buf));
 		CHECK_STR(key_str(line, "raddr", text, sizeof(text)),
 			  "2001:db8:0:1:ffff:ffff:ffff:1");
-		CHECK_STR(keys_of(line, keys, sizeof(keys)), EVENT_KEYS);
+		CHECK_STR(keys_of(line, keys, sizeof(keys)),
+			  EVENT_KEYS LAST_DROP_KEYS);
 	}
 }
 
@@ -329,7 +334,8 @@ static void test_retransmit_flags(void)
 		line = round_trip(&ev, &r, buf, sizeof(buf));
 		CHECK_INT(r.tcp_flags, f);
 	}
-	CHECK_STR(keys_of(line, keys, sizeof(keys)), EVENT_KEYS ",tcp_flags");
+	CHECK_STR(keys_of(line, keys, sizeof(keys)),
+		  EVENT_KEYS ",tcp_flags" LAST_DROP_KEYS);
 }
 
 static void test_drops(void)
@@ -370,7 +376,7 @@ static void test_v4_mapped(void)
 	CHECK_STR(keys_of(line, keys, sizeof(keys)),
 		  CONN_KEYS ",mapped,oldstate,newstate,pid,comm,isn_local,"
 			    "isn_remote,active_open," TAIL_KEYS
-			    ",last_recv_ms,last_send_ms");
+			    ",last_recv_ms,last_send_ms" LAST_DROP_KEYS);
 	ev.flags &= ~FW_F_V4_MAPPED;
 	ev.family = 6;
 	inet_pton(AF_INET6, "::ffff:198.18.0.1", ev.laddr);
@@ -480,7 +486,8 @@ static void test_snapshot(void)
 
 	CHECK_STR(keys_of(line, keys, sizeof(keys)), EVENT_KEYS
 		  ",state,snap,source,keepalive,keepalive_idle_s,keepalive_"
-		  "intvl_s,keepalive_cnt,user_timeout_ms,sndq,rcvq");
+		  "intvl_s,keepalive_cnt,user_timeout_ms,sndq,"
+		  "rcvq" LAST_DROP_KEYS);
 	CHECK_STR(key_str(line, "state", text, sizeof(text)), "ESTABLISHED");
 	CHECK_STR(key_str(line, "source", text, sizeof(text)), "iter");
 	CHECK(r.has & FW_HAS_KEEPALIVE);
@@ -499,9 +506,9 @@ static void test_snapshot(void)
 	si.ev.flags = 0;
 	si.ev.last_recv_ms = si.ev.last_send_ms = FW_AGE_UNKNOWN;
 	line = snapshot_line(&si, "sock_diag", &r);
-	CHECK_STR(keys_of(line, keys, sizeof(keys)),
-		  CONN_KEYS ",oldstate,newstate,pid,comm," TAIL_KEYS
-			    ",state,snap,source,keepalive,sndq,rcvq");
+	CHECK_STR(keys_of(line, keys, sizeof(keys)), CONN_KEYS
+		  ",oldstate,newstate,pid,comm," TAIL_KEYS
+		  ",state,snap,source,keepalive,sndq,rcvq" LAST_DROP_KEYS);
 	CHECK(!r.keepalive);
 	CHECK_INT(r.keepalive_idle_s, 0);
 
@@ -523,7 +530,9 @@ static void test_snapshot_end(void)
 	const char *line;
 	size_t len;
 
-	CHECK_INT(fw_out_snapshot_end(&o, 17, 250, netns, 3, 9000000000ULL), 0);
+	CHECK_INT(fw_out_snapshot_end(&o, 17, 250, netns, 3, 9000000000ULL,
+				      false),
+		  0);
 	line = held_line(&o, &len);
 	CHECK_INT(fw_rec_parse(line, len, &r), 0);
 	check_head(&r, FW_REC_SNAPSHOT_END, 9000000000ULL);
@@ -538,7 +547,7 @@ static void test_snapshot_end(void)
 		CHECK(r.netns_list[i] == netns[i]);
 	CHECK(!r.netns_more);
 	/* all namespaces: an empty list */
-	CHECK_INT(fw_out_snapshot_end(&o, 18, 0, NULL, 0, 1), 0);
+	CHECK_INT(fw_out_snapshot_end(&o, 18, 0, NULL, 0, 1, true), 0);
 	line = held_line(&o, &len);
 	CHECK_INT(fw_rec_parse(line, len, &r), 0);
 	CHECK_STR(key_raw(line, "netns", text, sizeof(text)), "[]");
@@ -557,14 +566,26 @@ static void test_lost(void)
 		const char *line;
 		size_t len;
 
-		CHECK_INT(
-			fw_out_lost(&o, 5 + i, 1000, 2000, "perf", reasons[i]),
-			0);
+		struct fw_lost_window w = {
+			.count = 5 + i,
+			.from_mono_ns = 1000,
+			.to_mono_ns = 2000,
+			.transport = "perf",
+			.reason = reasons[i],
+			.program = i ? "fw_kfree_skb" : NULL,
+			.pinned = !i,
+			.scope = i ? "drops" : "all",
+		};
+
+		CHECK_INT(fw_out_lost(&o, &w), 0);
 		line = held_line(&o, &len);
 		CHECK_INT(fw_rec_parse(line, len, &r), 0);
 		check_head(&r, FW_REC_LOST, 2000);
 		CHECK_STR(keys_of(line, keys, sizeof(keys)),
-			  HEAD_KEYS ",count,from_ns,transport,reason");
+			  i ? HEAD_KEYS ",count,from_ns,transport,reason,"
+					"program,pinned,scope"
+			    : HEAD_KEYS ",count,from_ns,transport,reason,"
+					"pinned,scope");
 		CHECK(r.count == 5 + i);
 		CHECK(r.from_ns == 1000 + OFFSET_NS);
 		CHECK_STR(r.reason, reasons[i]);
@@ -585,7 +606,26 @@ static void test_start_and_stop(void)
 	const char *line;
 	size_t len;
 
-	CHECK_INT(fw_out_start(&o, ports, 2, netns, 1, "ring", attach, 3), 0);
+	struct fw_netns_facts facts = { .netns = 4026531840u };
+	struct fw_trace_desc d = {
+		.ports = ports,
+		.nports = 2,
+		.netns = netns,
+		.nnetns = 1,
+		.transport = "ring",
+		.attach = attach,
+		.nattach = 3,
+		.tick_ms = 1000,
+		.boot_id = "0693b9b6-3c38-4815-9d8d-12d30de48509",
+		.facts = &facts,
+		.nfacts = 1,
+	};
+	const struct fw_loss_totals totals = { .buffer_full = 5,
+					       .recursion = 2 };
+
+	for (int i = 0; i < FW_FACT_COUNT; i++)
+		facts.v[i] = i == FW_FACT_CT_MAX ? FW_FACT_UNKNOWN : 100 + i;
+	CHECK_INT(fw_out_start(&o, &d), 0);
 	after = fw_now_monotonic_ns();
 	line = held_line(&o, &len);
 	CHECK_INT(fw_rec_parse(line, len, &r), 0);
@@ -594,7 +634,14 @@ static void test_start_and_stop(void)
 	      r.time_ns <= after + OFFSET_NS);
 	CHECK_STR(r.host, HOST);
 	CHECK_STR(keys_of(line, keys, sizeof(keys)),
-		  HEAD_KEYS ",ports,netns,transport,version,attach");
+		  HEAD_KEYS ",ports,netns,transport,version,attach,stream,"
+			    "tick_ms,boot_id,netns_facts");
+	CHECK_STR(key_str(line, "stream", text, sizeof(text)), "folded");
+	CHECK(key_u64(line, "tick_ms") == 1000);
+	/* An unreadable fact is left out, never written as a number. */
+	CHECK(!strstr(line, "\"ct_max\""));
+	CHECK(strstr(line, "\"netns_facts\":[{\"netns\":4026531840,"
+			   "\"ct_count\":101,"));
 	CHECK_STR(key_raw(line, "ports", text, sizeof(text)), "[6379,65535]");
 	CHECK_INT(r.n_netns, 1);
 	CHECK(r.netns_list[0] == netns[0]);
@@ -604,13 +651,14 @@ static void test_start_and_stop(void)
 	CHECK_STR(key_raw(line, "attach", text, sizeof(text)),
 		  "[\"state\",\"close\",\"drop\"]");
 
-	CHECK_INT(fw_out_stop(&o, 1000, 5, 2), 0);
+	CHECK_INT(fw_out_stop(&o, 1000, &totals, 1000), 0);
 	line = held_line(&o, &len);
 	CHECK_INT(fw_rec_parse(line, len, &r), 0);
 	CHECK_INT(r.type, FW_REC_STOP);
 	CHECK_STR(r.host, HOST);
 	CHECK_STR(keys_of(line, keys, sizeof(keys)),
-		  HEAD_KEYS ",events,lost,lost_buffer_full,lost_recursion");
+		  HEAD_KEYS ",events,lost,lost_buffer_full,lost_recursion,"
+			    "lost_unpinned,recovered,tick_ms");
 	CHECK(key_u64(line, "events") == 1000);
 	CHECK(key_u64(line, "lost") == 7);
 	CHECK(key_u64(line, "lost_buffer_full") == 5);

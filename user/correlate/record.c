@@ -433,7 +433,8 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 		if (want_uint(rec, k, v, UINT64_MAX, &pc->version) < 0)
 			return -1;
 		/* a newer schema may change the meaning of every other key */
-		if (pc->version != FW_JSON_VERSION)
+		if (pc->version < FW_JSON_VERSION_OLDEST ||
+		    pc->version > FW_JSON_VERSION)
 			return bad(rec, "unknown schema version %llu",
 				   (unsigned long long)pc->version);
 		return 0;

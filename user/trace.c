@@ -67,6 +67,7 @@ enum {
 	OPT_SNAPSHOT_EVERY,
 	OPT_BUFFER_PAGES,
 	OPT_ALL_STATES,
+	OPT_STREAM,
 	OPT_TICK,
 };
 
@@ -86,10 +87,13 @@ static const struct argp_option trace_options[] = {
 	  "(default 1024: 4 MiB), or the perf buffer's per CPU (default: 4 MiB "
 	  "shared out over the CPUs, 16 to 1024 pages each)",
 	  0 },
-	{ "all-states", OPT_ALL_STATES, NULL, 0,
-	  "A record for every state transition (by default the uneventful "
-	  "ones ride in the connection's next record; docs/SCHEMA.md)",
+	{ "stream", OPT_STREAM, "folded|all-states", 0,
+	  "folded: a record only for the transitions that matter while a "
+	  "connection lives, the others riding in its next record; "
+	  "all-states: a record for every transition (docs/SCHEMA.md)",
 	  0 },
+	{ "all-states", OPT_ALL_STATES, NULL, 0,
+	  "The same as --stream all-states", 0 },
 	{ "tick", OPT_TICK, "DURATION", 0,
 	  "Write a heartbeat record when nothing was written for DURATION "
 	  "(default 1s; 0: none), so that a silent log can be told from a "
@@ -160,6 +164,13 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_ALL_STATES:
 		c->all_states = true;
+		return 0;
+	case OPT_STREAM:
+		if (strcmp(arg, "folded") && strcmp(arg, "all-states"))
+			argp_failure(state, FW_EXIT_USAGE, 0,
+				     "--stream %s: want folded or all-states",
+				     arg);
+		c->all_states = !strcmp(arg, "all-states");
 		return 0;
 	case OPT_TICK:
 		if (fw_parse_duration_ns(arg, &o->tick_ns) ||
@@ -610,7 +621,7 @@ int trace_main(int argc, char **argv)
 		NULL
 	};
 	/* Until the correlator reads the folded stream, the default is
-	 * every transition (the folded stream needs --all-states off). */
+	 * every transition (--stream folded asks for the other). */
 	struct trace_opts opts = { .common.cfg.trace = true,
 				   .common.cfg.all_states = true,
 				   .tick_ns = FW_DEFAULT_TICK_NS };

@@ -39,8 +39,7 @@ FW_S6=2001:db8::2
 # Which record stream the tracers write: folded (the tracer's default) or
 # all-states (a record per transition). The suite runs in both.
 FW_STREAM=${FW_STREAM:-all-states}
-FW_STREAM_ARGS=()
-[ "$FW_STREAM" = all-states ] && FW_STREAM_ARGS=(--all-states)
+FW_STREAM_ARGS=(--stream "$FW_STREAM")
 
 FW_PIDS=()	# processes to kill at cleanup
 FW_GROUPS=()	# process groups to kill at cleanup (tracers run under setsid)

@@ -25,6 +25,9 @@
 
 /* Heartbeats, by default: a silent log says "nothing happened" this often. */
 #define FW_DEFAULT_TICK_NS 1000000000ULL
+/* The stream JSON logs get without --stream. Until the correlator reads
+ * the folded one, every transition. */
+#define FW_JSON_ALL_STATES_DEFAULT 1
 /* Repair passes (snapshot passes that settle a loss) come at most this
  * often, however often records go missing. */
 #define FW_REPAIR_INTERVAL_NS 1000000000ULL
@@ -36,6 +39,7 @@ struct trace_opts {
 	unsigned long long duration_ns;
 	unsigned long long snapshot_every_ns;
 	unsigned long long tick_ns; /* 0: no heartbeats */
+	int all_states; /* --stream: 1 all-states, 0 folded, -1 unset */
 };
 
 struct trace_run {
@@ -163,14 +167,21 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		c->buffer_pages = parse_buffer_pages(arg, state);
 		return 0;
 	case OPT_ALL_STATES:
-		c->all_states = true;
+		o->all_states = 1;
 		return 0;
 	case OPT_STREAM:
 		if (strcmp(arg, "folded") && strcmp(arg, "all-states"))
 			argp_failure(state, FW_EXIT_USAGE, 0,
 				     "--stream %s: want folded or all-states",
 				     arg);
-		c->all_states = !strcmp(arg, "all-states");
+		o->all_states = !strcmp(arg, "all-states");
+		return 0;
+	case ARGP_KEY_END:
+		/* A person reading the text table wants every transition;
+		 * logs get the folded stream unless asked. */
+		c->all_states = o->all_states >= 0 ? o->all_states
+				: o->json	   ? FW_JSON_ALL_STATES_DEFAULT
+						   : 1;
 		return 0;
 	case OPT_TICK:
 		if (fw_parse_duration_ns(arg, &o->tick_ns) ||
@@ -620,11 +631,9 @@ int trace_main(int argc, char **argv)
 		NULL,
 		NULL
 	};
-	/* Until the correlator reads the folded stream, the default is
-	 * every transition (--stream folded asks for the other). */
 	struct trace_opts opts = { .common.cfg.trace = true,
-				   .common.cfg.all_states = true,
-				   .tick_ns = FW_DEFAULT_TICK_NS };
+				   .tick_ns = FW_DEFAULT_TICK_NS,
+				   .all_states = -1 };
 	struct trace_run run = { .opts = &opts };
 	int rc;
 

@@ -506,16 +506,21 @@ fw_sock_records() {
 	jq -c --argjson s "$2" "$FW_JQ_CONN"' | select(.sock == $s)' "$1" 2>/dev/null
 }
 
-# fw_transitions FILE SOCK: its state records as "OLD>NEW OLD>NEW ...",
-# in the order the tracer wrote them.
+# The transitions a record of the socket tells: those of its path (the
+# folded stream's, or ones whose own record was lost), then, for a state
+# record, its own.
+FW_JQ_TRANSITIONS='((.path // [])[] | "\(.[0])>\(.[1])"), (select(.type == "state") | "\(.oldstate)>\(.newstate)")'
+
+# fw_transitions FILE SOCK: the socket's transitions as "OLD>NEW OLD>NEW
+# ...", in the order the tracer wrote them, whichever stream it wrote.
 fw_transitions() {
-	jq -r --argjson s "$2" 'select(.type == "state" and .sock == $s) | "\(.oldstate)>\(.newstate)"' \
+	jq -r --argjson s "$2" "select(.sock == \$s) | $FW_JQ_TRANSITIONS" \
 		"$1" 2>/dev/null | paste -sd' ' -
 }
 
 # The same, sorted by time_ns (to tell reordering from missing records).
 fw_transitions_by_time() {
-	jq -s -r --argjson s "$2" 'map(select(.type == "state" and .sock == $s)) | sort_by(.time_ns) | .[] | "\(.oldstate)>\(.newstate)"' \
+	jq -s -r --argjson s "$2" "map(select(.sock == \$s)) | sort_by(.time_ns) | .[] | $FW_JQ_TRANSITIONS" \
 		"$1" 2>/dev/null | paste -sd' ' -
 }
 
@@ -629,12 +634,29 @@ fw_check_ages() {
 		"last_recv_ms/last_send_ms older than the socket (which is under 60 s old): they must be absent when unknown"
 }
 
-# fw_check_closed NAME FILE SOCK: the socket's end is reported: exactly one
-# close record via destroy (newstate CLOSE, oldstate CLOSE), after its last
-# state record. A close via tcp_close may come too where fentry works.
+# fw_check_closed NAME FILE SOCK: the socket's end is reported. All
+# states: exactly one close record via destroy (newstate CLOSE, oldstate
+# CLOSE), after its last state record; a close via tcp_close may come too
+# where fentry works. Folded: one final record, the last state record
+# (only the RST an aborted socket sends once CLOSE may follow it), and no
+# close record (the destroy writes one only when the final one was lost).
 fw_check_closed() {
 	local name=$1 file=$2 sock=$3 verdict
 	fw_sock_records "$file" "$sock" >"$FW_TMP/closed"
+	if [ "$FW_STREAM" = folded ]; then
+		verdict=$(jq -s -r '
+			(map(.final == true) | indices(true)) as $f |
+			if ($f | length) != 1 then "\($f | length) final records"
+			elif (.[$f[0] + 1:] | map(select(.type != "reset_sent")) | length) > 0 then "records other than a reset follow the final one"
+			elif (map(select(.type == "close")) | length) > 0 then "a close record although the final one came"
+			else "ok" end' "$FW_TMP/closed" 2>&1)
+		if [ "$verdict" = ok ]; then
+			fw_pass "$name"
+		else
+			fw_fail "$name" "$verdict" "$FW_TMP/closed"
+		fi
+		return
+	fi
 	verdict=$(jq -s -r '
 		(map(.type == "close" and .via == "destroy") | indices(true)) as $d |
 		(map(.type == "state") | indices(true)) as $st |

@@ -180,32 +180,34 @@ static void test_singular(void)
 	free(t);
 }
 
-/* Lost FINs of one pool: the close's span, the retries, the idle. */
+/* Lost FINs of one pool, a process each: the close's span, the retries. */
 static void test_lost_fins_grouped(void)
 {
 	struct lines ls = { 0 };
 	char *t;
 
 	both_start(&ls);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		struct sk cl = client_sk(41000 + i, 10 + i, 20 + i);
 		struct sk sv = server_sk(41000 + i, 10 + i, 20 + i);
 
+		cl.pid = 4242 + i;
 		open_conn(&ls, &cl, &sv, 1);
 		lost_fin(&ls, &cl, 10 + i, 5000, 3);
 	}
 	both_stop(&ls, 100);
 	t = text_of(&ls, false);
-	check_has(t, "\nlost_fin        3 connections: client 10.0.0.1 (app1 "
-		     "ruby[4242]) -> server 10.0.0.2:6379 (db1 "
-		     "redis-server[77])\n"
-		     "                client ports: 41000-41002\n"
-		     "                client FINs from "
-		     "2026-11-30T00:00:10.000Z to 2026-11-30T00:00:12.000Z, "
-		     "retransmitted 3x, after 5.0s idle; the other ends are "
-		     "still ESTABLISHED\n"
-		     "                e.g. port 41000: client on app1 sent FIN "
-		     "at ");
+	check_has(t,
+		  "\nlost_fin        4 connections: client 10.0.0.1 (app1 "
+		  "ruby[4242, 4243, 4244, ...]) -> server 10.0.0.2:6379 (db1 "
+		  "redis-server[77])\n"
+		  "                client ports: 41000-41003\n"
+		  "                client FINs from "
+		  "2026-11-30T00:00:10.000Z to 2026-11-30T00:00:13.000Z, "
+		  "retransmitted 3x, after 5.0s idle; the other ends are "
+		  "still ESTABLISHED\n"
+		  "                e.g. port 41000: client on app1 sent FIN "
+		  "at ");
 	free(t);
 }
 

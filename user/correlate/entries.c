@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The text report's entries. Findings that differ only in the client's
- * port, the sockets and the numbers that vary from one connection to the
- * next (times, idle times, retries) are one entry: the count, the client
- * ports as ranges, the spans of those numbers, and one of them as the
- * example. Hundreds of ghosts from one pool read as one paragraph.
+ * port, the sockets, the processes' pids and the numbers that vary from
+ * one connection to the next (times, idle times, retries) are one entry:
+ * the count, the client ports as ranges, the pids, the spans of those
+ * numbers, and one of them as the example. Hundreds of ghosts from one
+ * pool read as one paragraph.
  * A finding like no other is printed as text_finding() wrote it.
  */
 #include <inttypes.h>
@@ -19,10 +20,25 @@
 #define PORTS_MAX  240 /* characters of port list, then "and N more" */
 #define PORTS_COL  30  /* where the list starts: INDENT "client ports: " */
 
+/* The processes of one end: up to PIDS_SHOWN of them, then "...". */
+#define PIDS_SHOWN 3
+struct pidset {
+	uint32_t pid[PIDS_SHOWN];
+	unsigned int n;
+	bool more;
+};
+
+/* An end as the entry names it: "client 10.0.0.1 (app1 ruby[4242])". */
+struct who {
+	char *head; /* up to the process name: "client 10.0.0.1 (app1 ruby" */
+	bool owner; /* a process is known: its pids follow, in [] */
+	struct pidset pids;
+};
+
 struct entry {
 	char *key;  /* first: report_key_match() compares it */
 	char *text; /* the first finding, as text_finding() wrote it */
-	char *who;  /* both ends, the client's address without its port */
+	struct who client, server; /* the client without its port */
 	char *evidence;
 	enum fw_verdict verdict;
 	size_t seq;
@@ -80,11 +96,12 @@ static void append_end_key(char *out, size_t sz, size_t *len,
 		endpoint_addr(ep, sizeof(ep), e->endpoint);
 	else
 		snprintf(ep, sizeof(ep), "%s", e->endpoint);
+	/* not the pid: a pool's connections may each have a process */
 	*len += (size_t)snprintf(out + *len, sz - *len,
-				 "\x1f%d\x1f%s\x1f%s\x1f%u\x1f%s\x1f%" PRIu64
+				 "\x1f%d\x1f%s\x1f%s\x1f%s\x1f%" PRIu64
 				 "\x1f%u\x1f%d",
 				 e->present, e->host ? e->host : "", e->comm,
-				 e->pid, ep, e->netns, e->state, e->open);
+				 ep, e->netns, e->state, e->open);
 	if (*len >= sz)
 		*len = sz - 1;
 }
@@ -113,43 +130,58 @@ static void entry_key(char *out, size_t sz, const struct fw_finding *f,
 	append_template(out, sz, &len, text);
 }
 
-/* "client 10.0.0.1 (app1 ruby[4242])": an end without its port. */
-static int who_end(char *out, size_t sz, const char *role,
-		   const struct fw_finding_end *e, bool addr_only)
+/* Sets w from e; the client's address without its port. */
+static bool who_set(struct who *w, const char *role,
+		    const struct fw_finding_end *e, bool addr_only)
 {
-	char ep[64], owner[160] = "";
+	char ep[64], head[512];
 
 	if (addr_only)
 		endpoint_addr(ep, sizeof(ep), e->endpoint);
 	else
 		snprintf(ep, sizeof(ep), "%s", e->endpoint);
-	if (e->present && (e->comm[0] || e->pid))
-		snprintf(owner, sizeof(owner), " %s[%u]",
-			 e->comm[0] ? e->comm : "?", e->pid);
+	w->owner = e->present && (e->comm[0] || e->pid);
 	if (!e->present)
-		return snprintf(out, sz, "%s %s (not in the logs)", role,
-				ep[0] ? ep : "?");
-	return snprintf(out, sz, "%s %s (%s%s)", role, ep[0] ? ep : "?",
-			e->host, owner);
+		snprintf(head, sizeof(head), "%s %s (not in the logs", role,
+			 ep[0] ? ep : "?");
+	else
+		snprintf(head, sizeof(head), "%s %s (%s%s%s", role,
+			 ep[0] ? ep : "?", e->host, w->owner ? " " : "",
+			 w->owner ? (e->comm[0] ? e->comm : "?") : "");
+	w->head = strdup(head);
+	return w->head != NULL;
 }
 
-static char *who_of(const struct fw_finding *f)
+static void pids_add(struct pidset *ps, uint32_t pid)
 {
-	char buf[512];
-	int n = who_end(buf, sizeof(buf), "client", &f->client, true);
+	for (unsigned int i = 0; i < ps->n; i++)
+		if (ps->pid[i] == pid)
+			return;
+	if (ps->n < PIDS_SHOWN)
+		ps->pid[ps->n++] = pid;
+	else
+		ps->more = true;
+}
 
-	if (n >= 0 && (size_t)n < sizeof(buf))
-		snprintf(buf + n, sizeof(buf) - (size_t)n, " -> ");
-	n = (int)strlen(buf);
-	who_end(buf + n, sizeof(buf) - (size_t)n, "server", &f->server, false);
-	return strdup(buf);
+/* "client 10.0.0.1 (app1 ruby[4242, 4243, ...])" */
+static void print_who(FILE *f, const struct who *w)
+{
+	fputs(w->head, f);
+	if (w->owner) {
+		fputc('[', f);
+		for (unsigned int i = 0; i < w->pids.n; i++)
+			fprintf(f, "%s%u", i ? ", " : "", w->pids.pid[i]);
+		fputs(w->pids.more ? ", ...]" : "]", f);
+	}
+	fputc(')', f);
 }
 
 static void entry_free(struct entry *e)
 {
 	free(e->key);
 	free(e->text);
-	free(e->who);
+	free(e->client.head);
+	free(e->server.head);
 	free(e->evidence);
 	free(e->ports);
 	free(e);
@@ -164,10 +196,11 @@ static struct entry *entry_new(const char *key, const struct fw_finding *f,
 		return NULL;
 	e->key = strdup(key);
 	e->text = strdup(text);
-	e->who = who_of(f);
 	e->evidence = strdup(f->evidence ? f->evidence : "");
 	e->first_port = (uint16_t)endpoint_port(f->client.endpoint);
-	if (!e->key || !e->text || !e->who || !e->evidence) {
+	if (!e->key || !e->text || !e->evidence ||
+	    !who_set(&e->client, "client", &f->client, true) ||
+	    !who_set(&e->server, "server", &f->server, false)) {
 		entry_free(e);
 		return NULL;
 	}
@@ -225,6 +258,8 @@ static bool entry_note(struct entry *e, const struct fw_finding *f)
 	}
 	e->ports[e->nports++] = port;
 	e->count++;
+	pids_add(&e->client.pids, f->client.pid);
+	pids_add(&e->server.pids, f->server.pid);
 	entry_keep_example(e, f, port);
 	if (f->close_kind != FW_CLOSE_NONE) {
 		span_add(&e->t_min, &e->t_max, f->close_time_ns);
@@ -394,8 +429,13 @@ static void print_close_span(FILE *f, const struct entry *e)
 
 static void print_group(FILE *f, struct entry *e)
 {
-	fprintf(f, "%-15s %" PRIu64 " connections: %s\n",
-		fw_verdict_name(e->verdict), e->count, e->who);
+	fprintf(f,
+		"%-15s %" PRIu64 " connections: ", fw_verdict_name(e->verdict),
+		e->count);
+	print_who(f, &e->client);
+	fputs(" -> ", f);
+	print_who(f, &e->server);
+	fputc('\n', f);
 	print_ports(f, e);
 	if (e->kind != FW_CLOSE_NONE)
 		print_close_span(f, e);

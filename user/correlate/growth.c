@@ -86,16 +86,29 @@ static void spark(FILE *f, const struct fw_tl_series *s)
 	}
 }
 
-/* "+74 ghosts per day", "-0.5 ghosts per day" */
-static void fmt_rate(char *out, size_t sz, double per_day)
+/*
+ * "+74 ghosts per day", "-0.5 ghosts per hour": per day, unless the
+ * passes span less than a day (then per hour, or per minute).
+ */
+static void fmt_rate(char *out, size_t sz, double per_day, uint64_t span_ns)
 {
-	if (per_day >= 9.95 || per_day <= -9.95)
-		snprintf(out, sz, "%+.0f ghosts per day", per_day);
+	const char *unit = "day";
+	double r = per_day;
+
+	if ((double)span_ns < DAY_NS / 24) {
+		unit = "minute";
+		r /= 1440;
+	} else if ((double)span_ns < DAY_NS) {
+		unit = "hour";
+		r /= 24;
+	}
+	if (r >= 9.95 || r <= -9.95)
+		snprintf(out, sz, "%+.0f ghosts per %s", r, unit);
 	else
-		snprintf(out, sz, "%+.1f ghosts per day", per_day);
+		snprintf(out, sz, "%+.1f ghosts per %s", r, unit);
 }
 
-/* "3.0 days", "5.2 hours", "12 minutes" */
+/* "3.0 days", "5.2 hours", "12 minutes", "40 seconds" */
 static void fmt_span(char *out, size_t sz, uint64_t ns)
 {
 	double d = (double)ns / DAY_NS;
@@ -104,8 +117,10 @@ static void fmt_span(char *out, size_t sz, uint64_t ns)
 		snprintf(out, sz, "%.1f days", d);
 	else if (d * 24 >= 1)
 		snprintf(out, sz, "%.1f hours", d * 24);
-	else
+	else if (d * 1440 >= 1)
 		snprintf(out, sz, "%.0f minutes", d * 1440);
+	else
+		snprintf(out, sz, "%.0f seconds", d * 86400);
 }
 
 static void text_series(FILE *f, const struct fw_tl_series *s)
@@ -121,7 +136,7 @@ static void text_series(FILE *f, const struct fw_tl_series *s)
 	fprintf(f, " %" PRIu64 " -> %" PRIu64 " %s", first->ghosts,
 		last->ghosts, report_plural(last->ghosts, "ghost", "ghosts"));
 	if (g.known) {
-		fmt_rate(rate, sizeof(rate), g.per_day);
+		fmt_rate(rate, sizeof(rate), g.per_day, g.last_ns - g.first_ns);
 		fmt_span(span, sizeof(span), g.last_ns - g.first_ns);
 		fprintf(f, " over %s (%zu passes): %s\n", span, s->n, rate);
 	} else {
@@ -159,7 +174,8 @@ static void text_maxclients(FILE *f, const struct fw_timeline *tl,
 		days = days_to_maxclients(tl, server, maxclients, &per_day);
 	char rate[48];
 
-	fmt_rate(rate, sizeof(rate), per_day);
+	/* the pace of all passes, per day: what maxclients is counted in */
+	fmt_rate(rate, sizeof(rate), per_day, (uint64_t)DAY_NS);
 	if (days == 0)
 		fprintf(f,
 			"  %s already holds maxclients (%" PRIu64 ") or more\n",

@@ -8,7 +8,8 @@ set -euo pipefail
 build_pkgs=(make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
 test_pkgs=(redis-server redis-tools iproute2 nftables procps kmod cpio
 	   qemu-system-x86 linux-image-cloud-amd64 linux-image-rt-amd64 busybox-static
-	   libclang-rt-14-dev valgrind jq)
+	   libclang-rt-14-dev valgrind jq
+	   prometheus libxml2-utils)
 
 # libbpf-tools for tcpstates and tcplife, time for /usr/bin/time -v.
 bench_pkgs=(libbpf-tools redis-server redis-tools iproute2 procps util-linux time jq)
@@ -36,6 +37,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian starts redis-server as a service on install; tests run their own.
+# prometheus is there for promtool (the report's metrics are checked with
+# it), not to run.
 if command -v systemctl >/dev/null 2>&1; then
 	systemctl disable --now redis-server >/dev/null 2>&1 || true
+	systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi

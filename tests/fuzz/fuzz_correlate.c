@@ -7,6 +7,7 @@
  */
 #include "correlate/correlate.h"
 #include "correlate/report.h"
+#include "correlate/timeline.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -63,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 	fw_corr_finish(c);
+	fw_report_timeline(rep, fw_corr_timeline(c));
 	fw_report_finish(rep, fw_corr_stats(c));
 	fw_corr_free(c);
 	fw_report_free(rep);

@@ -15,6 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Each test file uses some of these helpers, not all of them. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+
 #define T0  1795996800000000000ull
 #define SEC 1000000000ull
 #define MS  1000000ull
@@ -132,10 +136,10 @@ struct sk {
 	int64_t clock_off_ns; /* this host's clock error */
 };
 
-/* A list of lines, fed in order or shuffled. */
+/* A list of lines, fed in order or shuffled; it grows as needed. */
 struct lines {
-	char *line[512];
-	int n;
+	char **line;
+	int n, cap;
 };
 
 static void add_line(struct lines *ls, const char *fmt, ...)
@@ -146,8 +150,16 @@ static void add_line(struct lines *ls, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	if (ls->n < 512)
-		ls->line[ls->n++] = strdup(buf);
+	if (ls->n == ls->cap) {
+		int cap = ls->cap ? ls->cap * 2 : 512;
+		char **line = realloc(ls->line, (size_t)cap * sizeof(*line));
+
+		if (!line)
+			return;
+		ls->line = line;
+		ls->cap = cap;
+	}
+	ls->line[ls->n++] = strdup(buf);
 }
 
 static void free_lines(struct lines *ls)
@@ -156,7 +168,9 @@ static void free_lines(struct lines *ls)
 
 	for (i = 0; i < ls->n; i++)
 		free(ls->line[i]);
-	ls->n = 0;
+	free(ls->line);
+	ls->line = NULL;
+	ls->n = ls->cap = 0;
 }
 
 static uint64_t at(const struct sk *s, double t)
@@ -266,6 +280,31 @@ static void lost_fin(struct lines *ls, const struct sk *a, double t,
 		ev(ls, a, when, "retransmit", "FIN_WAIT1", "FIN_WAIT1", extra);
 	}
 	st(ls, a, when + rto, "FIN_WAIT1", "CLOSE");
+}
+
+/*
+ * A snapshot record of s in state, idle idle_ms, keepalive on or off,
+ * pass 1.
+ */
+static void snap(struct lines *ls, const struct sk *s, double t,
+		 const char *state, int idle_ms, bool keepalive)
+{
+	char extra[256];
+
+	snprintf(extra, sizeof(extra),
+		 ",\"close_retrans\":0,\"close_drops\":0,\"last_recv_ms\":%d,"
+		 "\"last_send_ms\":%d,\"state\":\"%s\",\"snap\":1,\"source\":"
+		 "\"iter\",\"keepalive\":%s,\"keepalive_idle_s\":7200",
+		 idle_ms, idle_ms, state, keepalive ? "true" : "false");
+	ev(ls, s, t, "snapshot", state, state, extra);
+}
+
+static void snap_end(struct lines *ls, const char *host, double t, int n)
+{
+	char extra[64];
+
+	snprintf(extra, sizeof(extra), ",\"snap\":1,\"count\":%d", n);
+	host_rec(ls, host, 0, t, "snapshot_end", extra);
 }
 
 /* Sorts lines by time_ns, as the CLI's merge of several files would. */
@@ -381,5 +420,7 @@ static void run_default(struct lines *ls, struct capture *cap)
 	fw_corr_free(run_lines(ls, cap, &o));
 	free_lines(ls);
 }
+
+#pragma GCC diagnostic pop
 
 #endif

@@ -16,6 +16,7 @@ static void rich_log(struct lines *ls)
 	struct sk cl2 = client_sk(43002, 3, 4), sv2 = server_sk(43002, 3, 4);
 	struct sk cl3 = client_sk(43003, 5, 6), sv3 = server_sk(43003, 5, 6);
 	struct sk cl4 = client_sk(43004, 7, 8), sv4 = server_sk(43004, 7, 8);
+	struct sk cl5 = client_sk(43005, 9, 10), sv5 = server_sk(43005, 9, 10);
 
 	both_start(ls);
 	/* restarted: a netns list to copy, and a window it was not running */
@@ -42,6 +43,9 @@ static void rich_log(struct lines *ls)
 	   ",\"close_retrans\":0,\"close_drops\":0,\"last_recv_ms\":5,"
 	   "\"last_send_ms\":5,\"state\":\"ESTABLISHED\",\"snap\":1,"
 	   "\"source\":\"iter\",\"keepalive\":false");
+	/* a server end a pass lists: the timeline's allocations */
+	open_conn(ls, &cl5, &sv5, 5);
+	snap(ls, &sv5, 50.05, "ESTABLISHED", 5, false);
 	host_rec(ls, "db1", 0, 50.1, "snapshot_end",
 		 ",\"snap\":1,\"count\":1,\"netns\":[4026531840]");
 	host_rec(ls, "app1", 0, 50.2, "snapshot_end",
@@ -83,7 +87,7 @@ static void test_every_allocation_may_fail(void)
 
 	rich_log(&ls);
 	run_default(&ls, &full);
-	CHECK_INT(full.n, 5);
+	CHECK_INT(full.n, 6);
 	CHECK_INT(count_verdict(&full, FW_V_LOST_FIN), 2);
 	/* the lost window, and the snapshot of a socket after its close */
 	CHECK_INT(count_verdict(&full, FW_V_INCOMPLETE), 2);

@@ -158,31 +158,6 @@ static void test_fin_dropped_on_arrival_one_log(void)
 
 /* ---- snapshots ---- */
 
-/*
- * A snapshot record of s in state, idle idle_ms, keepalive on or off,
- * pass 1.
- */
-static void snap(struct lines *ls, const struct sk *s, double t,
-		 const char *state, int idle_ms, bool keepalive)
-{
-	char extra[256];
-
-	snprintf(extra, sizeof(extra),
-		 ",\"close_retrans\":0,\"close_drops\":0,\"last_recv_ms\":%d,"
-		 "\"last_send_ms\":%d,\"state\":\"%s\",\"snap\":1,\"source\":"
-		 "\"iter\",\"keepalive\":%s,\"keepalive_idle_s\":7200",
-		 idle_ms, idle_ms, state, keepalive ? "true" : "false");
-	ev(ls, s, t, "snapshot", state, state, extra);
-}
-
-static void snap_end(struct lines *ls, const char *host, double t, int n)
-{
-	char extra[64];
-
-	snprintf(extra, sizeof(extra), ",\"snap\":1,\"count\":%d", n);
-	host_rec(ls, host, 0, t, "snapshot_end", extra);
-}
-
 #define NSERVER 6
 
 /*

@@ -17,6 +17,7 @@
 #include "input.h"
 #include "record.h"
 #include "report.h"
+#include "timeline.h"
 
 #define EXIT_USAGE     2
 #define MAX_WARNINGS   100 /* per file; the count goes on */
@@ -64,6 +65,10 @@ enum {
 	OPT_ALL,
 	OPT_JSON,
 	OPT_USAGE,
+	OPT_PROM,
+	OPT_CHART,
+	OPT_IDLE,
+	OPT_MAXCLIENTS,
 };
 
 static const struct argp_option options[] = {
@@ -81,10 +86,32 @@ static const struct argp_option options[] = {
 	  "CLOSE_WAIT longer than this is a leak (default 60s)", 0 },
 	{ "strict", OPT_STRICT, NULL, 0,
 	  "Make the first bad input line fatal (exit 2)", 0 },
+	{ "prom", OPT_PROM, "FILE", 0,
+	  "Also write Prometheus metrics to FILE (node_exporter's textfile "
+	  "collector), atomically",
+	  0 },
+	{ "chart", OPT_CHART, "FILE.svg", 0,
+	  "Also draw the ghosts over the snapshot passes as an SVG chart", 0 },
+	{ "idle", OPT_IDLE, "DURATION", 0,
+	  "Connections both ends hold idle longer than this are idle holders "
+	  "(default 1h)",
+	  0 },
+	{ "maxclients", OPT_MAXCLIENTS, "N", 0,
+	  "The servers' connection limit: days left at the ghosts' pace", 0 },
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ 0 }
 };
+
+/* A positive whole number. */
+static int parse_count(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno && *v ? 0 : -1;
+}
 
 static int parse_opt(int key, char *arg, struct argp_state *state)
 {
@@ -103,6 +130,7 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SKEW:
 	case OPT_CLOSE_WAIT:
+	case OPT_IDLE:
 		if (fw_parse_duration_ns(arg, &ns) < 0) {
 			argp_error(state,
 				   "bad duration '%s' (e.g. 500ms, 2s, 5m)",
@@ -111,8 +139,22 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		if (key == OPT_SKEW)
 			cli->opts.skew_ns = ns;
-		else
+		else if (key == OPT_CLOSE_WAIT)
 			cli->opts.close_wait_ns = ns;
+		else
+			cli->ropts.idle_ns = ns ? ns : 1;
+		break;
+	case OPT_PROM:
+		cli->ropts.prom_path = arg;
+		break;
+	case OPT_CHART:
+		cli->ropts.chart_path = arg;
+		break;
+	case OPT_MAXCLIENTS:
+		if (parse_count(arg, &cli->ropts.maxclients) < 0) {
+			argp_error(state, "bad --maxclients '%s'", arg);
+			return EINVAL;
+		}
 		break;
 	case OPT_STRICT:
 		cli->strict = true;
@@ -389,6 +431,13 @@ static void out_of_memory(struct cli *cli)
 	cli->status = EXIT_USAGE;
 }
 
+static void report_finish(struct cli *cli)
+{
+	fw_report_timeline(cli->report, fw_corr_timeline(cli->corr));
+	if (fw_report_finish(cli->report, fw_corr_stats(cli->corr)) < 0)
+		cli->status = EXIT_USAGE;
+}
+
 /*
  * Reads every file and reports. Out of memory the engine stops; the
  * findings printed so far stand, the summary would not be true.
@@ -405,7 +454,7 @@ static void correlate(struct cli *cli)
 	if (fw_corr_failed(cli->corr))
 		out_of_memory(cli);
 	else if (!cli->strict || cli->status == 0)
-		fw_report_finish(cli->report, fw_corr_stats(cli->corr));
+		report_finish(cli);
 }
 
 static int parse_args(struct cli *cli, int argc, char **argv)

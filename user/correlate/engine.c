@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "timeline.h"
 
 /* ---- memory: out of it, the engine stops for good ---- */
 
@@ -187,6 +188,7 @@ static void feed_snapshot(struct fw_corr *c, struct host *h,
 	if (r->newstate == FW_TCP_LISTEN)
 		return;
 	feed_conn_record(c, h, r);
+	timeline_note_listed(c, h, r);
 }
 
 void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
@@ -223,6 +225,7 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 		break;
 	case FW_REC_SNAPSHOT_END:
 		host_end_pass(c, h, r);
+		timeline_end_pass(c, h, r);
 		break;
 	case FW_REC_LOST:
 		c->stats.lost_events += r->count;
@@ -249,6 +252,7 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 	if (c->addr_changed)
 		reevaluate_held(c);
 	run_clock(c);
+	timeline_settle(c);
 }
 
 int fw_corr_feed_line(struct fw_corr *c, const char *line, size_t len,
@@ -314,6 +318,7 @@ void fw_corr_finish(struct fw_corr *c)
 	for (size_t i = 0; i < c->nhosts; i++)
 		c->hosts[i]->done = true;
 	clock_update(c);
+	timeline_settle(c);
 	/* with final set every connection is decided and freed */
 	while (!c->failed && c->list.next != &c->list)
 		conn_evaluate(c, c->list.next, true);
@@ -373,6 +378,7 @@ void fw_corr_free(struct fw_corr *c)
 	for (size_t i = 0; i < c->nhosts; i++)
 		host_free(c->hosts[i]);
 	reasons_free(c);
+	timeline_free(c);
 	free(c->hosts);
 	free(c->heap);
 	fw_table_free(&c->socks);

@@ -162,6 +162,7 @@ struct fw_corr {
 	char **reasons; /* drop reasons seen, interned */
 	size_t nreasons;
 	bool failed; /* out of memory: it does nothing any more */
+	struct timeline *timeline;
 };
 
 /* How a judge ended: only DECIDED leaves a verdict in the judgement. */

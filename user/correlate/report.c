@@ -1,48 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * Findings in, the report out: JSON Lines (every finding, then the
+ * summary), or the text report (the summary, the findings as entries,
+ * the advice). The parts live in files of their own (report_priv.h).
+ */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "record.h"
-#include "report.h"
+#include "report_priv.h"
 #include "schema.h"
 #include "table.h"
-
-/* A client (host, process) or server (host, endpoint) and its verdicts. */
-struct group {
-	char *host;
-	char *name;
-	uint64_t counts[FW_V_COUNT];
-	uint64_t problems; /* everything but ok and open */
-	/* holdings: host = server host, name = client host */
-	uint64_t held;	       /* ESTABLISHED on the server */
-	uint64_t held_by_peer; /* ... and on the client */
-	uint64_t ka[3];	       /* ghosts' keepalive: off, on, unknown */
-	uint64_t *idle;	       /* ghosts' known idle times, ms */
-	size_t nidle, capidle;
-};
-
-struct groups {
-	struct fw_table index;
-	struct group **all;
-	size_t n, cap;
-};
-
-struct fw_report {
-	struct fw_report_opts opts;
-	FILE *spool; /* text findings, until the summary is out */
-	struct groups clients, servers;
-	struct groups holdings; /* per (server host, client host) */
-	uint64_t host_drops;	/* lost closes a host dropped itself */
-	char drop_reason[32];
-	uint64_t lost_idle_min_ms;  /* shortest idle before a lost close */
-	uint64_t clean_idle_max_ms; /* longest idle before a clean close */
-	uint64_t lost_like;	    /* lost_fin, lost_rst, unacked_fin,
-				     * peer_vanished */
-	bool redis;		    /* a server looks like Redis */
-	uint64_t shown;		    /* findings printed */
-};
 
 static bool problem(enum fw_verdict v)
 {
@@ -74,7 +44,7 @@ void fw_json_string(FILE *f, const char *s)
 }
 
 /* ,"key":v or ,"key":null; a NULL key writes the value alone. */
-static void json_u64_or_null(FILE *f, const char *key, uint64_t v)
+void json_u64_or_null(FILE *f, const char *key, uint64_t v)
 {
 	if (key)
 		fprintf(f, ",\"%s\":", key);
@@ -132,8 +102,8 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 {
 	bool closed = fd->close_kind != FW_CLOSE_NONE;
 
-	fprintf(f, "{\"type\":\"finding\",\"verdict\":\"%s\"",
-		fw_verdict_name(fd->verdict));
+	fprintf(f, "{\"type\":\"finding\",\"v\":%d,\"verdict\":\"%s\"",
+		FW_REPORT_VERSION, fw_verdict_name(fd->verdict));
 	json_str_or_null(f, "client", fd->client.endpoint);
 	json_str_or_null(f, "server", fd->server.endpoint);
 	json_end(f, "client", &fd->client);
@@ -167,7 +137,7 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 
 /* ---- text ---- */
 
-static void fmt_time(char *out, size_t sz, uint64_t ns)
+void fmt_time(char *out, size_t sz, uint64_t ns)
 {
 	time_t s = (time_t)(ns / 1000000000u);
 	struct tm tm;
@@ -222,7 +192,71 @@ static void text_finding(FILE *f, const struct fw_finding *fd)
 	fprintf(f, "                %s\n", fd->evidence);
 }
 
+/* ---- words ---- */
+
+const char *report_plural(uint64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* 3725000 ms as "1h02m", 95000 as "1m35s", 4200 as "4.2s", days as "3d04h". */
+void fmt_idle(char *out, size_t sz, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	if (s >= 86400)
+		snprintf(out, sz, "%" PRIu64 "d%02" PRIu64 "h", s / 86400,
+			 s % 86400 / 3600);
+	else if (s >= 3600)
+		snprintf(out, sz, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
+			 s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(out, sz, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+	else
+		snprintf(out, sz, "%.1fs", (double)ms / 1e3);
+}
+
+void report_fmt_duration(char *out, size_t sz, uint64_t ns)
+{
+	static const struct {
+		uint64_t s;
+		char unit;
+	} units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	uint64_t s = ns / 1000000000u;
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < 4 && len + 1 < sz; i++) {
+		if (s < units[i].s)
+			continue;
+		len += (size_t)snprintf(out + len, sz - len, "%" PRIu64 "%c",
+					s / units[i].s, units[i].unit);
+		s %= units[i].s;
+	}
+	if (!out[0])
+		snprintf(out, sz, "%" PRIu64 "ms", ns / 1000000);
+}
+
+uint64_t report_idle_ns(const struct fw_report *r)
+{
+	return r->opts.idle_ns ? r->opts.idle_ns : FW_DEFAULT_IDLE_NS;
+}
+
 /* ---- grouping ---- */
+
+uint64_t report_str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return fw_mix64(h);
+}
+
+bool report_key_match(const void *val, const void *key)
+{
+	return !strcmp(*(char *const *)val, key);
+}
 
 static uint64_t str_hash(const char *a, const char *b)
 {
@@ -243,8 +277,7 @@ static bool same_group(const void *val, const void *key)
 	return !strcmp(g->host, k->host) && !strcmp(g->name, k->name);
 }
 
-static struct group *group_get(struct groups *g, const char *host,
-			       const char *name)
+struct group *group_get(struct groups *g, const char *host, const char *name)
 {
 	struct group key = { .host = (char *)host, .name = (char *)name };
 	uint64_t h = str_hash(host, name);
@@ -299,49 +332,6 @@ static void count_groups(struct fw_report *r, const struct fw_finding *f)
 		    sv->endpoint, f->verdict);
 }
 
-static bool established(const struct fw_finding_end *e)
-{
-	return e->present && e->open && e->state == FW_TCP_ESTABLISHED;
-}
-
-/*
- * The incident's own comparison, `ss` on both hosts: the connections
- * the server holds from a client host, and how many of them the client
- * host holds too. The rest are ghosts.
- */
-static void count_holding(struct fw_report *r, const struct fw_finding *f)
-{
-	const struct fw_finding_end *sv = &f->server, *cl = &f->client;
-	struct group *g;
-	uint64_t *idle;
-	int ka;
-
-	if (!established(sv) || !cl->host)
-		return;
-	g = group_get(&r->holdings, sv->host, cl->host);
-	if (!g)
-		return;
-	g->held++;
-	if (established(cl)) {
-		g->held_by_peer++;
-		return;
-	}
-	ka = sv->keepalive < 0 ? 2 : sv->keepalive;
-	g->ka[ka]++;
-	if (sv->idle_ms == FW_UNKNOWN)
-		return;
-	if (g->nidle == g->capidle) {
-		size_t cap = g->capidle ? g->capidle * 2 : 16;
-
-		idle = realloc(g->idle, cap * sizeof(*idle));
-		if (!idle)
-			return; /* out of memory: the distribution loses one */
-		g->idle = idle;
-		g->capidle = cap;
-	}
-	g->idle[g->nidle++] = sv->idle_ms;
-}
-
 static void note_idle(struct fw_report *r, const struct fw_finding *f)
 {
 	uint64_t idle = f->idle_before_close_ms;
@@ -383,12 +373,30 @@ static void note_redis(struct fw_report *r, const struct fw_finding *f)
 		r->redis = true;
 }
 
+/* The text report keeps its findings as entries until the summary is out. */
+static void keep_text_finding(struct fw_report *r, const struct fw_finding *f)
+{
+	char text[4096];
+	FILE *m = fmemopen(text, sizeof(text), "w");
+
+	if (!m) {
+		r->entries.failed = true;
+		return;
+	}
+	text_finding(m, f);
+	/* a text too long for the buffer stays cut: nothing else is lost */
+	if (fclose(m) != 0)
+		text[sizeof(text) - 1] = '\0';
+	entries_add(&r->entries, f, text);
+}
+
 void fw_report_finding(const struct fw_finding *f, void *ctx)
 {
 	struct fw_report *r = ctx;
 
 	count_groups(r, f);
 	count_holding(r, f);
+	count_holder(r, f);
 	note_idle(r, f);
 	if (problem(f->verdict))
 		note_redis(r, f);
@@ -397,8 +405,10 @@ void fw_report_finding(const struct fw_finding *f, void *ctx)
 	r->shown++;
 	if (r->opts.json)
 		json_finding(r->opts.out, f);
+	else if (r->opts.follow)
+		text_finding(r->opts.out, f);
 	else
-		text_finding(r->spool ? r->spool : r->opts.out, f);
+		keep_text_finding(r, f);
 }
 
 /* ---- summary ---- */
@@ -440,93 +450,23 @@ static void json_groups(FILE *f, const char *key, const char *name_key,
 	fputc(']', f);
 }
 
-static int by_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The ghosts' idle times: sorted, and counted in buckets. */
-struct idle_dist {
-	uint64_t min, median, max; /* FW_UNKNOWN when none is known */
-	uint64_t bucket[4];	   /* <1m, 1-10m, 10m-1h, >=1h */
-	uint64_t unknown;
-};
-
-static size_t idle_bucket(uint64_t ms)
-{
-	static const uint64_t edge[3] = { 60000, 600000, 3600000 };
-	size_t b = 0;
-
-	while (b < 3 && ms >= edge[b])
-		b++;
-	return b;
-}
-
-static void idle_dist(struct group *g, struct idle_dist *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->min = d->median = d->max = FW_UNKNOWN;
-	d->unknown = g->held - g->held_by_peer - g->nidle;
-	if (!g->nidle)
-		return;
-	qsort(g->idle, g->nidle, sizeof(*g->idle), by_u64);
-	d->min = g->idle[0];
-	d->median = g->idle[g->nidle / 2];
-	d->max = g->idle[g->nidle - 1];
-	for (size_t i = 0; i < g->nidle; i++)
-		d->bucket[idle_bucket(g->idle[i])]++;
-}
-
-static void json_holdings(FILE *f, struct groups *g)
-{
-	struct idle_dist d;
-
-	fputs(",\"holdings\":[", f);
-	for (size_t i = 0; i < g->n; i++) {
-		struct group *h = g->all[i];
-
-		idle_dist(h, &d);
-		fputs(i ? ",{\"server_host\":" : "{\"server_host\":", f);
-		fw_json_string(f, h->host);
-		fputs(",\"client_host\":", f);
-		fw_json_string(f, h->name);
-		fprintf(f,
-			",\"server_holds\":%" PRIu64
-			",\"client_holds\":%" PRIu64 ",\"ghosts\":%" PRIu64
-			",\"ghost_idle_ms\":{\"min\":",
-			h->held, h->held_by_peer, h->held - h->held_by_peer);
-		json_u64_or_null(f, NULL, d.min);
-		json_u64_or_null(f, "median", d.median);
-		json_u64_or_null(f, "max", d.max);
-		fprintf(f,
-			"},\"ghost_idle\":{\"under_1m\":%" PRIu64
-			",\"1m_10m\":%" PRIu64 ",\"10m_1h\":%" PRIu64
-			",\"over_1h\":%" PRIu64 ",\"unknown\":%" PRIu64
-			"},\"ghost_keepalive\":{\"on\":%" PRIu64
-			",\"off\":%" PRIu64 ",\"unknown\":%" PRIu64 "}}",
-			d.bucket[0], d.bucket[1], d.bucket[2], d.bucket[3],
-			d.unknown, h->ka[1], h->ka[0], h->ka[2]);
-	}
-	fputc(']', f);
-}
-
 static void json_summary(struct fw_report *r, const struct fw_corr_stats *st)
 {
 	FILE *f = r->opts.out;
 
 	fprintf(f,
-		"{\"type\":\"summary\",\"records\":%" PRIu64
+		"{\"type\":\"summary\",\"v\":%d,\"records\":%" PRIu64
 		",\"bad_lines\":%" PRIu64 ",\"lost_events\":%" PRIu64
 		",\"hosts\":%" PRIu64 ",\"connections\":%" PRIu64
 		",\"open_peak\":%" PRIu64 ",\"verdicts\":",
-		st->records, st->bad_lines, st->lost_events, st->hosts,
-		st->connections, st->open_peak);
+		FW_REPORT_VERSION, st->records, st->bad_lines, st->lost_events,
+		st->hosts, st->connections, st->open_peak);
 	json_counts(f, st->verdicts);
 	json_groups(f, "clients", "comm", &r->clients);
 	json_groups(f, "servers", "server", &r->servers);
 	json_holdings(f, &r->holdings);
+	json_holders(f, r);
+	json_timeline(f, r);
 	json_u64_or_null(f, "lost_idle_min_ms",
 			 r->lost_like ? r->lost_idle_min_ms : FW_UNKNOWN);
 	json_u64_or_null(f, "clean_idle_max_ms", r->clean_idle_max_ms);
@@ -551,83 +491,77 @@ static void text_groups(FILE *f, const char *title, const struct groups *g)
 	}
 }
 
-/* 3725000 ms as "1h02m", 95000 as "1m35s", 4200 as "4.2s". */
-static void fmt_idle(char *out, size_t sz, uint64_t ms)
+/* "12 records", "1 host": n and its noun. */
+static void text_count(FILE *f, const char *sep, uint64_t n, const char *one,
+		       const char *many)
 {
-	uint64_t s = ms / 1000;
-
-	if (s >= 3600)
-		snprintf(out, sz, "%" PRIu64 "h%02" PRIu64 "m", s / 3600,
-			 s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(out, sz, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
-	else
-		snprintf(out, sz, "%.1fs", (double)ms / 1e3);
+	fprintf(f, "%s%" PRIu64 " %s", sep, n, report_plural(n, one, many));
 }
 
-static void text_holding(FILE *f, struct group *h)
+/*
+ * What the evidence points to: closes lost between the hosts (the
+ * network, or a host's own rules), or an application that does not close
+ * (connections both ends hold idle, or a CLOSE_WAIT it never ends).
+ */
+static void text_diagnosis(struct fw_report *r, const struct fw_corr_stats *st)
 {
-	char a[32], b[32], c[32];
-	struct idle_dist d;
+	const uint64_t *v = st->verdicts;
+	uint64_t lost = v[FW_V_LOST_FIN] + v[FW_V_LOST_RST] +
+			v[FW_V_UNACKED_FIN] + v[FW_V_PEER_VANISHED];
+	uint64_t idle = holders_count(&r->holders),
+		 cw = v[FW_V_CLOSE_WAIT_LEAK];
+	const char *sep = "";
+	char over[32];
+	FILE *f = r->opts.out;
 
-	idle_dist(h, &d);
-	fprintf(f,
-		"  the server %s holds %" PRIu64 " connections from client "
-		"host %s; %s holds %" PRIu64 " of them; %" PRIu64
-		" are ghosts\n",
-		h->host, h->held, h->name, h->name, h->held_by_peer,
-		h->held - h->held_by_peer);
-	if (h->held == h->held_by_peer)
+	if (!lost && !idle && !cw)
 		return;
-	if (d.min != FW_UNKNOWN) {
-		fmt_idle(a, sizeof(a), d.min);
-		fmt_idle(b, sizeof(b), d.median);
-		fmt_idle(c, sizeof(c), d.max);
-		fprintf(f,
-			"    ghosts idle: min %s, median %s, max %s; <1m "
-			"%" PRIu64 ", 1-10m %" PRIu64 ", 10m-1h %" PRIu64
-			", >1h %" PRIu64 ", unknown %" PRIu64 "\n",
-			a, b, c, d.bucket[0], d.bucket[1], d.bucket[2],
-			d.bucket[3], d.unknown);
+	fputs("the evidence points to: ", f);
+	if (lost) {
+		fprintf(f, "lost closes (%" PRIu64 " %s)", lost,
+			report_plural(lost,
+				      "connection whose FIN, RST or peer never "
+				      "reached the other end",
+				      "connections whose FIN, RST or peer "
+				      "never reached the other end"));
+		sep = "; and ";
 	}
-	fprintf(f,
-		"    ghosts' keepalive: off %" PRIu64
-		" (never reaped), on %" PRIu64 ", unknown %" PRIu64 "\n",
-		h->ka[0], h->ka[1], h->ka[2]);
+	if (idle) {
+		report_fmt_duration(over, sizeof(over), report_idle_ns(r));
+		fprintf(f,
+			"%san application that never closes idle connections "
+			"(%" PRIu64 " %s both ends hold, idle over %s)",
+			sep, idle,
+			report_plural(idle, "connection", "connections"), over);
+		sep = "; and ";
+	}
+	if (cw)
+		fprintf(f,
+			"%san application that never closes after its peer "
+			"did (%" PRIu64 " %s in CLOSE_WAIT)",
+			sep, cw,
+			report_plural(cw, "connection", "connections"));
+	fputc('\n', f);
 }
 
 static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
 {
 	FILE *f = r->opts.out;
 
-	fprintf(f,
-		"finwatch correlate: %" PRIu64 " records from %" PRIu64
-		" hosts, %" PRIu64 " bad lines, %" PRIu64
-		" events lost by the tracers, %" PRIu64 " connections\n",
-		st->records, st->hosts, st->bad_lines, st->lost_events,
-		st->connections);
-	fputs("verdicts:", f);
+	text_count(f, "finwatch correlate: ", st->records, "record", "records");
+	text_count(f, " from ", st->hosts, "host", "hosts");
+	text_count(f, ", ", st->bad_lines, "bad line", "bad lines");
+	text_count(f, ", ", st->lost_events, "event", "events");
+	fputs(" lost by the tracers", f);
+	text_count(f, ", ", st->connections, "connection", "connections");
+	fputs("\nverdicts:", f);
 	text_counts(f, st->verdicts);
+	text_diagnosis(r, st);
 	text_groups(f, "by client (host process)", &r->clients);
 	text_groups(f, "by server (host endpoint)", &r->servers);
-	if (r->holdings.n)
-		fputs("connections ESTABLISHED at the end, server against "
-		      "client host:\n",
-		      f);
-	for (size_t i = 0; i < r->holdings.n; i++)
-		text_holding(f, r->holdings.all[i]);
-}
-
-static void copy_spool(struct fw_report *r)
-{
-	char buf[65536];
-	size_t n;
-
-	if (!r->spool)
-		return;
-	rewind(r->spool);
-	while ((n = fread(buf, 1, sizeof(buf), r->spool)) > 0)
-		fwrite(buf, 1, n, r->opts.out);
+	text_holdings(f, &r->holdings);
+	text_holders(f, r);
+	text_timeline(f, r);
 }
 
 /* Rounds seconds down to a unit a person would type: 5 s, 1 min, 10 min. */
@@ -763,8 +697,45 @@ static void sort_groups(struct groups *g)
 		qsort(g->all, g->n, sizeof(*g->all), by_problems);
 }
 
-void fw_report_finish(struct fw_report *r, const struct fw_corr_stats *st)
+static void write_prom(FILE *f, void *ctx)
 {
+	void **args = ctx;
+
+	prom_write(f, args[0], args[1]);
+}
+
+static void write_chart(FILE *f, void *ctx)
+{
+	chart_write(f, ctx);
+}
+
+/* --prom and --chart: each file whole or not at all. */
+static int write_files(struct fw_report *r, const struct fw_corr_stats *st)
+{
+	void *args[2] = { r, (void *)st };
+	int ret = 0;
+
+	if (r->opts.prom_path && write_file_atomic(r->opts.prom_path, "--prom",
+						   write_prom, args) < 0)
+		ret = -1;
+	if (r->opts.chart_path &&
+	    write_file_atomic(r->opts.chart_path, "--chart", write_chart,
+			      (void *)r->timeline) < 0)
+		ret = -1;
+	return ret;
+}
+
+void fw_report_timeline(struct fw_report *r, const struct fw_timeline *tl)
+{
+	r->timeline = tl;
+}
+
+int fw_report_finish(struct fw_report *r, const struct fw_corr_stats *st)
+{
+	static const struct fw_timeline none;
+
+	if (!r->timeline)
+		r->timeline = &none;
 	sort_groups(&r->clients);
 	sort_groups(&r->servers);
 	if (r->opts.json) {
@@ -773,14 +744,15 @@ void fw_report_finish(struct fw_report *r, const struct fw_corr_stats *st)
 		if (r->opts.follow)
 			fputc('\n', r->opts.out);
 		text_summary(r, st);
-		if (r->spool) {
+		if (!r->opts.follow) {
 			fprintf(r->opts.out, "\nfindings:%s\n",
 				r->shown ? "" : " none");
-			copy_spool(r);
+			entries_print(&r->entries, r->opts.out);
 		}
 		text_advice(r);
 	}
 	fflush(r->opts.out);
+	return write_files(r, st);
 }
 
 static int groups_init(struct groups *g)
@@ -810,13 +782,9 @@ struct fw_report *fw_report_new(const struct fw_report_opts *opts)
 	r->opts = *opts;
 	r->lost_idle_min_ms = r->clean_idle_max_ms = FW_UNKNOWN;
 	if (groups_init(&r->clients) < 0 || groups_init(&r->servers) < 0 ||
-	    groups_init(&r->holdings) < 0)
+	    groups_init(&r->holdings) < 0 || holders_init(&r->holders) < 0 ||
+	    entries_init(&r->entries) < 0)
 		goto fail;
-	if (!opts->json && !opts->follow) {
-		r->spool = tmpfile();
-		if (!r->spool)
-			goto fail;
-	}
 	return r;
 fail:
 	fw_report_free(r);
@@ -827,10 +795,10 @@ void fw_report_free(struct fw_report *r)
 {
 	if (!r)
 		return;
-	if (r->spool)
-		fclose(r->spool);
+	entries_free(&r->entries);
 	groups_free(&r->clients);
 	groups_free(&r->servers);
 	groups_free(&r->holdings);
+	holders_free(&r->holders);
 	free(r);
 }

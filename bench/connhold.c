@@ -20,7 +20,8 @@
 
 static int listen_on(const char *addr, int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons(port) };
 	int one = 1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	inet_pton(AF_INET, addr, &sa.sin_addr);
@@ -35,7 +36,8 @@ static int listen_on(const char *addr, int port)
 static int connect_from(const char *src, const char *dst, int port)
 {
 	struct sockaddr_in s = { .sin_family = AF_INET };
-	struct sockaddr_in d = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in d = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	inet_pton(AF_INET, src, &s.sin_addr);

@@ -43,7 +43,7 @@ static int libbpf_print_warnings(enum libbpf_print_level level, const char *fmt,
  * between the test and the wait is not missed. */
 static void wait_for_stop(void)
 {
-	struct sigaction sa = {.sa_handler = request_stop};
+	struct sigaction sa = { .sa_handler = request_stop };
 	sigset_t stop_set, old;
 
 	sigemptyset(&stop_set);

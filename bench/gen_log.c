@@ -89,7 +89,7 @@ static void push(struct heap *h, uint64_t t, struct conn *c, int step)
 		h->ev[i] = h->ev[(i - 1) / 2];
 		i = (i - 1) / 2;
 	}
-	h->ev[i] = (struct event){t, c, (uint8_t)step};
+	h->ev[i] = (struct event){ t, c, (uint8_t)step };
 }
 
 static struct event pop(struct heap *h)
@@ -261,8 +261,8 @@ int main(int argc, char **argv)
 {
 	uint64_t want = 5000000, concurrent = 20000, lost_every = 1000;
 	uint64_t skew_ms = 300, conns = 0, lost = 0, life_mean = 20 * SEC;
-	struct heap h = {0};
-	struct out o = {0};
+	struct heap h = { 0 };
+	struct out o = { 0 };
 	char path[4096];
 	uint64_t t_next = T0 + SEC;
 	int opt;

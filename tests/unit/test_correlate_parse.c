@@ -404,7 +404,10 @@ static void test_cli_bad_lines_are_skipped(void)
 	int rc;
 
 	rc = run_cli(argv, 4, out, sizeof(out), err, sizeof(err));
-	CHECK_INT(rc, 0);
+	/* 4 of 7 lines bad: over the default --max-bad-share of 1% */
+	CHECK_INT(rc, 3);
+	CHECK(strstr(err, "finwatch correlate: 4 of 7 lines (57.1%) were "
+			  "bad, more than --max-bad-share 1%\n") != NULL);
 	CHECK(strstr(err, ":3: not a JSON object") != NULL);
 	CHECK(strstr(err, ":4: unknown schema version 9") != NULL);
 	CHECK(strstr(err, ":5: ") != NULL);
@@ -412,6 +415,15 @@ static void test_cli_bad_lines_are_skipped(void)
 	CHECK(strstr(out, "\"bad_lines\":4") != NULL);
 	CHECK(strstr(out, "\"verdict\":\"open\"") != NULL);
 	CHECK(strstr(out, "\"type\":\"summary\"") != NULL);
+	{
+		char *lenient[] = { "correlate", "--json", "--max-bad-share",
+				    "60%",	 path,	   NULL };
+
+		CHECK_INT(
+			run_cli(lenient, 5, out, sizeof(out), err, sizeof(err)),
+			0);
+		CHECK(strstr(err, "were bad") == NULL);
+	}
 	unlink(path);
 	free(path);
 }

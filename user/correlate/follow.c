@@ -17,6 +17,12 @@
  *   start. A truncation is seen by the size dropping below what was read,
  *   or by the first bytes changing (the file was rewritten past that
  *   size before the next look).
+ *
+ * What cannot be seen: a file rotated twice between two looks (every
+ * 200 ms) loses the generation in between (so does a new file rotated
+ * away while still empty, then written: logrotate's notifempty, or the
+ * tracer's heartbeats, avoid it), and a file truncated before anything
+ * of it was read is read from its new start.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -135,6 +135,7 @@ static const char *skip_spaces(const char *p, const char *end)
 /* A message: the record, after an optional UTF-8 byte order mark. */
 static int take_message(const char *p, const char *end, struct fw_line_msg *m)
 {
+	p = skip_spaces(p, end);
 	if (end - p >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
 		p += 3;
 	if (p >= end) {

@@ -102,6 +102,10 @@ want=$(verdicts "$FW_TMP/ref.json")
 fw_check rotation/ref/verdicts "$(echo "$want" | awk '{ n[$1]++ } END { print n["lost_fin"] + 0, n["ok"] + 0 }')" \
 	"4 12" "$FW_TMP/ref.json"
 
+# These two need the engine to take a start record with "reopen":true as
+# the same trace going on (docs/SCHEMA.md): until it does, the time between
+# a file's last record and the next file's start is a gap ("tracer on db1
+# was not running between ..."), and a lost FIN in it is incomplete.
 # shellcheck disable=SC2046
 "$FINWATCH" correlate --json --all --close-wait 1s $(rotated | shuf) >"$FW_TMP/batch.json" 2>"$FW_TMP/batch.err"
 fw_check rotation/batch/exit "$?" 0 "$FW_TMP/batch.err"
@@ -124,7 +128,7 @@ fw_check rotation/no_record_lost_or_doubled "$(diff "$FW_TMP/ref.records" "$FW_T
 for f in $(rotated); do gzip -cdf "$f"; done | sort | uniq -d >"$FW_TMP/doubled"
 fw_check rotation/no_line_twice "$(grep -c . "$FW_TMP/doubled")" 0 "$FW_TMP/doubled"
 
-# Depends on the tracer's SIGHUP work (SCHEMA-v2 "reopen"): each file
+# The tracer's SIGHUP work (docs/SCHEMA.md "reopen"): each file
 # made after a rotation begins with a start record marked reopen (with
 # copytruncate, records written between the truncation and the SIGHUP may
 # come first).
@@ -134,7 +138,7 @@ for f in "$ROT"/app1.log "$ROT"/app1.log.1 "$ROT"/app1.log.[23].gz; do
 		bad=$((bad + 1))
 done
 for f in "$ROT"/db1.log "$ROT"/db1.log.[123].gz; do
-	gzip -cdf "$f" | jq -e 'select(.type == "start" and .reopen == true)' >/dev/null 2>&1 ||
+	gzip -cdf "$f" | jq -c 'select(.type == "start" and .reopen == true)' 2>/dev/null | grep -q . ||
 		bad=$((bad + 1))
 done
 fw_check rotation/reopen_start_records "$bad" 0

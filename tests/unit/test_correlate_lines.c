@@ -14,6 +14,7 @@
 #include "correlate/dedup.h"
 #include "correlate/lineformat.h"
 #include "correlate/record.h"
+#include "run_cli.h"
 
 #define REC "{\"v\":1,\"type\":\"stop\",\"time_ns\":5,\"host\":\"a\"}"
 
@@ -263,35 +264,6 @@ static const char *tmp_file(int i, const char *data, size_t len, bool gz)
 	return path;
 }
 
-static int run_cli(char **argv, int argc, char *out, size_t outsz, char *err,
-		   size_t errsz)
-{
-	char opath[] = "/tmp/fwout.XXXXXX", epath[] = "/tmp/fwerr.XXXXXX";
-	int ofd = mkstemp(opath), efd = mkstemp(epath);
-	int save_out = dup(1), save_err = dup(2), rc;
-	ssize_t n;
-
-	fflush(stdout);
-	dup2(ofd, 1);
-	dup2(efd, 2);
-	rc = correlate_main(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(save_out, 1);
-	dup2(save_err, 2);
-	close(save_out);
-	close(save_err);
-	n = pread(ofd, out, outsz - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	n = pread(efd, err, errsz - 1, 0);
-	err[n > 0 ? n : 0] = '\0';
-	close(ofd);
-	close(efd);
-	unlink(opath);
-	unlink(epath);
-	return rc;
-}
-
 #define T(s) "17959968" s "000000000"
 #define CONN(t, old, new, extra)                                               \
 	"{\"v\":1,\"type\":\"state\",\"time_ns\":" t ",\"host\":\"app1\","     \
@@ -432,9 +404,9 @@ static void test_cli_exit_status(void)
 	char *s = (char *)tmp_file(0, server, strlen(server), false);
 	char *j = (char *)tmp_file(1, junk, strlen(junk), false);
 	char *e = (char *)tmp_file(2, "", 0, false);
-	char *tick =
-		(char *)tmp_file(3, HOST(T("00"), "db1", "tick"),
-				 strlen(HOST(T("00"), "db1", "tick")), false);
+	char *tick = (char *)tmp_file(
+		3, HOST(T("00"), "db1", "not_yet_known"),
+		strlen(HOST(T("00"), "db1", "not_yet_known")), false);
 	char *good[] = { "correlate", s, NULL };
 	char *bad[] = { "correlate", s, j, NULL };
 	char *lenient[] = {

@@ -10,6 +10,7 @@
 
 #include "dedup.h"
 #include "json.h"
+#include "table.h"
 
 struct seen {
 	uint64_t t_ns;
@@ -44,16 +45,6 @@ void fw_dedup_free(struct fw_dedup *d)
 	free(d);
 }
 
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 33;
-	return h;
-}
-
 uint64_t fw_dedup_hash(const char *s, size_t len)
 {
 	uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0x100000001b3ull);
@@ -65,7 +56,7 @@ uint64_t fw_dedup_hash(const char *s, size_t len)
 	}
 	memcpy(&w, s, len);
 	h ^= w * 0x87c37b91114253d5ull;
-	h = mix(h);
+	h = fw_mix64(h);
 	return h ? h : 1; /* 0 marks an empty slot */
 }
 

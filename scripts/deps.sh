@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Install every Debian 12 package that finwatch's build, tests, demo and VM
-# suite need. Idempotent: it asks apt only for what is missing.
+# suite need. Idempotent: it asks apt only for what is missing. It never
+# starts, stops or reconfigures a service: packages that come with one
+# (redis-server, rsyslog) are installed with service starts refused, and
+# apt may not remove anything (another syslog daemon, say) to make room.
+# The tests run their own redis-server and rsyslogd, with configurations,
+# pid files and ports of their own, inside network namespaces.
 #   --build-only   the build's packages only
 #   --bench        the build's and the benchmark's (bench/run.sh), not the tests'
 set -euo pipefail
@@ -9,7 +14,8 @@ build_pkgs=(make clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config)
 test_pkgs=(redis-server redis-tools iproute2 nftables procps kmod cpio
 	   qemu-system-x86 linux-image-cloud-amd64 linux-image-rt-amd64 busybox-static
 	   libclang-rt-14-dev valgrind jq
-	   prometheus libxml2-utils)
+	   prometheus libxml2-utils
+	   logrotate rsyslog bsdutils systemd-journal-remote gzip)
 
 # libbpf-tools for tcpstates and tcplife, time for /usr/bin/time -v.
 bench_pkgs=(libbpf-tools redis-server redis-tools iproute2 procps util-linux time jq)
@@ -34,12 +40,15 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# Debian starts redis-server as a service on install; tests run their own.
-# prometheus is there for promtool (the report's metrics are checked with
-# it), not to run.
-if command -v systemctl >/dev/null 2>&1; then
-	systemctl disable --now redis-server >/dev/null 2>&1 || true
-	systemctl disable --now prometheus >/dev/null 2>&1 || true
+# Debian's maintainer scripts ask policy-rc.d before starting a service
+# (invoke-rc.d, deb-systemd-invoke): 101 means "do not". One that is
+# already there is the host's own policy and stays as it is. (prometheus
+# is there for promtool, which checks the report's metrics, not to run.)
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	trap 'rm -f "$policy"' EXIT
+	printf '#!/bin/sh\n# deps.sh: no service starts while it installs\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
 fi
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends --no-remove "${missing[@]}" >/dev/null

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Builds the fuzz targets and runs each for a bounded time.
+# Builds the fuzz targets and runs each for a bounded time: fuzz_correlate
+# (records and the join), fuzz_lineformat (syslog and journal lines,
+# cut records, duplicates), fuzz_follow (rotations while following).
 #   tests/fuzz/run.sh [SECONDS]     (default 30)
 # Prints "PASS fuzz_NAME" or "FAIL fuzz_NAME: why", like tests/run.sh.
 set -u
@@ -34,10 +36,14 @@ run() {
 	fi
 }
 
-if ! build fuzz_correlate tests/fuzz/fuzz_correlate.c user/correlate/*.c \
-	user/schema.c user/duration.c; then
-	echo "FAIL fuzz_correlate: does not build"
-	exit 1
-fi
-run fuzz_correlate
+# Every target links the whole correlator: the pure C library's sources.
+lib=(user/correlate/*.c user/schema.c user/duration.c)
+for name in fuzz_correlate fuzz_lineformat fuzz_follow; do
+	if ! build "$name" "tests/fuzz/$name.c" "${lib[@]}"; then
+		echo "FAIL $name: does not build"
+		status=1
+		continue
+	fi
+	run "$name"
+done
 exit $status

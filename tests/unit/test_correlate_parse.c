@@ -16,6 +16,7 @@
 #include "correlate/json.h"
 #include "correlate/record.h"
 #include "duration.h"
+#include "run_cli.h"
 #include "schema.h"
 
 /*
@@ -354,37 +355,6 @@ static void test_input_lines(void)
 	CHECK_INT(fw_input_open(&in, "/nonexistent/x.log", false), -1);
 }
 
-/* Runs correlate_main with stdout and stderr captured into files. */
-static int run_cli(char **argv, int argc, char *out, size_t outsz, char *err,
-		   size_t errsz)
-{
-	char opath[] = "/tmp/fwout.XXXXXX", epath[] = "/tmp/fwerr.XXXXXX";
-	int ofd = mkstemp(opath), efd = mkstemp(epath);
-	int save_out = dup(1), save_err = dup(2), rc;
-	ssize_t n;
-
-	fflush(stdout);
-	fflush(stderr);
-	dup2(ofd, 1);
-	dup2(efd, 2);
-	rc = correlate_main(argc, argv);
-	fflush(stdout);
-	fflush(stderr);
-	dup2(save_out, 1);
-	dup2(save_err, 2);
-	close(save_out);
-	close(save_err);
-	n = pread(ofd, out, outsz - 1, 0);
-	out[n > 0 ? n : 0] = '\0';
-	n = pread(efd, err, errsz - 1, 0);
-	err[n > 0 ? n : 0] = '\0';
-	close(ofd);
-	close(efd);
-	unlink(opath);
-	unlink(epath);
-	return rc;
-}
-
 static const char good_log[] =
 	"{\"v\":1,\"type\":\"start\",\"time_ns\":1,\"host\":\"a\",\"netns\":[]}"
 	"\n"
@@ -404,7 +374,10 @@ static void test_cli_bad_lines_are_skipped(void)
 	int rc;
 
 	rc = run_cli(argv, 4, out, sizeof(out), err, sizeof(err));
-	CHECK_INT(rc, 0);
+	/* 4 of 7 lines bad: over the default --max-bad-share of 1% */
+	CHECK_INT(rc, 3);
+	CHECK(strstr(err, "finwatch correlate: 4 of 7 lines (57.1%) were "
+			  "bad, more than --max-bad-share 1%\n") != NULL);
 	CHECK(strstr(err, ":3: not a JSON object") != NULL);
 	CHECK(strstr(err, ":4: unknown schema version 9") != NULL);
 	CHECK(strstr(err, ":5: ") != NULL);
@@ -412,6 +385,15 @@ static void test_cli_bad_lines_are_skipped(void)
 	CHECK(strstr(out, "\"bad_lines\":4") != NULL);
 	CHECK(strstr(out, "\"verdict\":\"open\"") != NULL);
 	CHECK(strstr(out, "\"type\":\"summary\"") != NULL);
+	{
+		char *lenient[] = { "correlate", "--json", "--max-bad-share",
+				    "60%",	 path,	   NULL };
+
+		CHECK_INT(
+			run_cli(lenient, 5, out, sizeof(out), err, sizeof(err)),
+			0);
+		CHECK(strstr(err, "were bad") == NULL);
+	}
 	unlink(path);
 	free(path);
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * `finwatch correlate`: options, the input files and the merge of their
- * records by time, warnings about bad lines, --follow, exit codes.
+ * `finwatch correlate`: options, the merge of the inputs' records by
+ * time, --follow, exit codes. The inputs themselves are in sources.c.
  */
 #include <argp.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,48 +13,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "correlate.h"
+#include "cli.h"
 #include "duration.h"
-#include "input.h"
-#include "record.h"
-#include "report.h"
 #include "timeline.h"
 
-#define EXIT_USAGE     2
-#define MAX_WARNINGS   100 /* per file; the count goes on */
-#define FOLLOW_POLL_NS 200000000L
+#define FOLLOW_POLL_NS	      200000000L
+#define DEFAULT_MAX_BAD_SHARE 0.01
 
-struct source {
-	struct fw_input in;
-	struct fw_rec rec; /* the next record, when has_rec */
-	uint64_t key;	   /* its time in the reference clock */
-	bool keyed;	   /* key (and hosts) done for this record */
-	bool has_rec;
-	bool done;
-	char **hosts; /* hosts this file has records of */
-	size_t nhosts;
-	unsigned long warnings;
-};
-
-struct cli {
-	struct fw_corr_opts opts;
-	struct fw_report_opts ropts;
-	bool strict;
-	bool help; /* --help or --usage was given */
-	char **files;
-	size_t nfiles;
-	struct source *src;
-	struct fw_corr *corr;
-	struct fw_report *report;
-	int status;
-};
-
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t fw_cli_stop;
 
 static void on_signal(int sig)
 {
 	(void)sig;
-	stop_requested = 1;
+	fw_cli_stop = 1;
 }
 
 /* ---- options ---- */
@@ -69,6 +41,7 @@ enum {
 	OPT_CHART,
 	OPT_IDLE,
 	OPT_MAXCLIENTS,
+	OPT_MAX_BAD_SHARE,
 };
 
 static const struct argp_option options[] = {
@@ -98,6 +71,10 @@ static const struct argp_option options[] = {
 	  0 },
 	{ "maxclients", OPT_MAXCLIENTS, "N", 0,
 	  "The servers' connection limit: days left at the ghosts' pace", 0 },
+	{ "max-bad-share", OPT_MAX_BAD_SHARE, "SHARE", 0,
+	  "Exit 3 when more of the lines than this are bad: a fraction "
+	  "(0.01) or a percentage (1%, the default)",
+	  0 },
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ 0 }
@@ -111,6 +88,26 @@ static int parse_count(const char *s, uint64_t *v)
 	errno = 0;
 	*v = strtoull(s, &end, 10);
 	return *s >= '0' && *s <= '9' && !*end && !errno && *v ? 0 : -1;
+}
+
+/* "0.05" or "5%" into 0.05; -1 when it is neither, or not in [0, 1]. */
+static int parse_share(const char *arg, double *share)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || errno || v < 0)
+		return -1;
+	if (*end == '%') {
+		v /= 100;
+		end++;
+	}
+	if (*end || v > 1)
+		return -1;
+	*share = v;
+	return 0;
 }
 
 static int parse_opt(int key, char *arg, struct argp_state *state)
@@ -159,6 +156,15 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_STRICT:
 		cli->strict = true;
 		break;
+	case OPT_MAX_BAD_SHARE:
+		if (parse_share(arg, &cli->max_bad_share) < 0) {
+			argp_error(state,
+				   "bad share '%s' (a fraction from 0 to 1, "
+				   "or a percentage such as 1%%)",
+				   arg);
+			return EINVAL;
+		}
+		break;
 	case ARGP_KEY_ARG:
 		cli->files[cli->nfiles++] = arg;
 		break;
@@ -189,136 +195,20 @@ static const struct argp argp = {
 	"Pair the two ends of each TCP connection in the JSON Lines logs of "
 	"`finwatch trace --json` (plain or .gz, - for stdin) and report FINs "
 	"and RSTs that never arrived.\v"
+	"Lines may be raw JSON, syslog (RFC 3164, RFC 3339, RFC 5424: as "
+	"rsyslog writes them) or journalctl -o json / -o cat; rotated files "
+	"in any order; the same record given twice counts once.\n"
 	"Verdicts: lost_fin, lost_rst, close_wait_leak, peer_vanished, "
-	"unacked_fin, incomplete, ok, open. Exit status: 0 when the logs "
-	"were read (whatever was found), 2 on bad usage, an unreadable file "
-	"or, with --strict, a bad line. See docs/CORRELATE.md.",
+	"unacked_fin, incomplete, ok, open. Exit status: 0 when every input "
+	"was read (whatever was found), 2 on bad usage, an unreadable file "
+	"or, with --strict, a bad line, 3 when no record could be used or "
+	"more lines than --max-bad-share were bad. See docs/CORRELATE.md.",
 	NULL,
 	NULL,
 	NULL
 };
 
-/* ---- reading ---- */
-
-static const char *display_name(const struct source *s)
-{
-	return strcmp(s->in.name, "-") ? s->in.name : "(stdin)";
-}
-
-static void warn_line(struct cli *cli, struct source *s, const char *why)
-{
-	fw_corr_count_bad(cli->corr);
-	if (cli->strict) {
-		fprintf(stderr, "%s:%lu: %s (--strict)\n", display_name(s),
-			s->in.lineno, why);
-		cli->status = EXIT_USAGE;
-		stop_requested = 1;
-		return;
-	}
-	if (++s->warnings <= MAX_WARNINGS)
-		fprintf(stderr, "%s:%lu: %s\n", display_name(s), s->in.lineno,
-			why);
-	if (s->warnings == MAX_WARNINGS)
-		fprintf(stderr, "%s: further warnings suppressed\n",
-			display_name(s));
-}
-
-static void note_host(struct source *s, const char *host)
-{
-	for (size_t i = 0; i < s->nhosts; i++)
-		if (!strcmp(s->hosts[i], host))
-			return;
-	s->hosts = realloc(s->hosts, (s->nhosts + 1) * sizeof(*s->hosts));
-	if (!s->hosts || !(s->hosts[s->nhosts] = strdup(host))) {
-		fprintf(stderr, "finwatch correlate: out of memory\n");
-		exit(EXIT_USAGE);
-	}
-	s->nhosts++;
-}
-
-/* Parses a line into s->rec; returns true when it holds a record to feed. */
-static bool take_line(struct cli *cli, struct source *s, const char *line,
-		      size_t len, bool unterminated)
-{
-	int r;
-
-	if (len == 0 || (len == 1 && line[0] == '\r'))
-		return false; /* blank lines are harmless */
-	r = fw_rec_parse(line, len, &s->rec);
-	if (r < 0) {
-		char why[200];
-
-		snprintf(why, sizeof(why), "%s%s",
-			 unterminated ? "truncated last line: " : "",
-			 s->rec.why);
-		warn_line(cli, s, why);
-		return false;
-	}
-	if (r > 0)
-		fw_corr_count_ignored(cli->corr);
-	return r == 0;
-}
-
-/* Reads s up to its next usable record; false when there is none now. */
-static bool fill(struct cli *cli, struct source *s)
-{
-	const char *line, *why;
-	size_t len;
-
-	while (!s->has_rec && !s->done && !stop_requested) {
-		switch (fw_input_line(&s->in, &line, &len, &why)) {
-		case FW_LINE_OK:
-			s->has_rec = take_line(cli, s, line, len, false);
-			break;
-		case FW_LINE_UNTERMINATED:
-			s->has_rec = take_line(cli, s, line, len, true);
-			break;
-		case FW_LINE_TOO_LONG:
-			warn_line(cli, s, "line too long");
-			break;
-		case FW_LINE_ERROR:
-			fprintf(stderr, "%s: read error: %s\n", display_name(s),
-				why ? why : "?");
-			cli->status = EXIT_USAGE;
-			s->done = true;
-			break;
-		case FW_LINE_NONE:
-			if (!s->in.follow)
-				s->done = true;
-			return false;
-		}
-	}
-	if (s->has_rec && !s->keyed) {
-		note_host(s, s->rec.host);
-		s->key = fw_corr_ref_time(cli->corr, s->rec.host,
-					  s->rec.host_len, s->rec.time_ns);
-		s->keyed = true;
-	}
-	return s->has_rec;
-}
-
-/* Whether another unfinished file also holds records of host. */
-static bool host_elsewhere(struct cli *cli, const struct source *s,
-			   const char *host)
-{
-	for (size_t i = 0; i < cli->nfiles; i++) {
-		const struct source *o = &cli->src[i];
-
-		if (o == s || o->done)
-			continue;
-		for (size_t k = 0; k < o->nhosts; k++)
-			if (!strcmp(o->hosts[k], host))
-				return true;
-	}
-	return false;
-}
-
-static void source_finished(struct cli *cli, struct source *s)
-{
-	for (size_t k = 0; k < s->nhosts; k++)
-		if (!host_elsewhere(cli, s, s->hosts[k]))
-			fw_corr_host_done(cli->corr, s->hosts[k]);
-}
+/* ---- the merge ---- */
 
 /* The file whose next record is the oldest; NULL if none has one. */
 static struct source *oldest(struct cli *cli)
@@ -329,9 +219,9 @@ static struct source *oldest(struct cli *cli)
 		struct source *s = &cli->src[i];
 		bool was_done = s->done;
 
-		if (!fill(cli, s)) {
+		if (!fw_cli_fill(cli, s)) {
 			if (s->done && !was_done)
-				source_finished(cli, s);
+				fw_cli_source_finished(cli, s);
 			continue;
 		}
 		if (!best || s->key < best->key)
@@ -377,11 +267,10 @@ static void run(struct cli *cli)
 	const struct timespec pause = { 0, FOLLOW_POLL_NS };
 	struct source *s;
 
-	while (!stop_requested && !fw_corr_failed(cli->corr)) {
+	while (!fw_cli_stop && !fw_corr_failed(cli->corr)) {
 		s = oldest(cli);
 		if (s) {
-			fw_corr_feed(cli->corr, &s->rec);
-			s->has_rec = s->keyed = false;
+			fw_cli_feed(cli, s);
 			continue;
 		}
 		if (all_done(cli))
@@ -389,30 +278,6 @@ static void run(struct cli *cli)
 		idle_logs_are_current(cli);
 		nanosleep(&pause, NULL);
 	}
-}
-
-static int open_sources(struct cli *cli)
-{
-	for (size_t i = 0; i < cli->nfiles; i++) {
-		if (fw_input_open(&cli->src[i].in, cli->files[i],
-				  cli->opts.follow) < 0) {
-			fprintf(stderr, "finwatch correlate: %s: %s\n",
-				cli->files[i], strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void close_sources(struct cli *cli)
-{
-	for (size_t i = 0; i < cli->nfiles; i++) {
-		fw_input_close(&cli->src[i].in);
-		for (size_t k = 0; k < cli->src[i].nhosts; k++)
-			free(cli->src[i].hosts[k]);
-		free(cli->src[i].hosts);
-	}
-	free(cli->src);
 }
 
 static void install_signals(void)
@@ -425,17 +290,57 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-static void out_of_memory(struct cli *cli)
-{
-	fprintf(stderr, "finwatch correlate: out of memory\n");
-	cli->status = EXIT_USAGE;
-}
-
 static void report_finish(struct cli *cli)
 {
 	fw_report_timeline(cli->report, fw_corr_timeline(cli->corr));
 	if (fw_report_finish(cli->report, fw_corr_stats(cli->corr)) < 0)
 		cli->status = EXIT_USAGE;
+}
+
+/* Followed files that never appeared were not read. */
+static bool all_inputs_seen(struct cli *cli)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < cli->nfiles; i++) {
+		if (!cli->src[i].in.fl.missing)
+			continue;
+		fprintf(stderr, "finwatch correlate: %s never appeared\n",
+			cli->files[i]);
+		all = false;
+	}
+	return all;
+}
+
+/*
+ * The exit status the input deserves, with one line saying why when it
+ * is not 0: the report over what could be read stands either way.
+ */
+static void judge_inputs(struct cli *cli)
+{
+	const struct fw_corr_stats *st = fw_corr_stats(cli->corr);
+	uint64_t lines = st->records + st->bad_lines + st->duplicates;
+
+	if (!all_inputs_seen(cli))
+		cli->status = EXIT_USAGE;
+	if (cli->status)
+		return;
+	if (!cli->fed) {
+		fprintf(stderr,
+			"finwatch correlate: no usable record in the input "
+			"(%" PRIu64 " lines, %" PRIu64 " bad)\n",
+			lines, st->bad_lines);
+		cli->status = EXIT_INPUT;
+	} else if ((double)st->bad_lines > cli->max_bad_share * (double)lines) {
+		fprintf(stderr,
+			"finwatch correlate: %" PRIu64 " of %" PRIu64
+			" lines (%.1f%%) were bad, more than --max-bad-share "
+			"%g%%\n",
+			st->bad_lines, lines,
+			100.0 * (double)st->bad_lines / (double)lines,
+			100.0 * cli->max_bad_share);
+		cli->status = EXIT_INPUT;
+	}
 }
 
 /*
@@ -451,10 +356,12 @@ static void correlate(struct cli *cli)
 	run(cli);
 	if (!fw_corr_failed(cli->corr) && (!cli->strict || cli->status == 0))
 		fw_corr_finish(cli->corr);
-	if (fw_corr_failed(cli->corr))
-		out_of_memory(cli);
-	else if (!cli->strict || cli->status == 0)
+	if (fw_corr_failed(cli->corr)) {
+		fw_cli_out_of_memory(cli);
+	} else if (!cli->strict || cli->status == 0) {
 		report_finish(cli);
+		judge_inputs(cli);
+	}
 }
 
 static int parse_args(struct cli *cli, int argc, char **argv)
@@ -482,17 +389,18 @@ int correlate_main(int argc, char **argv)
 		.opts = { .skew_ns = FW_DEFAULT_SKEW_NS,
 			  .close_wait_ns = FW_DEFAULT_CLOSE_WAIT_NS },
 		.ropts = { .out = stdout },
+		.max_bad_share = DEFAULT_MAX_BAD_SHARE,
 	};
 
-	stop_requested = 0;
+	fw_cli_stop = 0;
 	if (argc < 1 || parse_args(&cli, argc, argv) < 0 || cli.help) {
 		free(cli.files);
 		return cli.help ? 0 : EXIT_USAGE;
 	}
 	cli.src = calloc(cli.nfiles, sizeof(*cli.src));
-	if (!cli.src || open_sources(&cli) < 0) {
+	if (!cli.src || fw_cli_open_sources(&cli) < 0) {
 		if (cli.src)
-			close_sources(&cli);
+			fw_cli_close_sources(&cli);
 		free(cli.files);
 		return EXIT_USAGE;
 	}
@@ -506,11 +414,11 @@ int correlate_main(int argc, char **argv)
 		if (cli.corr)
 			correlate(&cli);
 		else
-			out_of_memory(&cli);
+			fw_cli_out_of_memory(&cli);
 	}
 	fw_corr_free(cli.corr);
 	fw_report_free(cli.report);
-	close_sources(&cli);
+	fw_cli_close_sources(&cli);
 	free(cli.files);
 	return cli.status;
 }

@@ -98,6 +98,7 @@ struct fw_corr_opts {
 struct fw_corr_stats {
 	uint64_t records; /* lines that parsed, of any type */
 	uint64_t bad_lines;
+	uint64_t duplicates;  /* records seen before in another input */
 	uint64_t lost_events; /* sum of the tracers' "lost" counts */
 	uint64_t connections; /* findings emitted, all verdicts */
 	uint64_t verdicts[FW_V_COUNT];
@@ -144,6 +145,8 @@ int fw_corr_feed_line(struct fw_corr *c, const char *line, size_t len,
 void fw_corr_count_bad(struct fw_corr *c);
 /* Counts a valid record of a type the correlator ignores. */
 void fw_corr_count_ignored(struct fw_corr *c);
+/* Counts a record left out as a copy of one already fed. */
+void fw_corr_count_duplicate(struct fw_corr *c);
 
 /*
  * host's log will not grow any more (the end of the last file holding it,

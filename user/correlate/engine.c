@@ -290,6 +290,11 @@ void fw_corr_count_ignored(struct fw_corr *c)
 	c->stats.records++;
 }
 
+void fw_corr_count_duplicate(struct fw_corr *c)
+{
+	c->stats.duplicates++;
+}
+
 void fw_corr_host_done(struct fw_corr *c, const char *name)
 {
 	struct host *h = host_find(c, name, strlen(name));

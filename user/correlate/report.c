@@ -456,11 +456,12 @@ static void json_summary(struct fw_report *r, const struct fw_corr_stats *st)
 
 	fprintf(f,
 		"{\"type\":\"summary\",\"v\":%d,\"records\":%" PRIu64
-		",\"bad_lines\":%" PRIu64 ",\"lost_events\":%" PRIu64
-		",\"hosts\":%" PRIu64 ",\"connections\":%" PRIu64
-		",\"open_peak\":%" PRIu64 ",\"verdicts\":",
-		FW_REPORT_VERSION, st->records, st->bad_lines, st->lost_events,
-		st->hosts, st->connections, st->open_peak);
+		",\"bad_lines\":%" PRIu64 ",\"duplicates\":%" PRIu64
+		",\"lost_events\":%" PRIu64 ",\"hosts\":%" PRIu64
+		",\"connections\":%" PRIu64 ",\"open_peak\":%" PRIu64
+		",\"verdicts\":",
+		FW_REPORT_VERSION, st->records, st->bad_lines, st->duplicates,
+		st->lost_events, st->hosts, st->connections, st->open_peak);
 	json_counts(f, st->verdicts);
 	json_groups(f, "clients", "comm", &r->clients);
 	json_groups(f, "servers", "server", &r->servers);
@@ -554,6 +555,9 @@ static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
 	text_count(f, ", ", st->lost_events, "event", "events");
 	fputs(" lost by the tracers", f);
 	text_count(f, ", ", st->connections, "connection", "connections");
+	if (st->duplicates)
+		text_count(f, ", ", st->duplicates, "duplicate record",
+			   "duplicate records");
 	fputs("\nverdicts:", f);
 	text_counts(f, st->verdicts);
 	text_diagnosis(r, st);

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The records a host saw lately (dedup.h): a FIFO of (time, hash) in the
+ * order they came, and a set of the hashes in it (open addressing,
+ * linear probing, deletion by shifting back, so no tombstones pile up).
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dedup.h"
+#include "json.h"
+#include "table.h"
+
+struct seen {
+	uint64_t t_ns;
+	uint64_t hash;
+};
+
+struct fw_dedup {
+	uint64_t window_ns;
+	uint64_t newest_ns;
+	struct seen *fifo; /* ring of cap entries */
+	size_t cap, head, n;
+	uint64_t *set; /* hashes, 0 = empty slot; setcap a power of 2 */
+	size_t setcap;
+};
+
+struct fw_dedup *fw_dedup_new(uint64_t window_ns)
+{
+	struct fw_dedup *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->window_ns = window_ns;
+	return d;
+}
+
+void fw_dedup_free(struct fw_dedup *d)
+{
+	if (!d)
+		return;
+	free(d->fifo);
+	free(d->set);
+	free(d);
+}
+
+uint64_t fw_dedup_hash(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0x100000001b3ull);
+	uint64_t w = 0;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		h ^= fwj_load64(s) * 0x87c37b91114253d5ull;
+		h = ((h << 31) | (h >> 33)) * 0x4cf5ad432745937full;
+	}
+	memcpy(&w, s, len);
+	h ^= w * 0x87c37b91114253d5ull;
+	h = fw_mix64(h);
+	return h ? h : 1; /* 0 marks an empty slot */
+}
+
+static size_t slot_of(const struct fw_dedup *d, uint64_t hash)
+{
+	return (size_t)(hash * 0x9e3779b97f4a7c15ull >> 20) & (d->setcap - 1);
+}
+
+static bool set_has(const struct fw_dedup *d, uint64_t hash)
+{
+	if (!d->setcap)
+		return false;
+	for (size_t i = slot_of(d, hash);; i = (i + 1) & (d->setcap - 1)) {
+		if (d->set[i] == hash)
+			return true;
+		if (!d->set[i])
+			return false;
+	}
+}
+
+static void set_put(struct fw_dedup *d, uint64_t hash)
+{
+	size_t i = slot_of(d, hash);
+
+	while (d->set[i] && d->set[i] != hash)
+		i = (i + 1) & (d->setcap - 1);
+	d->set[i] = hash;
+}
+
+/* Removes hash, shifting back the entries after it that may move. */
+static void set_remove(struct fw_dedup *d, uint64_t hash)
+{
+	size_t mask = d->setcap - 1, i = slot_of(d, hash), j;
+
+	while (d->set[i] != hash) {
+		if (!d->set[i])
+			return;
+		i = (i + 1) & mask;
+	}
+	for (j = (i + 1) & mask; d->set[j]; j = (j + 1) & mask) {
+		size_t home = slot_of(d, d->set[j]);
+
+		/* j's entry may fill the hole at i unless home lies in (i, j]
+		 */
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			d->set[i] = d->set[j];
+			i = j;
+		}
+	}
+	d->set[i] = 0;
+}
+
+static int set_grow(struct fw_dedup *d)
+{
+	size_t old = d->setcap, cap = old ? old * 2 : 64;
+	uint64_t *oldset = d->set;
+
+	d->set = calloc(cap, sizeof(*d->set));
+	if (!d->set) {
+		d->set = oldset;
+		return -1;
+	}
+	d->setcap = cap;
+	for (size_t i = 0; i < old; i++)
+		if (oldset[i])
+			set_put(d, oldset[i]);
+	free(oldset);
+	return 0;
+}
+
+static int fifo_grow(struct fw_dedup *d)
+{
+	size_t cap = d->cap ? d->cap * 2 : 64;
+	struct seen *f = malloc(cap * sizeof(*f));
+
+	if (!f)
+		return -1;
+	for (size_t i = 0; i < d->n; i++)
+		f[i] = d->fifo[(d->head + i) % d->cap];
+	free(d->fifo);
+	d->fifo = f;
+	d->cap = cap;
+	d->head = 0;
+	return 0;
+}
+
+static void forget_old(struct fw_dedup *d)
+{
+	while (d->n) {
+		const struct seen *s = &d->fifo[d->head];
+
+		if (d->newest_ns - s->t_ns <= d->window_ns)
+			break;
+		set_remove(d, s->hash);
+		d->head = (d->head + 1) % d->cap;
+		d->n--;
+	}
+}
+
+int fw_dedup_check_and_remember(struct fw_dedup *d, uint64_t t_ns,
+				uint64_t hash)
+{
+	if (t_ns > d->newest_ns) {
+		d->newest_ns = t_ns;
+		forget_old(d);
+	}
+	if (set_has(d, hash))
+		return 1;
+	if ((d->n + 1) * 2 > d->setcap && set_grow(d) < 0)
+		return -1;
+	if (d->n == d->cap && fifo_grow(d) < 0)
+		return -1;
+	set_put(d, hash);
+	d->fifo[(d->head + d->n) % d->cap] = (struct seen){ t_ns, hash };
+	d->n++;
+	return 0;
+}
+
+size_t fw_dedup_size(const struct fw_dedup *d)
+{
+	return d->n;
+}

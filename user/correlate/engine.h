@@ -83,6 +83,10 @@ struct host {
 	uint64_t pass_ns;  /* the first of them */
 	uint64_t *watched; /* the tracer's netns list (start), NULL: all */
 	size_t nwatched;
+	struct fw_rec_facts *facts; /* per namespace (start, netns) */
+	size_t nfacts, capfacts;
+	bool attach_known; /* a start record listed its attach points */
+	bool traces_drops; /* ... and they had the drop program */
 };
 
 struct end {
@@ -336,6 +340,9 @@ const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
 				    uint64_t to);
 void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first);
+void host_learn_facts(struct fw_corr *c, struct host *h,
+		      const struct fw_rec *r);
+const struct fw_rec_facts *host_facts(const struct host *h, uint64_t netns);
 void host_begin_pass(struct host *h, uint64_t t);
 void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r);
 const struct snap_pass *host_pass_while_open(struct fw_corr *c,

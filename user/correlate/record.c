@@ -48,6 +48,11 @@ enum key {
 	K_REASON,
 	K_SNAP,
 	K_KEEPALIVE_IDLE_S,
+	K_CT,
+	K_CT_HOOKED,
+	K_DROP_REASON_LAST,
+	K_CT_LAST,
+	K_NETNS_FACTS,
 	/* keys the correlator does not use, named so the order predicts */
 	K_BYTES_SENT,
 	K_BYTES_RECEIVED,
@@ -75,8 +80,13 @@ enum key {
 #define REQ_CONN                                                               \
 	(REQ_ALL | BIT(K_NETNS) | BIT(K_SOCK) | BIT(K_FAMILY) | BIT(K_LADDR) | \
 	 BIT(K_RADDR) | BIT(K_LPORT) | BIT(K_RPORT))
-#define REQ_LOST (REQ_ALL | BIT(K_COUNT) | BIT(K_FROM_NS))
-#define REQ_DROP (REQ_CONN | BIT(K_TCP_FLAGS) | BIT(K_DIRECTION))
+#define REQ_LOST  (REQ_ALL | BIT(K_COUNT) | BIT(K_FROM_NS))
+#define REQ_DROP  (REQ_CONN | BIT(K_TCP_FLAGS) | BIT(K_DIRECTION))
+#define REQ_NETNS (REQ_ALL | BIT(K_NETNS))
+/* a snapshot's keepalive settings, all three or none */
+#define KA_KEYS                                                                \
+	(BIT(K_KEEPALIVE_IDLE_S) | BIT(K_KEEPALIVE_INTVL_S) |                  \
+	 BIT(K_KEEPALIVE_CNT))
 
 _Static_assert(K_MAX <= 64, "the seen-keys mask is 64 bits");
 
@@ -113,6 +123,11 @@ static const char *const key_names[K_MAX] = {
 	[K_DIRECTION] = "direction",
 	[K_REASON] = "reason",
 	[K_KEEPALIVE_IDLE_S] = "keepalive_idle_s",
+	[K_CT] = "ct",
+	[K_CT_HOOKED] = "ct_hooked",
+	[K_DROP_REASON_LAST] = "drop_reason_last",
+	[K_CT_LAST] = "ct_last",
+	[K_NETNS_FACTS] = "netns_facts",
 	[K_BYTES_SENT] = "bytes_sent",
 	[K_BYTES_RECEIVED] = "bytes_received",
 	[K_RETRANS] = "retrans",
@@ -196,6 +211,51 @@ static unsigned int name_lookup(const struct name_table *t, const char *s,
 
 static struct name_table key_table = { key_names, K_MAX, { 0 }, { 0 } };
 
+/* The keys of a facts object: "netns", then each fact (FACT_BASE + f). */
+#define FACT_NETNS 1
+#define FACT_BASE  2
+
+static const char *const fact_names[FACT_BASE + FW_FACT_COUNT] = {
+	[FACT_NETNS] = "netns",
+	[FACT_BASE + FW_FACT_CT_MAX] = "ct_max",
+	[FACT_BASE + FW_FACT_CT_COUNT] = "ct_count",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED] =
+		"ct_tcp_timeout_established",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_SYN_SENT] =
+		"ct_tcp_timeout_syn_sent",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_SYN_RECV] =
+		"ct_tcp_timeout_syn_recv",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_FIN_WAIT] =
+		"ct_tcp_timeout_fin_wait",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_CLOSE_WAIT] =
+		"ct_tcp_timeout_close_wait",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_LAST_ACK] =
+		"ct_tcp_timeout_last_ack",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_TIME_WAIT] =
+		"ct_tcp_timeout_time_wait",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_CLOSE] = "ct_tcp_timeout_close",
+	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_UNACKNOWLEDGED] =
+		"ct_tcp_timeout_unacknowledged",
+	[FACT_BASE + FW_FACT_CT_TCP_LOOSE] = "ct_tcp_loose",
+	[FACT_BASE + FW_FACT_CT_TCP_BE_LIBERAL] = "ct_tcp_be_liberal",
+	[FACT_BASE + FW_FACT_TCP_KEEPALIVE_TIME] = "tcp_keepalive_time",
+	[FACT_BASE + FW_FACT_TCP_KEEPALIVE_INTVL] = "tcp_keepalive_intvl",
+	[FACT_BASE + FW_FACT_TCP_KEEPALIVE_PROBES] = "tcp_keepalive_probes",
+	[FACT_BASE + FW_FACT_TCP_ORPHAN_RETRIES] = "tcp_orphan_retries",
+	[FACT_BASE + FW_FACT_TCP_RETRIES2] = "tcp_retries2",
+	[FACT_BASE + FW_FACT_TCP_FIN_TIMEOUT] = "tcp_fin_timeout",
+};
+
+static struct name_table fact_table = {
+	fact_names, FACT_BASE + FW_FACT_COUNT, { 0 }, { 0 }
+};
+
+const char *fw_fact_key(enum fw_fact f)
+{
+	return (unsigned int)f < FW_FACT_COUNT ? fact_names[FACT_BASE + f]
+					       : "?";
+}
+
 static void tables_init(void)
 {
 	static bool ready;
@@ -203,6 +263,7 @@ static void tables_init(void)
 	if (ready)
 		return;
 	name_table_build(&key_table);
+	name_table_build(&fact_table);
 	for (unsigned int k = 1; k < K_MAX; k++)
 		quoted_len[k] = (unsigned char)snprintf(
 			quoted_keys[k], sizeof(quoted_keys[k]),
@@ -295,6 +356,8 @@ static bool parse_addr(const char *s, size_t len, uint8_t *out)
 
 struct parse_ctx {
 	struct fw_rec *rec;
+	const char *line; /* the whole line, for a netns record's facts */
+	size_t len;
 	uint64_t seen;
 	uint64_t version;
 	const char *laddr, *raddr; /* parsed once family is known */
@@ -419,6 +482,160 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 			rec->netns_list[rec->n_netns++] = x;
 		else
 			rec->netns_more = true;
+	}
+}
+
+/* ---- the keys of host facts, conntrack views and keepalive ---- */
+
+static uint8_t ct_view(const struct fwj_value *v)
+{
+	static const char *const names[] = {
+		[FW_CT_NONE] = "none",
+		[FW_CT_UNTRACKED] = "untracked",
+		[FW_CT_TRACKED] = "tracked",
+	};
+
+	/* a newer tracer may name another view: not known, not fatal */
+	for (uint8_t i = FW_CT_NONE; i <= FW_CT_TRACKED; i++)
+		if (v->len == strlen(names[i]) &&
+		    fwj_same_bytes(v->s, names[i], v->len))
+			return i;
+	return FW_CT_UNKNOWN;
+}
+
+/*
+ * One object of facts ({"netns":N,"ct_max":M,...}), or a whole netns
+ * record: keys that are no fact are ignored, a fact that could not be
+ * read is absent (or null).
+ */
+static int take_facts_object(struct fw_rec *rec, const char *s, size_t len,
+			     struct fw_rec_facts *f)
+{
+	struct fwj_parser jp;
+	struct fwj_value key, val;
+	bool netns = false;
+	int r;
+
+	for (unsigned int i = 0; i < FW_FACT_COUNT; i++)
+		f->v[i] = FW_UNKNOWN;
+	if (fwj_begin(&jp, s, len) < 0)
+		return bad(rec, "key \"netns_facts\": %s", jp.err);
+	while ((r = fwj_next(&jp, &key, &val)) == 1) {
+		unsigned int i =
+			key.escaped ? 0
+				    : name_lookup(&fact_table, key.s, key.len);
+
+		if (!i || val.type == FWJ_NULL)
+			continue;
+		if (val.type != FWJ_INT || val.negative || val.u == FW_UNKNOWN)
+			return bad(
+				rec,
+				"key \"%s\": expected a non-negative integer",
+				fact_names[i]);
+		if (i == FACT_NETNS) {
+			f->netns = val.u;
+			netns = true;
+		} else {
+			f->v[i - FACT_BASE] = val.u;
+		}
+	}
+	if (r < 0)
+		return bad(rec, "key \"netns_facts\": %s", jp.err);
+	if (!netns)
+		return bad(rec, "facts without a \"netns\"");
+	return 0;
+}
+
+/* The length of the object starting at p ('{'), valid JSON up to end. */
+static size_t object_len(const char *p, const char *end)
+{
+	const char *q = p;
+	int depth = 0;
+
+	for (; q < end; q++) {
+		if (*q == '"') {
+			for (q++; q < end && *q != '"'; q++)
+				if (*q == '\\')
+					q++;
+		} else if (*q == '{' || *q == '[') {
+			depth++;
+		} else if ((*q == '}' || *q == ']') && --depth == 0) {
+			return (size_t)(q + 1 - p);
+		}
+	}
+	return (size_t)(end - p);
+}
+
+/* "netns_facts":[{...},{...}], one object per namespace. */
+static int take_facts_list(struct fw_rec *rec, const struct fwj_value *v)
+{
+	const char *p = v->s + 1, *end = v->s + v->len - 1;
+
+	if (v->type != FWJ_ARRAY)
+		return bad(rec, "key \"netns_facts\": expected an array");
+	for (;;) {
+		size_t n;
+
+		while (p < end && (*p == ' ' || *p == ',' || *p == '\t' ||
+				   *p == '\n' || *p == '\r'))
+			p++;
+		if (p >= end)
+			return 0;
+		if (*p != '{')
+			return bad(rec,
+				   "key \"netns_facts\": expected objects");
+		n = object_len(p, end);
+		if (rec->n_facts == FW_REC_NETNS_MAX)
+			rec->facts_more = true;
+		else if (take_facts_object(rec, p, n,
+					   &rec->facts[rec->n_facts++]) < 0)
+			return -1;
+		p += n;
+	}
+}
+
+static int take_cause_key(struct parse_ctx *pc, enum key k,
+			  const struct fwj_value *v)
+{
+	struct fw_rec *rec = pc->rec;
+
+	switch (k) {
+	case K_CT:
+	case K_CT_LAST:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		*(k == K_CT ? &rec->ct : &rec->ct_last) = ct_view(v);
+		return 0;
+	case K_CT_HOOKED:
+		/* null: conntrack's hooks could not be read */
+		if (v->type == FWJ_NULL)
+			return 0;
+		rec->has |= FW_HAS_CT_HOOKED;
+		return take_bool(rec, k, v, &rec->ct_hooked);
+	case K_DROP_REASON_LAST:
+		rec->has |= FW_HAS_DROP_LAST;
+		return take_string(rec, k, v, rec->reason_last,
+				   sizeof(rec->reason_last)) < 0
+			       ? -1
+			       : 0;
+	case K_NETNS_FACTS:
+		return take_facts_list(rec, v);
+	case K_ATTACH:
+		if (v->type != FWJ_ARRAY)
+			return bad(rec, "key \"attach\": expected an array");
+		rec->has |= FW_HAS_ATTACH;
+		rec->attach_drops = memmem(v->s, v->len, "kfree_skb", 9);
+		return 0;
+	case K_KEEPALIVE_IDLE_S:
+		return take_u32(rec, k, v, &rec->keepalive_idle_s);
+	case K_KEEPALIVE_INTVL_S:
+		return take_u32(rec, k, v, &rec->keepalive_intvl_s);
+	case K_KEEPALIVE_CNT:
+		return take_u32(rec, k, v, &rec->keepalive_cnt);
+	case K_USER_TIMEOUT_MS:
+		return take_u32(rec, k, v, &rec->user_timeout_ms);
+	default:
+		return 0;
 	}
 }
 
@@ -564,10 +781,8 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 	case K_SNAP:
 		rec->has |= FW_HAS_SNAP;
 		return want_uint(rec, k, v, UINT64_MAX, &rec->snap);
-	case K_KEEPALIVE_IDLE_S:
-		return take_u32(rec, k, v, &rec->keepalive_idle_s);
 	default:
-		return 0;
+		return take_cause_key(pc, k, v);
 	}
 }
 
@@ -625,6 +840,8 @@ static uint64_t required_keys(enum fw_rec_type t)
 		return REQ_DROP;
 	case FW_REC_LOST:
 		return REQ_LOST;
+	case FW_REC_NETNS:
+		return REQ_NETNS;
 	default:
 		return REQ_ALL;
 	}
@@ -654,8 +871,16 @@ static int finish_record(struct parse_ctx *pc)
 		return -1;
 	if (pc->isn_local && pc->isn_remote)
 		rec->has |= FW_HAS_ISN;
-	if (fw_rec_is_conn(rec->type) && pc->netns_list)
+	if ((fw_rec_is_conn(rec->type) || rec->type == FW_REC_NETNS) &&
+	    pc->netns_list)
 		return bad(rec, "key \"netns\": expected integer");
+	if ((pc->seen & KA_KEYS) == KA_KEYS)
+		rec->has |= FW_HAS_KA_SETTINGS;
+	if (rec->type == FW_REC_NETNS) {
+		rec->n_facts = 1;
+		if (take_facts_object(rec, pc->line, pc->len, rec->facts) < 0)
+			return -1;
+	}
 	if (fw_rec_is_conn(rec->type) && check_addrs(pc) < 0)
 		return -1;
 	if (rec->type == FW_REC_LOST && rec->from_ns > rec->time_ns)
@@ -677,7 +902,14 @@ static void reset_record(struct fw_rec *rec)
 	rec->drop_in = false;
 	rec->reason[0] = '\0';
 	rec->keepalive = false;
-	rec->keepalive_idle_s = 0;
+	rec->keepalive_idle_s = rec->keepalive_intvl_s = 0;
+	rec->keepalive_cnt = rec->user_timeout_ms = 0;
+	rec->ct = rec->ct_last = FW_CT_UNKNOWN;
+	rec->ct_hooked = false;
+	rec->reason_last[0] = '\0';
+	rec->n_facts = 0;
+	rec->facts_more = false;
+	rec->attach_drops = false;
 	rec->snap = 0;
 	rec->n_netns = 0;
 	rec->netns_more = false;
@@ -689,7 +921,7 @@ static void reset_record(struct fw_rec *rec)
 
 int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec)
 {
-	struct parse_ctx pc = { .rec = rec };
+	struct parse_ctx pc = { .rec = rec, .line = line, .len = len };
 	struct fwj_parser jp;
 	struct fwj_value key, val;
 	enum key k, prev = K_START;

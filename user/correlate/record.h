@@ -28,9 +28,57 @@
 #define FW_HAS_CLOSE_DROPS   (1u << 8)
 #define FW_HAS_SNAP	     (1u << 9)
 #define FW_HAS_NETNS_LIST    (1u << 10) /* start, snapshot_end */
+#define FW_HAS_CT_HOOKED     (1u << 11) /* drop */
+#define FW_HAS_DROP_LAST     (1u << 12) /* drop_reason_last */
+#define FW_HAS_KA_SETTINGS   (1u << 13) /* snapshot: keepalive_* known */
+#define FW_HAS_ATTACH	     (1u << 14) /* start */
 
 /* Namespaces a start or snapshot_end record lists, at most. */
 #define FW_REC_NETNS_MAX 64
+
+/* What conntrack had attached to a dropped segment (drop "ct"). */
+enum fw_ct_view {
+	FW_CT_UNKNOWN = 0, /* not said */
+	FW_CT_NONE,	   /* no entry: INVALID, or conntrack did not look */
+	FW_CT_UNTRACKED,   /* a notrack rule exempted it */
+	FW_CT_TRACKED,	   /* conntrack knew the flow */
+};
+
+/*
+ * The settings of a network namespace that decide how a close gets lost
+ * and how long its ghost lives (start "netns_facts", netns records):
+ * sysctls, in seconds where a time.
+ */
+enum fw_fact {
+	FW_FACT_CT_MAX, /* present iff conntrack is loaded */
+	FW_FACT_CT_COUNT,
+	FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED,
+	FW_FACT_CT_TCP_TIMEOUT_SYN_SENT,
+	FW_FACT_CT_TCP_TIMEOUT_SYN_RECV,
+	FW_FACT_CT_TCP_TIMEOUT_FIN_WAIT,
+	FW_FACT_CT_TCP_TIMEOUT_CLOSE_WAIT,
+	FW_FACT_CT_TCP_TIMEOUT_LAST_ACK,
+	FW_FACT_CT_TCP_TIMEOUT_TIME_WAIT,
+	FW_FACT_CT_TCP_TIMEOUT_CLOSE,
+	FW_FACT_CT_TCP_TIMEOUT_UNACKNOWLEDGED,
+	FW_FACT_CT_TCP_LOOSE,
+	FW_FACT_CT_TCP_BE_LIBERAL,
+	FW_FACT_TCP_KEEPALIVE_TIME,
+	FW_FACT_TCP_KEEPALIVE_INTVL,
+	FW_FACT_TCP_KEEPALIVE_PROBES,
+	FW_FACT_TCP_ORPHAN_RETRIES,
+	FW_FACT_TCP_RETRIES2,
+	FW_FACT_TCP_FIN_TIMEOUT,
+	FW_FACT_COUNT,
+};
+
+/* The JSON key of a fact ("ct_tcp_timeout_established", ...). */
+const char *fw_fact_key(enum fw_fact f);
+
+struct fw_rec_facts {
+	uint64_t netns;
+	uint64_t v[FW_FACT_COUNT]; /* FW_UNKNOWN when absent */
+};
 
 struct fw_rec {
 	enum fw_rec_type type;
@@ -54,11 +102,17 @@ struct fw_rec {
 	uint32_t close_retrans;
 	uint32_t close_drops; /* FIN/RST segments its own host dropped */
 	uint32_t last_recv_ms, last_send_ms;
-	uint32_t keepalive_idle_s;
-	uint8_t tcp_flags; /* FW_TCPF_* */
-	bool drop_in;	   /* drop: the peer's segment, dropped on arrival */
-	char reason[32];   /* drop: kernel drop reason, "" when unknown */
-	unsigned int has;  /* FW_HAS_* */
+	uint32_t keepalive_idle_s; /* FW_HAS_KA_SETTINGS: these four */
+	uint32_t keepalive_intvl_s, keepalive_cnt;
+	uint32_t user_timeout_ms; /* 0: not set */
+	uint8_t tcp_flags;	  /* FW_TCPF_* */
+	bool drop_in;	      /* drop: the peer's segment, dropped on arrival */
+	char reason[32];      /* drop: kernel drop reason, "" when unknown */
+	uint8_t ct;	      /* drop: enum fw_ct_view */
+	bool ct_hooked;	      /* drop: FW_HAS_CT_HOOKED */
+	char reason_last[32]; /* FW_HAS_DROP_LAST: drop_reason_last */
+	uint8_t ct_last;      /* its enum fw_ct_view */
+	unsigned int has;     /* FW_HAS_* */
 	char comm[FW_REC_COMM_MAX];
 
 	/* lost, snapshot_end (count) */
@@ -75,6 +129,15 @@ struct fw_rec {
 	uint64_t netns_list[FW_REC_NETNS_MAX];
 	unsigned int n_netns;
 	bool netns_more;
+	/*
+	 * start: netns_facts, one per namespace (as many as netns_list
+	 * holds); netns: facts[0]. start: FW_HAS_ATTACH, and whether the
+	 * drop program (skb:kfree_skb) is among the attach points.
+	 */
+	struct fw_rec_facts facts[FW_REC_NETNS_MAX];
+	unsigned int n_facts;
+	bool facts_more;
+	bool attach_drops;
 
 	char host_buf[FW_REC_HOST_MAX];
 	char why[128]; /* set when fw_rec_parse() returns -1 */

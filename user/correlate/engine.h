@@ -22,6 +22,7 @@
  *	judge.c     the judges: verdicts, and the facts behind them
  *	evidence.c  the words of a verdict, from those facts
  *	finding.c   a verdict as a struct fw_finding
+ *	cause.c     what killed a lost close, in the host's own numbers
  *	engine.c    the feed loop and the fw_corr_* API
  */
 #ifndef FW_CORRELATE_ENGINE_H
@@ -31,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cause.h"
 #include "correlate.h"
 #include "record.h"
 #include "schema.h"
@@ -130,6 +132,7 @@ struct end {
 	uint64_t fin_drop_in_ns;    /* the first of fin_drops_in */
 	const char *drop_reason;    /* of its latest dropped FIN/RST */
 	const char *drop_in_reason; /* of the latest dropped peer's FIN */
+	struct end_cause cause;	    /* cause.c */
 	char comm[FW_REC_COMM_MAX];
 };
 
@@ -391,6 +394,8 @@ unsigned int apply_record(struct fw_corr *c, struct end *e,
 void apply_addresses(struct fw_corr *c, struct end *e, const struct fw_rec *r,
 		     unsigned int *news);
 bool is_epitaph(const struct fw_rec *r);
+uint64_t rec_idle_ms(const struct fw_rec *r);
+const char *intern_reason(struct fw_corr *c, const char *s);
 void reasons_free(struct fw_corr *c);
 
 /* pair.c */

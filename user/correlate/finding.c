@@ -117,6 +117,7 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 		    const struct judgement *j)
 {
 	char evidence[FW_EVIDENCE_MAX], reason[FW_REASON_MAX] = "";
+	char cause[FW_CAUSE_TEXT_MAX];
 	const struct end *client, *server;
 	struct fw_finding f;
 
@@ -140,6 +141,7 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 	}
 	evidence_write(j, reason, evidence, sizeof(evidence));
 	f.evidence = evidence;
+	cause_fill(cn, j, &f, cause, sizeof(cause));
 	c->stats.connections++;
 	c->stats.verdicts[j->verdict]++;
 	if (c->cb)

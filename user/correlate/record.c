@@ -83,10 +83,6 @@ enum key {
 #define REQ_LOST  (REQ_ALL | BIT(K_COUNT) | BIT(K_FROM_NS))
 #define REQ_DROP  (REQ_CONN | BIT(K_TCP_FLAGS) | BIT(K_DIRECTION))
 #define REQ_NETNS (REQ_ALL | BIT(K_NETNS))
-/* a snapshot's keepalive settings, all three or none */
-#define KA_KEYS                                                                \
-	(BIT(K_KEEPALIVE_IDLE_S) | BIT(K_KEEPALIVE_INTVL_S) |                  \
-	 BIT(K_KEEPALIVE_CNT))
 
 _Static_assert(K_MAX <= 64, "the seen-keys mask is 64 bits");
 
@@ -487,7 +483,7 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 
 /* ---- the keys of host facts, conntrack views and keepalive ---- */
 
-static uint8_t ct_view(const struct fwj_value *v)
+enum fw_ct_view fw_ct_view(const char *s, size_t len)
 {
 	static const char *const names[] = {
 		[FW_CT_NONE] = "none",
@@ -496,10 +492,9 @@ static uint8_t ct_view(const struct fwj_value *v)
 	};
 
 	/* a newer tracer may name another view: not known, not fatal */
-	for (uint8_t i = FW_CT_NONE; i <= FW_CT_TRACKED; i++)
-		if (v->len == strlen(names[i]) &&
-		    fwj_same_bytes(v->s, names[i], v->len))
-			return i;
+	for (unsigned int i = FW_CT_NONE; i <= FW_CT_TRACKED; i++)
+		if (len == strlen(names[i]) && !memcmp(s, names[i], len))
+			return (enum fw_ct_view)i;
 	return FW_CT_UNKNOWN;
 }
 
@@ -601,10 +596,9 @@ static int take_cause_key(struct parse_ctx *pc, enum key k,
 
 	switch (k) {
 	case K_CT:
-	case K_CT_LAST:
 		if (want_type(rec, k, v, FWJ_STRING) < 0)
 			return -1;
-		*(k == K_CT ? &rec->ct : &rec->ct_last) = ct_view(v);
+		rec->ct = (uint8_t)fw_ct_view(v->s, v->len);
 		return 0;
 	case K_CT_HOOKED:
 		/* null: conntrack's hooks could not be read */
@@ -613,9 +607,13 @@ static int take_cause_key(struct parse_ctx *pc, enum key k,
 		rec->has |= FW_HAS_CT_HOOKED;
 		return take_bool(rec, k, v, &rec->ct_hooked);
 	case K_DROP_REASON_LAST:
-		rec->has |= FW_HAS_DROP_LAST;
-		return take_string(rec, k, v, rec->reason_last,
-				   sizeof(rec->reason_last)) < 0
+		return take_string(rec, k, v, rec->drop_reason_last,
+				   sizeof(rec->drop_reason_last)) < 0
+			       ? -1
+			       : 0;
+	case K_CT_LAST:
+		return take_string(rec, k, v, rec->ct_last,
+				   sizeof(rec->ct_last)) < 0
 			       ? -1
 			       : 0;
 	case K_NETNS_FACTS:
@@ -626,11 +624,10 @@ static int take_cause_key(struct parse_ctx *pc, enum key k,
 		rec->has |= FW_HAS_ATTACH;
 		rec->attach_drops = memmem(v->s, v->len, "kfree_skb", 9);
 		return 0;
-	case K_KEEPALIVE_IDLE_S:
-		return take_u32(rec, k, v, &rec->keepalive_idle_s);
 	case K_KEEPALIVE_INTVL_S:
 		return take_u32(rec, k, v, &rec->keepalive_intvl_s);
 	case K_KEEPALIVE_CNT:
+		rec->has |= FW_HAS_KA_SETTINGS;
 		return take_u32(rec, k, v, &rec->keepalive_cnt);
 	case K_USER_TIMEOUT_MS:
 		return take_u32(rec, k, v, &rec->user_timeout_ms);
@@ -781,6 +778,8 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 	case K_SNAP:
 		rec->has |= FW_HAS_SNAP;
 		return want_uint(rec, k, v, UINT64_MAX, &rec->snap);
+	case K_KEEPALIVE_IDLE_S:
+		return take_u32(rec, k, v, &rec->keepalive_idle_s);
 	default:
 		return take_cause_key(pc, k, v);
 	}
@@ -874,8 +873,6 @@ static int finish_record(struct parse_ctx *pc)
 	if ((fw_rec_is_conn(rec->type) || rec->type == FW_REC_NETNS) &&
 	    pc->netns_list)
 		return bad(rec, "key \"netns\": expected integer");
-	if ((pc->seen & KA_KEYS) == KA_KEYS)
-		rec->has |= FW_HAS_KA_SETTINGS;
 	if (rec->type == FW_REC_NETNS) {
 		rec->n_facts = 1;
 		if (take_facts_object(rec, pc->line, pc->len, rec->facts) < 0)
@@ -886,6 +883,18 @@ static int finish_record(struct parse_ctx *pc)
 	if (rec->type == FW_REC_LOST && rec->from_ns > rec->time_ns)
 		return bad(rec, "lost window ends before it starts");
 	return rec->type == FW_REC_UNKNOWN ? 1 : 0;
+}
+
+static void reset_cause_keys(struct fw_rec *rec)
+{
+	rec->keepalive_intvl_s = rec->keepalive_cnt = 0;
+	rec->user_timeout_ms = 0;
+	rec->ct = FW_CT_UNKNOWN;
+	rec->ct_hooked = false;
+	rec->drop_reason_last[0] = rec->ct_last[0] = '\0';
+	rec->n_facts = 0;
+	rec->facts_more = false;
+	rec->attach_drops = false;
 }
 
 static void reset_record(struct fw_rec *rec)
@@ -902,14 +911,8 @@ static void reset_record(struct fw_rec *rec)
 	rec->drop_in = false;
 	rec->reason[0] = '\0';
 	rec->keepalive = false;
-	rec->keepalive_idle_s = rec->keepalive_intvl_s = 0;
-	rec->keepalive_cnt = rec->user_timeout_ms = 0;
-	rec->ct = rec->ct_last = FW_CT_UNKNOWN;
-	rec->ct_hooked = false;
-	rec->reason_last[0] = '\0';
-	rec->n_facts = 0;
-	rec->facts_more = false;
-	rec->attach_drops = false;
+	rec->keepalive_idle_s = 0;
+	reset_cause_keys(rec);
 	rec->snap = 0;
 	rec->n_netns = 0;
 	rec->netns_more = false;

@@ -28,10 +28,10 @@
 #define FW_HAS_CLOSE_DROPS   (1u << 8)
 #define FW_HAS_SNAP	     (1u << 9)
 #define FW_HAS_NETNS_LIST    (1u << 10) /* start, snapshot_end */
-#define FW_HAS_CT_HOOKED     (1u << 11) /* drop */
-#define FW_HAS_DROP_LAST     (1u << 12) /* drop_reason_last */
-#define FW_HAS_KA_SETTINGS   (1u << 13) /* snapshot: keepalive_* known */
-#define FW_HAS_ATTACH	     (1u << 14) /* start */
+/* the causes' keys: high bits, clear of the stream's v2 ones */
+#define FW_HAS_CT_HOOKED   (1u << 24) /* drop */
+#define FW_HAS_KA_SETTINGS (1u << 25) /* snapshot: keepalive_* known */
+#define FW_HAS_ATTACH	   (1u << 26) /* start */
 
 /* Namespaces a start or snapshot_end record lists, at most. */
 #define FW_REC_NETNS_MAX 64
@@ -72,6 +72,9 @@ enum fw_fact {
 	FW_FACT_COUNT,
 };
 
+/* "none", "untracked", "tracked"; FW_CT_UNKNOWN for anything else. */
+enum fw_ct_view fw_ct_view(const char *s, size_t len);
+
 /* The JSON key of a fact ("ct_tcp_timeout_established", ...). */
 const char *fw_fact_key(enum fw_fact f);
 
@@ -102,18 +105,21 @@ struct fw_rec {
 	uint32_t close_retrans;
 	uint32_t close_drops; /* FIN/RST segments its own host dropped */
 	uint32_t last_recv_ms, last_send_ms;
-	uint32_t keepalive_idle_s; /* FW_HAS_KA_SETTINGS: these four */
-	uint32_t keepalive_intvl_s, keepalive_cnt;
-	uint32_t user_timeout_ms; /* 0: not set */
-	uint8_t tcp_flags;	  /* FW_TCPF_* */
-	bool drop_in;	      /* drop: the peer's segment, dropped on arrival */
-	char reason[32];      /* drop: kernel drop reason, "" when unknown */
-	uint8_t ct;	      /* drop: enum fw_ct_view */
-	bool ct_hooked;	      /* drop: FW_HAS_CT_HOOKED */
-	char reason_last[32]; /* FW_HAS_DROP_LAST: drop_reason_last */
-	uint8_t ct_last;      /* its enum fw_ct_view */
-	unsigned int has;     /* FW_HAS_* */
+	uint32_t keepalive_idle_s;
+	uint8_t tcp_flags; /* FW_TCPF_* */
+	bool drop_in;	   /* drop: the peer's segment, dropped on arrival */
+	char reason[32];   /* drop: kernel drop reason, "" when unknown */
+	unsigned int has;  /* FW_HAS_* */
 	char comm[FW_REC_COMM_MAX];
+
+	/* what tells the cause of a lost close */
+	uint8_t ct;		   /* drop: enum fw_ct_view */
+	bool ct_hooked;		   /* drop: FW_HAS_CT_HOOKED */
+	char drop_reason_last[32]; /* of its latest dropped FIN/RST, "" */
+	char ct_last[16];	   /* conntrack's view of that drop, "" */
+	/* snapshot: with keepalive_idle_s, FW_HAS_KA_SETTINGS */
+	uint32_t keepalive_intvl_s, keepalive_cnt;
+	uint32_t user_timeout_ms; /* snapshot: TCP_USER_TIMEOUT, 0 none */
 
 	/* lost, snapshot_end (count) */
 	uint64_t count;

@@ -90,6 +90,7 @@ static const char *const paired_names[] = {
 	[FW_PAIR_NONE] = "none",
 	[FW_PAIR_ISN] = "isn",
 	[FW_PAIR_TUPLE] = "tuple",
+	[FW_PAIR_ISN_HALF] = "isn_half",
 };
 
 static const char *const kind_names[] = {
@@ -109,6 +110,10 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 	json_end(f, "client", &fd->client);
 	json_end(f, "server", &fd->server);
 	fprintf(f, ",\"paired_by\":\"%s\"", paired_names[fd->paired_by]);
+	json_str_or_null(f, "cause",
+			 fd->cause.cause ? fw_cause_name(fd->cause.cause)
+					 : NULL);
+	json_str_or_null(f, "cause_host", fd->cause.host);
 	json_str_or_null(f, "closer",
 			 closed ? (fd->closer_is_client ? "client" : "server")
 				: NULL);
@@ -190,6 +195,9 @@ static void text_finding(FILE *f, const struct fw_finding *fd)
 		fputc('\n', f);
 	}
 	fprintf(f, "                %s\n", fd->evidence);
+	if (fd->cause.text)
+		fprintf(f, "                cause %s: %s\n",
+			fw_cause_name(fd->cause.cause), fd->cause.text);
 }
 
 /* ---- words ---- */

@@ -21,9 +21,8 @@ static int parse(const char *line, struct fw_rec *r)
 static void test_parse_start_facts(void)
 {
 	static struct fw_rec r;
-	/* "v":2 is the stream lane's to accept: the keys under v1 */
 	const char *line =
-		"{\"v\":1,\"type\":\"start\",\"time_ns\":5,\"host\":\"app1\","
+		"{\"v\":2,\"type\":\"start\",\"time_ns\":5,\"host\":\"app1\","
 		"\"ports\":[6379],\"netns\":[],\"attach\":[\"tp_btf/"
 		"inet_sock_set_state\",\"tp_btf/kfree_skb\"],"
 		"\"netns_facts\":[{\"netns\":4026531840,\"ct_max\":65536,"
@@ -38,14 +37,14 @@ static void test_parse_start_facts(void)
 	CHECK(r.attach_drops);
 	CHECK_INT(r.facts[0].netns, 4026531840ull);
 	CHECK_INT(r.facts[0].v[FW_FACT_CT_MAX], 65536);
-	CHECK_INT(r.facts[0].v[FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED], 3);
+	CHECK_INT(r.facts[0].v[FW_FACT_CT_TCP_ESTABLISHED], 3);
 	CHECK_INT(r.facts[0].v[FW_FACT_CT_TCP_BE_LIBERAL], 0);
 	CHECK(r.facts[0].v[FW_FACT_CT_COUNT] == FW_UNKNOWN);
 	CHECK_INT(r.facts[1].netns, 4026532000ull);
 	/* no conntrack there: every ct_* absent */
 	CHECK(r.facts[1].v[FW_FACT_CT_MAX] == FW_UNKNOWN);
 	CHECK_INT(r.facts[1].v[FW_FACT_TCP_KEEPALIVE_TIME], 60);
-	CHECK_STR(fw_fact_key(FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED),
+	CHECK_STR(fw_netns_fact_key(FW_FACT_CT_TCP_ESTABLISHED),
 		  "ct_tcp_timeout_established");
 }
 
@@ -53,7 +52,7 @@ static void test_parse_netns_record(void)
 {
 	static struct fw_rec r;
 
-	CHECK_INT(parse("{\"v\":1,\"type\":\"netns\",\"time_ns\":9,\"host\":"
+	CHECK_INT(parse("{\"v\":2,\"type\":\"netns\",\"time_ns\":9,\"host\":"
 			"\"db1\",\"netns\":4026532999,\"ct_max\":1000,"
 			"\"ct_count\":999,\"ct_tcp_timeout_established\":"
 			"432000}",
@@ -64,7 +63,7 @@ static void test_parse_netns_record(void)
 	CHECK_INT(r.n_facts, 1);
 	CHECK_INT(r.facts[0].netns, 4026532999ull);
 	CHECK_INT(r.facts[0].v[FW_FACT_CT_COUNT], 999);
-	CHECK_INT(r.facts[0].v[FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED], 432000);
+	CHECK_INT(r.facts[0].v[FW_FACT_CT_TCP_ESTABLISHED], 432000);
 	CHECK(r.facts[0].v[FW_FACT_TCP_FIN_TIMEOUT] == FW_UNKNOWN);
 	/* a start record's attach list without the drop program */
 	CHECK_INT(parse("{\"v\":1,\"type\":\"start\",\"time_ns\":5,\"host\":"
@@ -121,21 +120,21 @@ static void test_parse_drop_ct(void)
 	snprintf(line, sizeof(line), "%s,\"ct\":\"none\",\"ct_hooked\":true}",
 		 head);
 	CHECK_INT(parse(line, &r), 0);
-	CHECK_INT(r.ct, FW_CT_NONE);
+	CHECK_INT(r.ct, FW_CTV_NONE);
 	CHECK((r.has & FW_HAS_CT_HOOKED) && r.ct_hooked);
 	snprintf(line, sizeof(line), "%s,\"ct\":\"tracked\"}", head);
 	CHECK_INT(parse(line, &r), 0);
-	CHECK_INT(r.ct, FW_CT_TRACKED);
+	CHECK_INT(r.ct, FW_CTV_TRACKED);
 	CHECK(!(r.has & FW_HAS_CT_HOOKED));
 	snprintf(line, sizeof(line),
 		 "%s,\"ct\":\"someday\",\"drop_reason_last\":\"NETFILTER_"
 		 "DROP\",\"ct_last\":\"untracked\"}",
 		 head);
 	CHECK_INT(parse(line, &r), 0);
-	CHECK_INT(r.ct, FW_CT_UNKNOWN);
+	CHECK_INT(r.ct, FW_CTV_UNKNOWN);
 	CHECK_STR(r.drop_reason_last, "NETFILTER_DROP");
 	CHECK_STR(r.ct_last, "untracked");
-	CHECK_INT(fw_ct_view(r.ct_last, strlen(r.ct_last)), FW_CT_UNTRACKED);
+	CHECK_INT(fw_ct_view(r.ct_last, strlen(r.ct_last)), FW_CTV_UNTRACKED);
 	snprintf(line, sizeof(line), "%s,\"ct_hooked\":1}", head);
 	CHECK_INT(parse(line, &r), -1);
 	CHECK_STR(r.why, "key \"ct_hooked\": expected boolean");

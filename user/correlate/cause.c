@@ -120,7 +120,7 @@ static const char *kind_name(const struct lost_close *x)
 	return x->kind == FW_CLOSE_RST ? "RST" : "FIN";
 }
 
-static uint64_t fact(const struct lost_close *x, enum fw_fact f)
+static uint64_t fact(const struct lost_close *x, enum fw_netns_fact f)
 {
 	return x->facts ? x->facts->v[f] : FW_UNKNOWN;
 }
@@ -164,7 +164,7 @@ static void find_drop(struct lost_close *x)
 
 static bool idle_over_timeout(const struct lost_close *x)
 {
-	uint64_t t = fact(x, FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED);
+	uint64_t t = fact(x, FW_FACT_CT_TCP_ESTABLISHED);
 
 	return is_set(x->idle_ms) && is_set(t) && x->idle_ms / 1000 >= t;
 }
@@ -179,14 +179,14 @@ static enum fw_cause netfilter_cause(struct lost_close *x)
 {
 	const struct ct_seen *v = &x->ct;
 
-	if (v->ct == FW_CT_TRACKED || v->ct == FW_CT_UNTRACKED)
+	if (v->ct == FW_CTV_TRACKED || v->ct == FW_CTV_UNTRACKED)
 		return FW_CAUSE_FIREWALL_RULE;
-	if (v->ct == FW_CT_NONE && v->hooked_known)
+	if (v->ct == FW_CTV_NONE && v->hooked_known)
 		return v->hooked ? FW_CAUSE_CONNTRACK_INVALID
 				 : FW_CAUSE_FIREWALL_RULE;
 	if (x->facts && !is_set(fact(x, FW_FACT_CT_MAX)))
 		return FW_CAUSE_FIREWALL_RULE; /* conntrack is not loaded */
-	if (v->ct == FW_CT_NONE && is_set(fact(x, FW_FACT_CT_MAX)) &&
+	if (v->ct == FW_CTV_NONE && is_set(fact(x, FW_FACT_CT_MAX)) &&
 	    idle_over_timeout(x)) {
 		x->inferred = true;
 		return FW_CAUSE_CONNTRACK_INVALID;
@@ -272,7 +272,7 @@ static void table_words(const struct lost_close *x, char *buf, size_t sz)
 static void conntrack_invalid_text(const struct lost_close *x, char *buf,
 				   size_t sz)
 {
-	uint64_t t = fact(x, FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED);
+	uint64_t t = fact(x, FW_FACT_CT_TCP_ESTABLISHED);
 	const char *h = x->at->host->name, *arrival = "";
 	char idle[64], came[FW_REC_HOST_MAX + 16], table[96];
 
@@ -309,10 +309,10 @@ static void conntrack_invalid_text(const struct lost_close *x, char *buf,
 
 static const char *firewall_why(const struct lost_close *x)
 {
-	if (x->ct.ct == FW_CT_TRACKED)
+	if (x->ct.ct == FW_CTV_TRACKED)
 		return "while conntrack still tracked the flow: the rule "
 		       "matches it, not an expired entry";
-	if (x->ct.ct == FW_CT_UNTRACKED)
+	if (x->ct.ct == FW_CTV_UNTRACKED)
 		return "on a flow exempted from conntrack (notrack): the rule "
 		       "matches it";
 	return "with no conntrack on its path: the rule matches it";
@@ -491,7 +491,7 @@ static void lost_close(struct fw_cause_info *ci, const struct conn *cn,
 	ci->on_arrival = x.on_arrival;
 	ci->reason = x.reason;
 	ci->idle_ms = x.idle_ms;
-	ci->ct_timeout_s = fact(&x, FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED);
+	ci->ct_timeout_s = fact(&x, FW_FACT_CT_TCP_ESTABLISHED);
 	ci->ct_be_liberal = fact(&x, FW_FACT_CT_TCP_BE_LIBERAL);
 	ci->keepalive_time_s = fact(&x, FW_FACT_TCP_KEEPALIVE_TIME);
 	cause_text(&x, ci->cause, buf, sz);

@@ -211,46 +211,12 @@ static struct name_table key_table = { key_names, K_MAX, { 0 }, { 0 } };
 #define FACT_NETNS 1
 #define FACT_BASE  2
 
-static const char *const fact_names[FACT_BASE + FW_FACT_COUNT] = {
-	[FACT_NETNS] = "netns",
-	[FACT_BASE + FW_FACT_CT_MAX] = "ct_max",
-	[FACT_BASE + FW_FACT_CT_COUNT] = "ct_count",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED] =
-		"ct_tcp_timeout_established",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_SYN_SENT] =
-		"ct_tcp_timeout_syn_sent",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_SYN_RECV] =
-		"ct_tcp_timeout_syn_recv",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_FIN_WAIT] =
-		"ct_tcp_timeout_fin_wait",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_CLOSE_WAIT] =
-		"ct_tcp_timeout_close_wait",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_LAST_ACK] =
-		"ct_tcp_timeout_last_ack",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_TIME_WAIT] =
-		"ct_tcp_timeout_time_wait",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_CLOSE] = "ct_tcp_timeout_close",
-	[FACT_BASE + FW_FACT_CT_TCP_TIMEOUT_UNACKNOWLEDGED] =
-		"ct_tcp_timeout_unacknowledged",
-	[FACT_BASE + FW_FACT_CT_TCP_LOOSE] = "ct_tcp_loose",
-	[FACT_BASE + FW_FACT_CT_TCP_BE_LIBERAL] = "ct_tcp_be_liberal",
-	[FACT_BASE + FW_FACT_TCP_KEEPALIVE_TIME] = "tcp_keepalive_time",
-	[FACT_BASE + FW_FACT_TCP_KEEPALIVE_INTVL] = "tcp_keepalive_intvl",
-	[FACT_BASE + FW_FACT_TCP_KEEPALIVE_PROBES] = "tcp_keepalive_probes",
-	[FACT_BASE + FW_FACT_TCP_ORPHAN_RETRIES] = "tcp_orphan_retries",
-	[FACT_BASE + FW_FACT_TCP_RETRIES2] = "tcp_retries2",
-	[FACT_BASE + FW_FACT_TCP_FIN_TIMEOUT] = "tcp_fin_timeout",
-};
+/* Filled from schema.c's fact keys by tables_init(). */
+static const char *fact_names[FACT_BASE + FW_FACT_COUNT];
 
 static struct name_table fact_table = {
 	fact_names, FACT_BASE + FW_FACT_COUNT, { 0 }, { 0 }
 };
-
-const char *fw_fact_key(enum fw_fact f)
-{
-	return (unsigned int)f < FW_FACT_COUNT ? fact_names[FACT_BASE + f]
-					       : "?";
-}
 
 static void tables_init(void)
 {
@@ -259,6 +225,9 @@ static void tables_init(void)
 	if (ready)
 		return;
 	name_table_build(&key_table);
+	fact_names[FACT_NETNS] = "netns";
+	for (unsigned int f = 0; f < FW_FACT_COUNT; f++)
+		fact_names[FACT_BASE + f] = fw_netns_fact_key(f);
 	name_table_build(&fact_table);
 	for (unsigned int k = 1; k < K_MAX; k++)
 		quoted_len[k] = (unsigned char)snprintf(
@@ -486,16 +455,16 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 enum fw_ct_view fw_ct_view(const char *s, size_t len)
 {
 	static const char *const names[] = {
-		[FW_CT_NONE] = "none",
-		[FW_CT_UNTRACKED] = "untracked",
-		[FW_CT_TRACKED] = "tracked",
+		[FW_CTV_NONE] = "none",
+		[FW_CTV_UNTRACKED] = "untracked",
+		[FW_CTV_TRACKED] = "tracked",
 	};
 
 	/* a newer tracer may name another view: not known, not fatal */
-	for (unsigned int i = FW_CT_NONE; i <= FW_CT_TRACKED; i++)
+	for (unsigned int i = FW_CTV_NONE; i <= FW_CTV_TRACKED; i++)
 		if (len == strlen(names[i]) && !memcmp(s, names[i], len))
 			return (enum fw_ct_view)i;
-	return FW_CT_UNKNOWN;
+	return FW_CTV_UNKNOWN;
 }
 
 /*
@@ -889,7 +858,7 @@ static void reset_cause_keys(struct fw_rec *rec)
 {
 	rec->keepalive_intvl_s = rec->keepalive_cnt = 0;
 	rec->user_timeout_ms = 0;
-	rec->ct = FW_CT_UNKNOWN;
+	rec->ct = FW_CTV_UNKNOWN;
 	rec->ct_hooked = false;
 	rec->drop_reason_last[0] = rec->ct_last[0] = '\0';
 	rec->n_facts = 0;

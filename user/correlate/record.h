@@ -38,46 +38,16 @@
 
 /* What conntrack had attached to a dropped segment (drop "ct"). */
 enum fw_ct_view {
-	FW_CT_UNKNOWN = 0, /* not said */
-	FW_CT_NONE,	   /* no entry: INVALID, or conntrack did not look */
-	FW_CT_UNTRACKED,   /* a notrack rule exempted it */
-	FW_CT_TRACKED,	   /* conntrack knew the flow */
+	FW_CTV_UNKNOWN = 0, /* not said */
+	FW_CTV_NONE,	    /* no entry: INVALID, or conntrack did not look */
+	FW_CTV_UNTRACKED,   /* a notrack rule exempted it */
+	FW_CTV_TRACKED,	    /* conntrack knew the flow */
 };
 
-/*
- * The settings of a network namespace that decide how a close gets lost
- * and how long its ghost lives (start "netns_facts", netns records):
- * sysctls, in seconds where a time.
- */
-enum fw_fact {
-	FW_FACT_CT_MAX, /* present iff conntrack is loaded */
-	FW_FACT_CT_COUNT,
-	FW_FACT_CT_TCP_TIMEOUT_ESTABLISHED,
-	FW_FACT_CT_TCP_TIMEOUT_SYN_SENT,
-	FW_FACT_CT_TCP_TIMEOUT_SYN_RECV,
-	FW_FACT_CT_TCP_TIMEOUT_FIN_WAIT,
-	FW_FACT_CT_TCP_TIMEOUT_CLOSE_WAIT,
-	FW_FACT_CT_TCP_TIMEOUT_LAST_ACK,
-	FW_FACT_CT_TCP_TIMEOUT_TIME_WAIT,
-	FW_FACT_CT_TCP_TIMEOUT_CLOSE,
-	FW_FACT_CT_TCP_TIMEOUT_UNACKNOWLEDGED,
-	FW_FACT_CT_TCP_LOOSE,
-	FW_FACT_CT_TCP_BE_LIBERAL,
-	FW_FACT_TCP_KEEPALIVE_TIME,
-	FW_FACT_TCP_KEEPALIVE_INTVL,
-	FW_FACT_TCP_KEEPALIVE_PROBES,
-	FW_FACT_TCP_ORPHAN_RETRIES,
-	FW_FACT_TCP_RETRIES2,
-	FW_FACT_TCP_FIN_TIMEOUT,
-	FW_FACT_COUNT,
-};
-
-/* "none", "untracked", "tracked"; FW_CT_UNKNOWN for anything else. */
+/* "none", "untracked", "tracked"; FW_CTV_UNKNOWN for anything else. */
 enum fw_ct_view fw_ct_view(const char *s, size_t len);
 
-/* The JSON key of a fact ("ct_tcp_timeout_established", ...). */
-const char *fw_fact_key(enum fw_fact f);
-
+/* A namespace's facts (schema.h, enum fw_netns_fact) as a log has them. */
 struct fw_rec_facts {
 	uint64_t netns;
 	uint64_t v[FW_FACT_COUNT]; /* FW_UNKNOWN when absent */

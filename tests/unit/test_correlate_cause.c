@@ -8,6 +8,7 @@
  */
 #include "check.h"
 #include "test_correlate_helpers.h"
+#include "correlate/advice.h"
 #include "correlate/record.h"
 #include "correlate/report.h"
 
@@ -655,6 +656,231 @@ static void test_cause_in_report(void)
 	free(t);
 }
 
+/* ---- the advice follows from the causes ---- */
+
+static void test_advice_conntrack_short_timeout(void)
+{
+	struct lines ls = { 0 };
+	char *t;
+
+	conntrack_logs(&ls, 3, 3);
+	t = report_text(&ls, false);
+	CHECK(strstr(t, "3 closes on app1 died because conntrack there had "
+			"forgotten the idle flow (they came after 5.0 s to "
+			"7.0 s idle)") != NULL);
+	CHECK(strstr(t, "Keepalive helps here") != NULL);
+	CHECK(strstr(t, "keepalive does not help") == NULL);
+	CHECK(strstr(t, "Keepalive does not prevent") == NULL);
+	/* 3 s wants probes under a sane keepalive: investigate, raise */
+	CHECK(strstr(t,
+		     "keepalive below 3 s: that is under any sane "
+		     "keepalive (10 s), so raise the timeout instead") != NULL);
+	CHECK(strstr(t, "3 s is far below the kernel's default") != NULL);
+	CHECK(strstr(t, "nf_conntrack_tcp_be_liberal=1 (0 on app1)") != NULL);
+	CHECK(strstr(t, "tcp_keepalive_time=") == NULL);
+	CHECK(strstr(t, "CONFIG SET tcp-keepalive") == NULL);
+	CHECK(strstr(t, "conntrack on app1 forgets flows after 3 s, and a "
+			"keepalive under 10 s is no fix") != NULL);
+	free(t);
+}
+
+static void test_advice_conntrack_sane_timeout(void)
+{
+	struct lines ls = { 0 };
+	char *t;
+
+	starts(&ls, 3600);
+	for (int i = 0; i < 2; i++) {
+		struct sk cl = client_sk(44200 + i, 10 + i, 20 + i);
+		struct sk sv = server_sk(44200 + i, 10 + i, 20 + i);
+
+		open_conn(&ls, &cl, &sv, 1);
+		client_fin_dropped(&ls, &cl, 4000000, "NETFILTER_DROP",
+				   INVALID_DROP);
+	}
+	both_stop(&ls, 100);
+	t = report_text(&ls, false);
+	CHECK(strstr(t, "keepalive below 3600 s: 1800 s (below)") != NULL);
+	CHECK(strstr(t, "CONFIG SET tcp-keepalive 1800`") != NULL);
+	CHECK(strstr(t, "net.ipv4.tcp_keepalive_time=1800 ") != NULL);
+	CHECK(strstr(t, "sysctl -w net.netfilter."
+			"nf_conntrack_tcp_timeout_established=432000") != NULL);
+	CHECK(strstr(t, "Keepalive does not prevent") == NULL);
+	free(t);
+}
+
+static void test_advice_plain_rule(void)
+{
+	struct sk cl = client_sk(44210, 1, 2), sv = server_sk(44210, 1, 2);
+	struct lines ls = { 0 };
+	char *t;
+
+	starts(&ls, 3);
+	open_conn(&ls, &cl, &sv, 1);
+	client_fin_dropped(&ls, &cl, 5000, "NETFILTER_DROP",
+			   ",\"ct\":\"tracked\"");
+	both_stop(&ls, 100);
+	t = report_text(&ls, false);
+	CHECK(strstr(t, "1 close was dropped by a firewall rule on app1 "
+			"(NETFILTER_DROP) that matches them, not by an expired "
+			"conntrack entry: look at its ruleset (`nft list "
+			"ruleset`") != NULL);
+	CHECK(strstr(t, "Keepalive does not prevent these.") != NULL);
+	CHECK(strstr(t, "Keepalive helps here") == NULL);
+	free(t);
+}
+
+/* Lost closes after idle_s on the wire, clean ones after clean_ms. */
+static char *network_advice(double idle_s, int clean_ms)
+{
+	struct sk cl = client_sk(44300, 1, 2), sv = server_sk(44300, 1, 2);
+	struct sk cl2 = client_sk(44301, 3, 4), sv2 = server_sk(44301, 3, 4);
+	struct lines ls = { 0 };
+
+	starts(&ls, 432000);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, (int)(idle_s * 1000), 3);
+	open_conn(&ls, &cl2, &sv2, 1);
+	clean_close(&ls, &cl2, &sv2, 5, clean_ms);
+	both_stop(&ls, 100);
+	return report_text(&ls, false);
+}
+
+static void test_advice_cloud_middlebox(void)
+{
+	char *t;
+
+	t = network_advice(400, 300000);
+	CHECK(strstr(t, "forgets idle flows after between 300.0 and 400.0 s. "
+			"That range holds the default idle timeout of AWS NAT "
+			"gateway / Network Firewall (350 s).") != NULL);
+	CHECK(strstr(t, "lost_in_network: 1: they left their senders after "
+			"400.0 s idle") != NULL);
+	free(t);
+	t = network_advice(1500, 0);
+	CHECK(strstr(t, "That range holds the default idle timeout of Azure "
+			"NAT gateway / load balancer (240 s) and AWS NAT "
+			"gateway / Network Firewall (350 s) and GCP Cloud NAT "
+			"(1200 s).") != NULL);
+	free(t);
+	t = network_advice(100, 30000);
+	CHECK(strstr(t, "That range holds") == NULL);
+	free(t);
+}
+
+/* A server with keepalive on: how long its ghosts live. */
+static void test_advice_keepalive_in_force(void)
+{
+	struct sk cl = client_sk(44400, 1, 2), sv = server_sk(44400, 1, 2);
+	struct lines ls = { 0 };
+	char *t;
+
+	starts(&ls, 432000);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, 400000, 3);
+	ev(&ls, &sv, 90, "snapshot", "ESTABLISHED", "ESTABLISHED",
+	   ",\"last_recv_ms\":89000,\"last_send_ms\":89000,\"state\":"
+	   "\"ESTABLISHED\",\"snap\":1,\"keepalive\":true,"
+	   "\"keepalive_idle_s\":300,\"keepalive_intvl_s\":100,"
+	   "\"keepalive_cnt\":3");
+	host_rec(&ls, "db1", 0, 90.01, "snapshot_end", ",\"snap\":1");
+	both_stop(&ls, 100);
+	t = report_text(&ls, false);
+	CHECK(strstr(t, "1 of these connections sits on servers with "
+			"keepalive already on (db1; idle up to 300 s): a ghost "
+			"lives up to 600 s after its last traffic") != NULL);
+	CHECK(strstr(t, "Turning keepalive on changes nothing there; to keep "
+			"the flows alive, the idle must come down") != NULL);
+	CHECK(strstr(t, "CONFIG SET tcp-keepalive 180`") != NULL);
+	free(t);
+}
+
+static void advice_cb(const struct fw_finding *f, void *ctx)
+{
+	fw_advice_note(ctx, f);
+}
+
+static void answer_of(struct lines *ls, const struct fw_app_side *app,
+		      char *buf, size_t sz)
+{
+	struct fw_corr_opts o = default_opts();
+	struct fw_advice *a = fw_advice_new();
+	struct fw_corr *c;
+
+	c = fw_corr_new(&o, advice_cb, a);
+	sort_lines(ls);
+	for (int i = 0; i < ls->n; i++)
+		fw_corr_feed_line(c, ls->line[i], strlen(ls->line[i]), NULL, 0);
+	fw_corr_finish(c);
+	fw_advice_answer(a, app, buf, sz);
+	fw_corr_free(c);
+	fw_advice_free(a);
+	free_lines(ls);
+}
+
+static void test_answer_network_or_app(void)
+{
+	struct fw_app_side app = { 40, "it never closes idle connections (40 "
+				       "connections both ends hold, idle over "
+				       "1h)" };
+	struct sk cl = client_sk(44500, 1, 2), sv = server_sk(44500, 1, 2);
+	struct lines ls = { 0 };
+	char line[1024];
+
+	conntrack_logs(&ls, 1, 3);
+	answer_of(&ls, NULL, line, sizeof(line));
+	CHECK_STR(line, "The evidence points to the network: 1 close lost "
+			"after 5.0 s idle (conntrack_invalid on app1)");
+	conntrack_logs(&ls, 2, 3);
+	answer_of(&ls, &app, line, sizeof(line));
+	CHECK_STR(line, "The evidence points to both the network and the "
+			"application: 2 closes lost after 5.0 s to 6.0 s idle "
+			"(conntrack_invalid on app1); it never closes idle "
+			"connections (40 connections both ends hold, idle over "
+			"1h)");
+	/* the server's application never closed after the FIN came */
+	both_start(&ls);
+	open_conn(&ls, &cl, &sv, 1);
+	ev(&ls, &cl, 10, "state", "ESTABLISHED", "FIN_WAIT1", "");
+	st(&ls, &sv, 10.0005, "ESTABLISHED", "CLOSE_WAIT");
+	st(&ls, &cl, 10.001, "FIN_WAIT1", "FIN_WAIT2");
+	both_stop(&ls, 200);
+	answer_of(&ls, NULL, line, sizeof(line));
+	CHECK_STR(line, "The evidence points to the application: it never "
+			"closes after its peer did (1 connection in "
+			"CLOSE_WAIT)");
+	both_start(&ls);
+	open_conn(&ls, &cl, &sv, 1);
+	clean_close(&ls, &cl, &sv, 5, 100);
+	both_stop(&ls, 100);
+	answer_of(&ls, NULL, line, sizeof(line));
+	CHECK_STR(line, "The evidence points to neither: no close was lost "
+			"and no application leak was seen");
+}
+
+static void test_summary_causes_json(void)
+{
+	struct lines ls = { 0 };
+	char *t;
+
+	conntrack_logs(&ls, 2, 3);
+	t = report_text(&ls, true);
+	CHECK(strstr(t, "\"causes\":[{\"cause\":\"conntrack_invalid\","
+			"\"host\":\"app1\",\"count\":2,\"idle_ms\":{\"min\":"
+			"5000,\"max\":6000},\"ct_timeout_s\":3}],\"answer\":"
+			"\"network\",\"answer_text\":\"The evidence points to "
+			"the network: 2 closes lost") != NULL);
+	CHECK(strstr(t, "\"lost_idle_min_ms\":null") != NULL);
+	free(t);
+	conntrack_logs(&ls, 2, 3);
+	t = report_text(&ls, false);
+	CHECK(strstr(t, "causes:\n  conntrack_invalid on app1: 2: conntrack "
+			"on app1 forgets an idle flow after 3 s") != NULL);
+	CHECK(strstr(t, "\nThe evidence points to the network: 2 closes "
+			"lost") != NULL);
+	free(t);
+}
+
 int main(void)
 {
 	RUN_TEST(test_parse_start_facts);
@@ -675,5 +901,12 @@ int main(void)
 	RUN_TEST(test_cause_peer_gone);
 	RUN_TEST(test_no_cause_when_fine);
 	RUN_TEST(test_cause_in_report);
+	RUN_TEST(test_advice_conntrack_short_timeout);
+	RUN_TEST(test_advice_conntrack_sane_timeout);
+	RUN_TEST(test_advice_plain_rule);
+	RUN_TEST(test_advice_cloud_middlebox);
+	RUN_TEST(test_advice_keepalive_in_force);
+	RUN_TEST(test_answer_network_or_app);
+	RUN_TEST(test_summary_causes_json);
 	return CHECK_EXIT();
 }

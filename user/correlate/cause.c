@@ -250,8 +250,8 @@ static const char *invalid_rule_words(const struct lost_close *x)
 	if (x->inferred)
 		return "a netfilter rule dropped it with no conntrack entry "
 		       "attached: most likely a rule dropping "
-		       "conntrack-INVALID "
-		       "packets (such as `ct state invalid drop`)";
+		       "conntrack-INVALID packets (such as `ct state invalid "
+		       "drop`)";
 	return "a rule dropping conntrack-INVALID packets (such as `ct state "
 	       "invalid drop`) dropped it";
 }
@@ -264,8 +264,8 @@ static void table_words(const struct lost_close *x, char *buf, size_t sz)
 	buf[0] = '\0';
 	if (is_set(n) && is_set(max) && max && n >= max / 10 * 9)
 		snprintf(buf, sz,
-			 "; its table held %llu of %llu entries when the "
-			 "trace began",
+			 "; its table held %llu of %llu entries when the trace "
+			 "began",
 			 (unsigned long long)n, (unsigned long long)max);
 }
 

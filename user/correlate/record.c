@@ -207,17 +207,6 @@ static unsigned int name_lookup(const struct name_table *t, const char *s,
 
 static struct name_table key_table = { key_names, K_MAX, { 0 }, { 0 } };
 
-/* The keys of a facts object: "netns", then each fact (FACT_BASE + f). */
-#define FACT_NETNS 1
-#define FACT_BASE  2
-
-/* Filled from schema.c's fact keys by tables_init(). */
-static const char *fact_names[FACT_BASE + FW_FACT_COUNT];
-
-static struct name_table fact_table = {
-	fact_names, FACT_BASE + FW_FACT_COUNT, { 0 }, { 0 }
-};
-
 static void tables_init(void)
 {
 	static bool ready;
@@ -225,10 +214,6 @@ static void tables_init(void)
 	if (ready)
 		return;
 	name_table_build(&key_table);
-	fact_names[FACT_NETNS] = "netns";
-	for (unsigned int f = 0; f < FW_FACT_COUNT; f++)
-		fact_names[FACT_BASE + f] = fw_netns_fact_key(f);
-	name_table_build(&fact_table);
 	for (unsigned int k = 1; k < K_MAX; k++)
 		quoted_len[k] = (unsigned char)snprintf(
 			quoted_keys[k], sizeof(quoted_keys[k]),
@@ -452,112 +437,6 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 
 /* ---- the keys of host facts, conntrack views and keepalive ---- */
 
-enum fw_ct_view fw_ct_view(const char *s, size_t len)
-{
-	static const char *const names[] = {
-		[FW_CTV_NONE] = "none",
-		[FW_CTV_UNTRACKED] = "untracked",
-		[FW_CTV_TRACKED] = "tracked",
-	};
-
-	/* a newer tracer may name another view: not known, not fatal */
-	for (unsigned int i = FW_CTV_NONE; i <= FW_CTV_TRACKED; i++)
-		if (len == strlen(names[i]) && !memcmp(s, names[i], len))
-			return (enum fw_ct_view)i;
-	return FW_CTV_UNKNOWN;
-}
-
-/*
- * One object of facts ({"netns":N,"ct_max":M,...}), or a whole netns
- * record: keys that are no fact are ignored, a fact that could not be
- * read is absent (or null).
- */
-static int take_facts_object(struct fw_rec *rec, const char *s, size_t len,
-			     struct fw_rec_facts *f)
-{
-	struct fwj_parser jp;
-	struct fwj_value key, val;
-	bool netns = false;
-	int r;
-
-	for (unsigned int i = 0; i < FW_FACT_COUNT; i++)
-		f->v[i] = FW_UNKNOWN;
-	if (fwj_begin(&jp, s, len) < 0)
-		return bad(rec, "key \"netns_facts\": %s", jp.err);
-	while ((r = fwj_next(&jp, &key, &val)) == 1) {
-		unsigned int i =
-			key.escaped ? 0
-				    : name_lookup(&fact_table, key.s, key.len);
-
-		if (!i || val.type == FWJ_NULL)
-			continue;
-		if (val.type != FWJ_INT || val.negative || val.u == FW_UNKNOWN)
-			return bad(
-				rec,
-				"key \"%s\": expected a non-negative integer",
-				fact_names[i]);
-		if (i == FACT_NETNS) {
-			f->netns = val.u;
-			netns = true;
-		} else {
-			f->v[i - FACT_BASE] = val.u;
-		}
-	}
-	if (r < 0)
-		return bad(rec, "key \"netns_facts\": %s", jp.err);
-	if (!netns)
-		return bad(rec, "facts without a \"netns\"");
-	return 0;
-}
-
-/* The length of the object starting at p ('{'), valid JSON up to end. */
-static size_t object_len(const char *p, const char *end)
-{
-	const char *q = p;
-	int depth = 0;
-
-	for (; q < end; q++) {
-		if (*q == '"') {
-			for (q++; q < end && *q != '"'; q++)
-				if (*q == '\\')
-					q++;
-		} else if (*q == '{' || *q == '[') {
-			depth++;
-		} else if ((*q == '}' || *q == ']') && --depth == 0) {
-			return (size_t)(q + 1 - p);
-		}
-	}
-	return (size_t)(end - p);
-}
-
-/* "netns_facts":[{...},{...}], one object per namespace. */
-static int take_facts_list(struct fw_rec *rec, const struct fwj_value *v)
-{
-	const char *p = v->s + 1, *end = v->s + v->len - 1;
-
-	if (v->type != FWJ_ARRAY)
-		return bad(rec, "key \"netns_facts\": expected an array");
-	for (;;) {
-		size_t n;
-
-		while (p < end && (*p == ' ' || *p == ',' || *p == '\t' ||
-				   *p == '\n' || *p == '\r'))
-			p++;
-		if (p >= end)
-			return 0;
-		if (*p != '{')
-			return bad(rec,
-				   "key \"netns_facts\": expected objects");
-		n = object_len(p, end);
-		if (rec->n_facts == FW_REC_NETNS_MAX)
-			rec->facts_more = true;
-		else if (take_facts_object(rec, p, n,
-					   &rec->facts[rec->n_facts++]) < 0)
-			return -1;
-		p += n;
-	}
-}
-
 static int take_cause_key(struct parse_ctx *pc, enum key k,
 			  const struct fwj_value *v)
 {
@@ -586,7 +465,10 @@ static int take_cause_key(struct parse_ctx *pc, enum key k,
 			       ? -1
 			       : 0;
 	case K_NETNS_FACTS:
-		return take_facts_list(rec, v);
+		if (v->type != FWJ_ARRAY)
+			return bad(rec,
+				   "key \"netns_facts\": expected an array");
+		return fw_rec_parse_facts_list(rec, v->s, v->len);
 	case K_ATTACH:
 		if (v->type != FWJ_ARRAY)
 			return bad(rec, "key \"attach\": expected an array");
@@ -844,7 +726,7 @@ static int finish_record(struct parse_ctx *pc)
 		return bad(rec, "key \"netns\": expected integer");
 	if (rec->type == FW_REC_NETNS) {
 		rec->n_facts = 1;
-		if (take_facts_object(rec, pc->line, pc->len, rec->facts) < 0)
+		if (fw_rec_parse_facts(rec, pc->line, pc->len, rec->facts) < 0)
 			return -1;
 	}
 	if (fw_rec_is_conn(rec->type) && check_addrs(pc) < 0)

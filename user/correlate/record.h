@@ -44,7 +44,8 @@ enum fw_ct_view {
 	FW_CTV_TRACKED,	    /* conntrack knew the flow */
 };
 
-/* "none", "untracked", "tracked"; FW_CTV_UNKNOWN for anything else. */
+/* "none", "untracked", "tracked"; FW_CTV_UNKNOWN for anything else
+ * (record_facts.c). */
 enum fw_ct_view fw_ct_view(const char *s, size_t len);
 
 /* A namespace's facts (schema.h, enum fw_netns_fact) as a log has them. */
@@ -124,5 +125,14 @@ struct fw_rec {
  * 1 for a valid record of a type to ignore, -1 for a bad line (rec->why).
  */
 int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec);
+
+/*
+ * record_facts.c: a namespace's facts from a JSON object (an element of
+ * netns_facts, or a whole netns record), and the text of a netns_facts
+ * array into rec->facts; -1 with rec->why for bad input.
+ */
+int fw_rec_parse_facts(struct fw_rec *rec, const char *s, size_t len,
+		       struct fw_rec_facts *f);
+int fw_rec_parse_facts_list(struct fw_rec *rec, const char *s, size_t len);
 
 #endif

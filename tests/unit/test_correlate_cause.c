@@ -881,6 +881,115 @@ static void test_summary_causes_json(void)
 	free(t);
 }
 
+/* ---- middleboxes that rewrite sequence numbers ---- */
+
+/*
+ * A SYN proxy between app1 and db1: it answered the client's SYN with an
+ * ISN of its own (999) and shifts the server's sequence numbers, so only
+ * the client's ISN (100) is the same at both ends.
+ */
+static void test_pair_one_direction_rewritten(void)
+{
+	struct sk cl = client_sk(45001, 100, 999), sv = server_sk(45001, 0, 0);
+	struct lines ls = { 0 };
+	struct capture cap;
+	const struct got *g;
+
+	sv.isn_local = 200;
+	sv.isn_remote = 100;
+	both_start(&ls);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, 5000, 3);
+	both_stop(&ls, 100);
+	run_default(&ls, &cap);
+	CHECK_INT(cap.n, 1);
+	g = &cap.got[0];
+	CHECK_INT(g->verdict, FW_V_LOST_FIN);
+	CHECK_INT(g->paired_by, FW_PAIR_ISN_HALF);
+	CHECK(strstr(g->evidence, "; paired by one direction's ISN only: the "
+				  "sequence numbers of the server on db1 were "
+				  "rewritten on the way") != NULL);
+}
+
+/* The same behind NAT: no mirrored 4-tuple, the timing backs the ISN. */
+static void test_pair_one_direction_rewritten_nat(void)
+{
+	struct sk cl = client_sk(50123, 300, 777), sv = server_sk(45002, 0, 0);
+	struct lines ls = { 0 };
+	struct capture cap;
+
+	cl.raddr = "198.51.100.2"; /* the address the NAT publishes */
+	sv.raddr = "192.0.2.7";	   /* the NAT's own, port 61000 */
+	sv.rport = 61000;
+	sv.isn_local = 400;
+	sv.isn_remote = 300;
+	both_start(&ls);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, 5000, 3);
+	both_stop(&ls, 100);
+	run_default(&ls, &cap);
+	CHECK_INT(cap.n, 1);
+	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
+	CHECK_INT(cap.got[0].paired_by, FW_PAIR_ISN_HALF);
+	CHECK_STR(cap.got[0].client, "10.0.0.1:50123");
+	/* ... but established minutes apart, one ISN proves nothing */
+	cl = client_sk(50124, 301, 778), sv = server_sk(45003, 401, 301);
+	cl.raddr = "198.51.100.2";
+	sv.raddr = "192.0.2.7";
+	both_start(&ls);
+	st(&ls, &cl, 1, "SYN_SENT", "ESTABLISHED");
+	st(&ls, &sv, 200, "SYN_RECV", "ESTABLISHED");
+	both_stop(&ls, 300);
+	run_default(&ls, &cap);
+	CHECK_INT(cap.n, 2);
+	CHECK_INT(cap.got[0].paired_by, FW_PAIR_NONE);
+}
+
+/*
+ * Both directions rewritten behind NAT: app1 masquerades its container
+ * (10.0.0.1) as 192.0.2.7, which its other sockets use. Nothing pairs the
+ * two ends; db1's end is not peer_vanished, nor app1's FIN unacked: the
+ * verdict cannot be proven.
+ */
+static void test_pair_both_rewritten_is_incomplete(void)
+{
+	struct sk cl = client_sk(45010, 500, 600), sv = server_sk(61010, 0, 0);
+	struct sk host_cl = client_sk(45011, 1, 2),
+		  host_sv = server_sk(0, 1, 2);
+	struct lines ls = { 0 };
+	struct capture cap;
+	const struct got *g;
+
+	sv.raddr = "192.0.2.7";
+	sv.isn_local = 700;
+	sv.isn_remote = 800;
+	host_cl.laddr = host_sv.raddr = "192.0.2.7";
+	host_cl.netns = 4026531999ull;
+	host_sv.rport = 45011;
+	both_start(&ls);
+	open_conn(&ls, &host_cl, &host_sv, 0.5);
+	/* late enough for app1's log to cover its making */
+	open_conn(&ls, &cl, &sv, 5);
+	lost_fin(&ls, &cl, 10, 5000, 3);
+	both_stop(&ls, 100);
+	run_default(&ls, &cap);
+	CHECK_INT(cap.n, 3);
+	CHECK_INT(count_verdict(&cap, FW_V_PEER_VANISHED), 0);
+	CHECK_INT(count_verdict(&cap, FW_V_UNACKED_FIN), 0);
+	CHECK_INT(count_verdict(&cap, FW_V_INCOMPLETE), 2);
+	g = find_client(&cap, "10.0.0.1:45010");
+	CHECK(g && g->verdict == FW_V_INCOMPLETE);
+	if (g)
+		CHECK(strstr(g->reason, "the server on db1 (socket 66010, "
+					"established at ") != NULL &&
+		      strstr(g->reason, "could be the peer of this client: "
+					"their ISNs do not mirror") != NULL);
+	g = find_client(&cap, "192.0.2.7:61010");
+	CHECK(g && g->verdict == FW_V_INCOMPLETE);
+	if (g)
+		CHECK(strstr(g->reason, "the client on app1") != NULL);
+}
+
 int main(void)
 {
 	RUN_TEST(test_parse_start_facts);
@@ -908,5 +1017,8 @@ int main(void)
 	RUN_TEST(test_advice_keepalive_in_force);
 	RUN_TEST(test_answer_network_or_app);
 	RUN_TEST(test_summary_causes_json);
+	RUN_TEST(test_pair_one_direction_rewritten);
+	RUN_TEST(test_pair_one_direction_rewritten_nat);
+	RUN_TEST(test_pair_both_rewritten_is_incomplete);
 	return CHECK_EXIT();
 }

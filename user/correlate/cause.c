@@ -33,6 +33,17 @@ const char *fw_cause_name(enum fw_cause c)
 
 /* ---- what the records teach ---- */
 
+static bool in_idle_known(const struct end_cause *ec)
+{
+	return ec->in_idle_ms != UINT32_MAX;
+}
+
+/* The value, as far as a field of max can hold it. */
+static uint32_t clamp(uint32_t v, uint32_t max)
+{
+	return v < max ? v : max;
+}
+
 static void note_drop(struct fw_corr *c, struct end_cause *ec,
 		      const struct fw_rec *r)
 {
@@ -44,15 +55,14 @@ static void note_drop(struct fw_corr *c, struct end_cause *ec,
 	v->ct = r->ct;
 	v->hooked_known = r->has & FW_HAS_CT_HOOKED;
 	v->hooked = r->ct_hooked;
-	if (r->drop_in && !ec->in_idle_known && is_set(rec_idle_ms(r))) {
-		ec->in_idle_known = true;
-		ec->in_idle_ms = rec_idle_ms(r);
-	}
+	if (r->drop_in && !in_idle_known(ec) && is_set(rec_idle_ms(r)))
+		ec->in_idle_ms =
+			(uint32_t)min_u64(rec_idle_ms(r), UINT32_MAX - 1);
 	if (rst && r->drop_in) {
-		ec->rst_drops_in++;
+		ec->rst_drops_in += ec->rst_drops_in < UINT16_MAX;
 		ec->rst_in_reason = intern_reason(c, r->reason);
 	} else if (rst) {
-		ec->rst_drops_out++;
+		ec->rst_drops_out += ec->rst_drops_out < UINT16_MAX;
 	}
 }
 
@@ -69,6 +79,11 @@ static void note_drop_last(struct fw_corr *c, struct end_cause *ec,
 	}
 }
 
+void cause_end_init(struct end_cause *ec)
+{
+	ec->in_idle_ms = UINT32_MAX;
+}
+
 void cause_apply_record(struct fw_corr *c, struct end *e,
 			const struct fw_rec *r)
 {
@@ -78,11 +93,13 @@ void cause_apply_record(struct fw_corr *c, struct end *e,
 		note_drop_last(c, ec, r);
 	if (r->type == FW_REC_DROP)
 		note_drop(c, ec, r);
-	if (r->type == FW_REC_SNAPSHOT && (r->has & FW_HAS_KA_SETTINGS)) {
-		ec->ka_known = true;
-		ec->ka_idle_s = r->keepalive_idle_s;
-		ec->ka_intvl_s = r->keepalive_intvl_s;
-		ec->ka_cnt = r->keepalive_cnt;
+	if (r->type == FW_REC_SNAPSHOT && (r->has & FW_HAS_KA_SETTINGS) &&
+	    r->keepalive_cnt) {
+		ec->ka_idle_s =
+			(uint16_t)clamp(r->keepalive_idle_s, UINT16_MAX);
+		ec->ka_intvl_s =
+			(uint16_t)clamp(r->keepalive_intvl_s, UINT16_MAX);
+		ec->ka_cnt = (uint8_t)clamp(r->keepalive_cnt, UINT8_MAX);
 		ec->user_timeout_ms = r->user_timeout_ms;
 	}
 }
@@ -480,7 +497,7 @@ static void lost_close(struct fw_cause_info *ci, const struct conn *cn,
 
 	x.r = x.s ? other_end(cn, x.s) : j->survivor;
 	x.idle_ms = x.s ? x.s->idle_ms : UNSET;
-	if (!x.s && x.r && x.r->cause.in_idle_known)
+	if (!x.s && x.r && in_idle_known(&x.r->cause))
 		x.idle_ms = x.r->cause.in_idle_ms;
 	ci->cause = classify(&x);
 	e = x.at ? x.at : x.s ? x.s : x.r;
@@ -501,7 +518,7 @@ static void fill_keepalive(struct fw_finding_end *fe, const struct end *e)
 {
 	const struct end_cause *ec = &e->cause;
 
-	if (!ec->ka_known)
+	if (!ec->ka_cnt)
 		return;
 	fe->keepalive_idle_s = ec->ka_idle_s;
 	fe->keepalive_intvl_s = ec->ka_intvl_s;

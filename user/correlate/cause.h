@@ -25,24 +25,31 @@ struct ct_seen {
 	bool hooked_known, hooked;
 };
 
-/* What an end's records say of where its closes died. */
+/*
+ * What an end's records say of where its closes died; small, as every
+ * end has one (counts saturate).
+ */
 struct end_cause {
-	struct ct_seen out;	/* its own, dropped on the way out */
-	struct ct_seen in;	/* the peer's, dropped on arrival */
+	struct ct_seen out; /* its own, dropped on the way out */
+	struct ct_seen in;  /* the peer's, dropped on arrival */
+	uint8_t ka_cnt;	    /* its keepalive settings in its latest
+			     * snapshot; 0: not known */
+	uint16_t ka_idle_s, ka_intvl_s;
+	uint16_t rst_drops_out; /* its RSTs its own host dropped */
+	uint16_t rst_drops_in;	/* the peer's RSTs its host dropped */
+	uint32_t in_idle_ms;	/* its idle at the first drop on arrival,
+				 * UINT32_MAX: not known */
+	uint32_t user_timeout_ms;
 	const char *out_reason; /* drop_reason_last: its drop records'
 				 * reason when they are gone */
-	uint32_t rst_drops_out; /* its RSTs its own host dropped */
-	uint32_t rst_drops_in;	/* the peer's RSTs its host dropped */
 	const char *rst_in_reason;
-	bool in_idle_known;
-	uint64_t in_idle_ms; /* its idle at the first drop on arrival */
-	/* its keepalive settings in its latest snapshot */
-	bool ka_known;
-	uint32_t ka_idle_s, ka_intvl_s, ka_cnt, user_timeout_ms;
 };
 
 /* Sentences are cut at this length. */
 #define FW_CAUSE_TEXT_MAX 512
+
+/* A new end's: nothing known yet. */
+void cause_end_init(struct end_cause *ec);
 
 /* What record r says of e's drops and keepalive (from apply_record). */
 void cause_apply_record(struct fw_corr *c, struct end *e,

@@ -91,6 +91,13 @@ struct host {
 	bool traces_drops; /* ... and they had the drop program */
 };
 
+/* An unpaired end that could be this one's peer (pair.c). */
+struct pair_doubt {
+	bool client;
+	const struct host *host;
+	uint64_t sock, est_ns; /* est_ns UNSET: older than the logs */
+};
+
 struct end {
 	struct conn *conn;
 	struct host *host;
@@ -133,6 +140,7 @@ struct end {
 	const char *drop_reason;    /* of its latest dropped FIN/RST */
 	const char *drop_in_reason; /* of the latest dropped peer's FIN */
 	struct end_cause cause;	    /* cause.c */
+	struct pair_doubt *doubt;   /* pair.c; NULL mostly */
 	char comm[FW_REC_COMM_MAX];
 };
 
@@ -195,6 +203,7 @@ enum evidence {
 	EV_FIN_UNACKED_AT_END, /* a lone end's FIN, retried to the end */
 	EV_NO_PASS_WHILE_OPEN, /* other has no snapshot while self existed */
 	EV_PASS_MISSES_NETNS,  /* other's snapshot misses the peer's netns */
+	EV_PEER_UNPROVEN,      /* an unpaired end could be self's peer */
 	/* every other verdict */
 	EV_CLOSE_WAIT_LEAK,    /* self stayed in CLOSE_WAIT */
 	EV_LOST_RST,	       /* self's RST, peer still open */
@@ -266,7 +275,8 @@ struct evidence_facts {
 	/* self's CLOSE_WAIT: entered, how long, to the end of its log */
 	uint64_t cw_since_ns, cw_for_ns;
 	bool cw_through_end;
-	uint64_t limit_ns; /* --close-wait */
+	uint64_t limit_ns;	 /* --close-wait */
+	struct pair_doubt doubt; /* EV_PEER_UNPROVEN: that end */
 };
 
 /* What a judge decided, about which close, and what tells it. */
@@ -366,6 +376,7 @@ bool addr_peer_netns(struct fw_corr *c, const struct end *e, uint64_t *ns);
 void addr_free_all(struct fw_corr *c);
 uint64_t sock_hash(const struct host *h, uint64_t netns, uint64_t sock);
 uint64_t isn_hash(uint32_t local, uint32_t remote);
+uint64_t isn_half_hash(bool remote, uint32_t isn);
 uint64_t tuple_hash(uint8_t family, const uint8_t *la, uint16_t lp,
 		    const uint8_t *ra, uint16_t rp);
 struct end *sock_find(struct fw_corr *c, const struct host *h, uint64_t netns,
@@ -401,6 +412,8 @@ void reasons_free(struct fw_corr *c);
 /* pair.c */
 void try_pair(struct fw_corr *c, struct end *e);
 void confirm_by_isn(struct fw_corr *c, struct end *e);
+void pair_note_evidence(const struct conn *cn, char *buf, size_t sz);
+void pair_check_unproven(struct fw_corr *c, struct end *e, struct judgement *j);
 
 /* judge.c */
 enum judge_status judge_conn(struct fw_corr *c, struct conn *cn,

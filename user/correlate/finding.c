@@ -140,6 +140,7 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 		f.reason = reason;
 	}
 	evidence_write(j, reason, evidence, sizeof(evidence));
+	pair_note_evidence(cn, evidence, sizeof(evidence));
 	f.evidence = evidence;
 	cause_fill(cn, j, &f, cause, sizeof(cause));
 	c->stats.connections++;

@@ -754,8 +754,9 @@ static void test_advice_cloud_middlebox(void)
 	CHECK(strstr(t, "forgets idle flows after between 300.0 and 400.0 s. "
 			"That range holds the default idle timeout of AWS NAT "
 			"gateway / Network Firewall (350 s).") != NULL);
-	CHECK(strstr(t, "lost_in_network: 1: they left their senders after "
-			"400.0 s idle") != NULL);
+	CHECK(strstr(t,
+		     "lost_in_network, 1 close: they left their senders after "
+		     "400.0 s idle") != NULL);
 	free(t);
 	t = network_advice(1500, 0);
 	CHECK(strstr(t, "That range holds the default idle timeout of Azure "
@@ -874,7 +875,8 @@ static void test_summary_causes_json(void)
 	free(t);
 	conntrack_logs(&ls, 2, 3);
 	t = report_text(&ls, false);
-	CHECK(strstr(t, "causes:\n  conntrack_invalid on app1: 2: conntrack "
+	CHECK(strstr(t, "causes:\n  conntrack_invalid on app1, 2 closes: "
+			"conntrack "
 			"on app1 forgets an idle flow after 3 s") != NULL);
 	CHECK(strstr(t, "\nThe evidence points to the network: 2 closes "
 			"lost") != NULL);

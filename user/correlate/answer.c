@@ -213,9 +213,10 @@ void fw_advice_write_causes(const struct fw_advice *a,
 		const struct cause_group *g = &a->groups[i];
 
 		group_words(g, words, sizeof(words));
-		fprintf(f, "  %s%s%s: %llu: %s\n", fw_cause_name(g->cause),
+		fprintf(f, "  %s%s%s, %llu %s%s: %s\n", fw_cause_name(g->cause),
 			g->host[0] ? " on " : "", g->host, ull(g->count),
-			words);
+			g->cause == FW_CAUSE_PEER_GONE ? "peer" : "close",
+			plural(g->count), words);
 	}
 	answer(a, app, line, sizeof(line));
 	fprintf(f, "%s\n", line);

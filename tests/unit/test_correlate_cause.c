@@ -328,13 +328,15 @@ static void test_cause_conntrack_invalid_early(void)
 	run_causes(&ls, &cap);
 	CHECK_INT(cap.got[0].cause, FW_CAUSE_CONNTRACK_INVALID);
 	CHECK_STR(cap.got[0].text,
-		  "conntrack on app1 no longer tracked the flow, although the "
-		  "FIN came only after 1.0 s idle, under its "
-		  "nf_conntrack_tcp_timeout_established of 300 s (a full table "
-		  "or a flush forgets flows early); its table held 65000 of "
-		  "65536 entries when the trace began; a rule dropping "
-		  "conntrack-INVALID packets (such as `ct state invalid drop`) "
-		  "dropped it");
+		  "the FIN carried no conntrack entry when a rule on app1 "
+		  "dropped it, although it came only after 1.0 s idle, under "
+		  "conntrack's nf_conntrack_tcp_timeout_established of 300 s: "
+		  "either conntrack had lost the entry early (a full table or "
+		  "a flush; its table held 65000 of 65536 entries when the "
+		  "trace began) and a rule dropping conntrack-INVALID packets "
+		  "dropped it, or a rule ahead of conntrack (a chain of "
+		  "priority below -200, such as raw) dropped it before "
+		  "conntrack looked");
 }
 
 static void test_cause_firewall_rule(void)

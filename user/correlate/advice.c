@@ -337,13 +337,16 @@ static void advise_conntrack(const struct cause_group *g, uint64_t k, FILE *f)
 	}
 	if (g->under_timeout)
 		fprintf(f,
-			"  %llu close%s on %s %s refused by conntrack within "
-			"its %llu s timeout: it lost those entries another "
-			"way, a full table (`conntrack -S`: early_drop; "
-			"nf_conntrack_count against nf_conntrack_max) or a "
-			"flush. Keepalive does not prevent that: look at the "
-			"table's size and at the rule dropping INVALID "
-			"packets.\n",
+			"  %llu close%s on %s %s dropped without a conntrack "
+			"entry within conntrack's %llu s timeout: it lost "
+			"those entries another way, a full table (`conntrack "
+			"-S`: early_drop; nf_conntrack_count against "
+			"nf_conntrack_max) or a flush, or a rule ahead of "
+			"conntrack (a chain of priority below -200, such as "
+			"raw) dropped them before it looked. Keepalive does "
+			"not "
+			"prevent that: look at the table's size and at the "
+			"rules.\n",
 			ull(g->under_timeout), plural(g->under_timeout),
 			g->host, were(g->under_timeout), ull(g->ct_timeout_s));
 }

@@ -308,13 +308,18 @@ static void conntrack_invalid_text(const struct lost_close *x, char *buf,
 			 h, kind_name(x), came, idle, invalid_rule_words(x),
 			 arrival);
 	else if (is_set(x->idle_ms) && !idle_over_timeout(x))
-		snprintf(buf, sz,
-			 "conntrack on %s no longer tracked the flow, although "
-			 "the %s %s only %s, under its "
-			 "nf_conntrack_tcp_timeout_established of %llu s (a "
-			 "full table or a flush forgets flows early)%s; %s%s",
-			 h, kind_name(x), came, idle, (unsigned long long)t,
-			 table, invalid_rule_words(x), arrival);
+		snprintf(
+			buf, sz,
+			"the %s carried no conntrack entry when a rule on %s "
+			"dropped it%s, although it came only %s, under "
+			"conntrack's nf_conntrack_tcp_timeout_established of "
+			"%llu s: either conntrack had lost the entry early (a "
+			"full table or a flush%s) and a rule dropping "
+			"conntrack-INVALID packets dropped it, or a rule ahead "
+			"of conntrack (a chain of priority below -200, such "
+			"as raw) dropped it before conntrack looked",
+			kind_name(x), h, arrival, idle, (unsigned long long)t,
+			table);
 	else
 		snprintf(buf, sz,
 			 "conntrack on %s forgets an idle flow after %llu s "

@@ -724,7 +724,7 @@ static void test_advice_plain_rule(void)
 	both_stop(&ls, 100);
 	t = report_text(&ls, false);
 	CHECK(strstr(t, "1 close was dropped by a firewall rule on app1 "
-			"(NETFILTER_DROP) that matches them, not by an expired "
+			"(NETFILTER_DROP) that matches it, not by an expired "
 			"conntrack entry: look at its ruleset (`nft list "
 			"ruleset`") != NULL);
 	CHECK(strstr(t, "Keepalive does not prevent these.") != NULL);
@@ -756,9 +756,8 @@ static void test_advice_cloud_middlebox(void)
 	CHECK(strstr(t, "forgets idle flows after between 300.0 and 400.0 s. "
 			"That range holds the default idle timeout of AWS NAT "
 			"gateway / Network Firewall (350 s).") != NULL);
-	CHECK(strstr(t,
-		     "lost_in_network, 1 close: they left their senders after "
-		     "400.0 s idle") != NULL);
+	CHECK(strstr(t, "lost_in_network, 1 close: it left the sender after "
+			"400.0 s idle") != NULL);
 	free(t);
 	t = network_advice(1500, 0);
 	CHECK(strstr(t, "That range holds the default idle timeout of Azure "

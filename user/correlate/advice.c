@@ -316,13 +316,14 @@ static void advise_conntrack(const struct cause_group *g, uint64_t k, FILE *f)
 	if (!is_known(g->ct_timeout_s) || g->over_timeout) {
 		fprintf(f,
 			"  %llu close%s on %s died because conntrack there had "
-			"forgotten the idle flow (they came%s) and a rule "
-			"dropping conntrack-INVALID packets dropped them. "
+			"forgotten the idle flow (%s came%s) and a rule "
+			"dropping conntrack-INVALID packets dropped %s. "
 			"Keepalive helps here: probes more often than "
 			"conntrack's timeout keep its entries alive, whether "
 			"the client, the server (Redis: tcp-keepalive) or both "
 			"send them.",
-			ull(g->count), plural(g->count), g->host, idle);
+			ull(g->count), plural(g->count), g->host,
+			they(g->count), idle, them(g->count));
 		if (!is_known(g->ct_timeout_s))
 			fprintf(f,
 				" The timeout is not in the logs (`sysctl "
@@ -363,11 +364,11 @@ static void advise_drop(const struct cause_group *g, FILE *f)
 	case FW_CAUSE_FIREWALL_RULE:
 		fprintf(f,
 			"%s dropped%s by a firewall rule on %s (%s) that "
-			"matches them, not by an expired conntrack entry: look "
+			"matches %s, not by an expired conntrack entry: look "
 			"at its ruleset (`nft list ruleset`, `iptables-save`) "
 			"for a rule dropping FIN/RST or this traffic.",
 			w, g->on_arrival ? " on arrival" : "", g->host,
-			g->reason);
+			g->reason, them(g->count));
 		break;
 	case FW_CAUSE_HOST_DROP:
 		fprintf(f,

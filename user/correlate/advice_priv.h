@@ -64,6 +64,17 @@ static inline const char *were(uint64_t n)
 	return n == 1 ? "was" : "were";
 }
 
+/* "it" or "they", "it" or "them", as n asks */
+static inline const char *they(uint64_t n)
+{
+	return n == 1 ? "it" : "they";
+}
+
+static inline const char *them(uint64_t n)
+{
+	return n == 1 ? "it" : "them";
+}
+
 static inline bool is_known(uint64_t v)
 {
 	return v != FW_UNKNOWN;

@@ -149,44 +149,49 @@ void fw_advice_answer(const struct fw_advice *a, const struct fw_app_side *app,
 static void group_words(const struct cause_group *g, char *buf, size_t sz)
 {
 	const char *arrival = g->on_arrival ? " on arrival" : "";
+	const char *it = they(g->count), *obj = them(g->count);
 	char idle[64];
 
 	advice_idle_range(idle, sizeof(idle), g->idle_min_ms, g->idle_max_ms);
 	switch (g->cause) {
 	case FW_CAUSE_CONNTRACK_INVALID:
 		if (is_known(g->ct_timeout_s))
-			snprintf(buf, sz,
-				 "conntrack on %s forgets an idle flow after "
-				 "%llu s "
-				 "(nf_conntrack_tcp_timeout_established); they "
-				 "came%s, and a rule dropping "
-				 "conntrack-INVALID packets dropped them%s",
-				 g->host, ull(g->ct_timeout_s), idle, arrival);
+			snprintf(
+				buf, sz,
+				"conntrack on %s forgets an idle flow after "
+				"%llu s "
+				"(nf_conntrack_tcp_timeout_established); %s "
+				"came%s, and a rule dropping conntrack-INVALID "
+				"packets dropped %s%s",
+				g->host, ull(g->ct_timeout_s), it, idle, obj,
+				arrival);
 		else
 			snprintf(buf, sz,
-				 "conntrack on %s no longer tracked their "
-				 "flows when they came%s, and a rule dropping "
-				 "conntrack-INVALID packets dropped them%s",
-				 g->host, idle, arrival);
+				 "conntrack on %s no longer tracked the flow "
+				 "when "
+				 "%s came%s, and a rule dropping "
+				 "conntrack-INVALID "
+				 "packets dropped %s%s",
+				 g->host, it, idle, obj, arrival);
 		break;
 	case FW_CAUSE_FIREWALL_RULE:
-		snprintf(buf, sz, "a firewall rule on %s dropped them%s (%s)",
-			 g->host, arrival, g->reason);
+		snprintf(buf, sz, "a firewall rule on %s dropped %s%s (%s)",
+			 g->host, obj, arrival, g->reason);
 		break;
 	case FW_CAUSE_HOST_DROP:
-		snprintf(buf, sz,
-			 "%s dropped them itself before they left (%s)",
-			 g->host, g->reason);
+		snprintf(buf, sz, "%s dropped %s itself before %s left (%s)",
+			 g->host, obj, it, g->reason);
 		break;
 	case FW_CAUSE_DROPPED_ON_ARRIVAL:
-		snprintf(buf, sz, "they reached %s, which dropped them (%s)",
-			 g->host, g->reason);
+		snprintf(buf, sz, "%s reached %s, which dropped %s (%s)", it,
+			 g->host, obj, g->reason);
 		break;
 	case FW_CAUSE_LOST_IN_NETWORK:
-		snprintf(buf, sz,
-			 "they left their senders%s and no traced host dropped "
-			 "them: something between the hosts lost them",
-			 idle);
+		snprintf(
+			buf, sz,
+			"%s left the sender%s%s and no traced host dropped %s: "
+			"something between the hosts lost %s",
+			it, plural(g->count), idle, obj, obj);
 		break;
 	case FW_CAUSE_PEER_GONE:
 		snprintf(buf, sz,
@@ -196,8 +201,9 @@ static void group_words(const struct cause_group *g, char *buf, size_t sz)
 		break;
 	default:
 		snprintf(buf, sz,
-			 "where they died is not in the logs (each finding "
-			 "says why)");
+			 "where %s died is not in the logs (each finding says "
+			 "why)",
+			 it);
 		break;
 	}
 }

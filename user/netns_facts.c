@@ -10,62 +10,36 @@
 #include "netns_facts.h"
 #include "util.h"
 
-static const struct {
-	const char *key;
-	const char *path;
-} facts[FW_FACT_COUNT] = {
-	[FW_FACT_CT_MAX] = { "ct_max", "netfilter/nf_conntrack_max" },
-	[FW_FACT_CT_COUNT] = { "ct_count", "netfilter/nf_conntrack_count" },
-	[FW_FACT_CT_TCP_ESTABLISHED] = { "ct_tcp_timeout_established",
-					 "netfilter/"
-					 "nf_conntrack_tcp_timeout_"
-					 "established" },
-	[FW_FACT_CT_TCP_SYN_SENT] = { "ct_tcp_timeout_syn_sent",
-				      "netfilter/"
-				      "nf_conntrack_tcp_timeout_syn_sent" },
-	[FW_FACT_CT_TCP_SYN_RECV] = { "ct_tcp_timeout_syn_recv",
-				      "netfilter/"
-				      "nf_conntrack_tcp_timeout_syn_recv" },
-	[FW_FACT_CT_TCP_FIN_WAIT] = { "ct_tcp_timeout_fin_wait",
-				      "netfilter/"
-				      "nf_conntrack_tcp_timeout_fin_wait" },
-	[FW_FACT_CT_TCP_CLOSE_WAIT] = { "ct_tcp_timeout_close_wait",
-					"netfilter/"
-					"nf_conntrack_tcp_timeout_close_wait" },
-	[FW_FACT_CT_TCP_LAST_ACK] = { "ct_tcp_timeout_last_ack",
-				      "netfilter/"
-				      "nf_conntrack_tcp_timeout_last_ack" },
-	[FW_FACT_CT_TCP_TIME_WAIT] = { "ct_tcp_timeout_time_wait",
-				       "netfilter/"
-				       "nf_conntrack_tcp_timeout_time_wait" },
-	[FW_FACT_CT_TCP_CLOSE] = { "ct_tcp_timeout_close",
-				   "netfilter/nf_conntrack_tcp_timeout_close" },
-	[FW_FACT_CT_TCP_UNACKNOWLEDGED] = { "ct_tcp_timeout_unacknowledged",
-					    "netfilter/"
-					    "nf_conntrack_tcp_timeout_"
-					    "unacknowledged" },
-	[FW_FACT_CT_TCP_LOOSE] = { "ct_tcp_loose",
-				   "netfilter/nf_conntrack_tcp_loose" },
-	[FW_FACT_CT_TCP_BE_LIBERAL] = { "ct_tcp_be_liberal",
-					"netfilter/"
-					"nf_conntrack_tcp_be_liberal" },
-	[FW_FACT_TCP_KEEPALIVE_TIME] = { "tcp_keepalive_time",
-					 "ipv4/tcp_keepalive_time" },
-	[FW_FACT_TCP_KEEPALIVE_INTVL] = { "tcp_keepalive_intvl",
-					  "ipv4/tcp_keepalive_intvl" },
-	[FW_FACT_TCP_KEEPALIVE_PROBES] = { "tcp_keepalive_probes",
-					   "ipv4/tcp_keepalive_probes" },
-	[FW_FACT_TCP_ORPHAN_RETRIES] = { "tcp_orphan_retries",
-					 "ipv4/tcp_orphan_retries" },
-	[FW_FACT_TCP_RETRIES2] = { "tcp_retries2", "ipv4/tcp_retries2" },
-	[FW_FACT_TCP_FIN_TIMEOUT] = { "tcp_fin_timeout",
-				      "ipv4/tcp_fin_timeout" },
+/* Each fact's sysctl under /proc/sys/net (its key: schema.c). */
+static const char *const fact_paths[FW_FACT_COUNT] = {
+	[FW_FACT_CT_MAX] = "netfilter/nf_conntrack_max",
+	[FW_FACT_CT_COUNT] = "netfilter/nf_conntrack_count",
+	[FW_FACT_CT_TCP_ESTABLISHED] =
+		"netfilter/nf_conntrack_tcp_timeout_established",
+	[FW_FACT_CT_TCP_SYN_SENT] =
+		"netfilter/nf_conntrack_tcp_timeout_syn_sent",
+	[FW_FACT_CT_TCP_SYN_RECV] =
+		"netfilter/nf_conntrack_tcp_timeout_syn_recv",
+	[FW_FACT_CT_TCP_FIN_WAIT] =
+		"netfilter/nf_conntrack_tcp_timeout_fin_wait",
+	[FW_FACT_CT_TCP_CLOSE_WAIT] =
+		"netfilter/nf_conntrack_tcp_timeout_close_wait",
+	[FW_FACT_CT_TCP_LAST_ACK] =
+		"netfilter/nf_conntrack_tcp_timeout_last_ack",
+	[FW_FACT_CT_TCP_TIME_WAIT] =
+		"netfilter/nf_conntrack_tcp_timeout_time_wait",
+	[FW_FACT_CT_TCP_CLOSE] = "netfilter/nf_conntrack_tcp_timeout_close",
+	[FW_FACT_CT_TCP_UNACKNOWLEDGED] =
+		"netfilter/nf_conntrack_tcp_timeout_unacknowledged",
+	[FW_FACT_CT_TCP_LOOSE] = "netfilter/nf_conntrack_tcp_loose",
+	[FW_FACT_CT_TCP_BE_LIBERAL] = "netfilter/nf_conntrack_tcp_be_liberal",
+	[FW_FACT_TCP_KEEPALIVE_TIME] = "ipv4/tcp_keepalive_time",
+	[FW_FACT_TCP_KEEPALIVE_INTVL] = "ipv4/tcp_keepalive_intvl",
+	[FW_FACT_TCP_KEEPALIVE_PROBES] = "ipv4/tcp_keepalive_probes",
+	[FW_FACT_TCP_ORPHAN_RETRIES] = "ipv4/tcp_orphan_retries",
+	[FW_FACT_TCP_RETRIES2] = "ipv4/tcp_retries2",
+	[FW_FACT_TCP_FIN_TIMEOUT] = "ipv4/tcp_fin_timeout",
 };
-
-const char *fw_netns_fact_key(enum fw_netns_fact f)
-{
-	return (unsigned int)f < FW_FACT_COUNT ? facts[f].key : "?";
-}
 
 /* /proc/sys/net shows the namespace of whoever opens it. */
 static long long read_sysctl(const char *rel)
@@ -94,7 +68,7 @@ void fw_netns_facts_read(struct fw_netns_facts *f, uint32_t netns)
 {
 	f->netns = netns;
 	for (int i = 0; i < FW_FACT_COUNT; i++)
-		f->v[i] = read_sysctl(facts[i].path);
+		f->v[i] = read_sysctl(fact_paths[i]);
 }
 
 struct fw_facts_entry *fw_facts_cache_find(struct fw_facts_cache *c,

@@ -13,39 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "schema.h" /* enum fw_netns_fact and its keys */
+
 /* A sysctl that could not be read (no conntrack, an older kernel). */
 #define FW_FACT_UNKNOWN (-1LL)
-
-enum fw_netns_fact {
-	FW_FACT_CT_MAX,		    /* nf_conntrack_max: conntrack loaded */
-	FW_FACT_CT_COUNT,	    /* nf_conntrack_count */
-	FW_FACT_CT_TCP_ESTABLISHED, /* nf_conntrack_tcp_timeout_* (s) */
-	FW_FACT_CT_TCP_SYN_SENT,
-	FW_FACT_CT_TCP_SYN_RECV,
-	FW_FACT_CT_TCP_FIN_WAIT,
-	FW_FACT_CT_TCP_CLOSE_WAIT,
-	FW_FACT_CT_TCP_LAST_ACK,
-	FW_FACT_CT_TCP_TIME_WAIT,
-	FW_FACT_CT_TCP_CLOSE,
-	FW_FACT_CT_TCP_UNACKNOWLEDGED,
-	FW_FACT_CT_TCP_LOOSE,
-	FW_FACT_CT_TCP_BE_LIBERAL,
-	FW_FACT_TCP_KEEPALIVE_TIME, /* net.ipv4.tcp_keepalive_* (s) */
-	FW_FACT_TCP_KEEPALIVE_INTVL,
-	FW_FACT_TCP_KEEPALIVE_PROBES,
-	FW_FACT_TCP_ORPHAN_RETRIES,
-	FW_FACT_TCP_RETRIES2,
-	FW_FACT_TCP_FIN_TIMEOUT,
-	FW_FACT_COUNT,
-};
 
 struct fw_netns_facts {
 	uint32_t netns;		    /* inode */
 	long long v[FW_FACT_COUNT]; /* FW_FACT_UNKNOWN when unreadable */
 };
-
-/* The JSON key of a fact ("ct_tcp_timeout_established", ...). */
-const char *fw_netns_fact_key(enum fw_netns_fact f);
 
 /*
  * Reads the facts of the network namespace the calling thread is in now

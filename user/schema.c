@@ -54,6 +54,33 @@ static const struct name type_names[FW_REC_TYPE_COUNT] = {
 	[FW_REC_NETNS] = { NAME("netns") },
 };
 
+static const char *const fact_keys[FW_FACT_COUNT] = {
+	[FW_FACT_CT_MAX] = "ct_max",
+	[FW_FACT_CT_COUNT] = "ct_count",
+	[FW_FACT_CT_TCP_ESTABLISHED] = "ct_tcp_timeout_established",
+	[FW_FACT_CT_TCP_SYN_SENT] = "ct_tcp_timeout_syn_sent",
+	[FW_FACT_CT_TCP_SYN_RECV] = "ct_tcp_timeout_syn_recv",
+	[FW_FACT_CT_TCP_FIN_WAIT] = "ct_tcp_timeout_fin_wait",
+	[FW_FACT_CT_TCP_CLOSE_WAIT] = "ct_tcp_timeout_close_wait",
+	[FW_FACT_CT_TCP_LAST_ACK] = "ct_tcp_timeout_last_ack",
+	[FW_FACT_CT_TCP_TIME_WAIT] = "ct_tcp_timeout_time_wait",
+	[FW_FACT_CT_TCP_CLOSE] = "ct_tcp_timeout_close",
+	[FW_FACT_CT_TCP_UNACKNOWLEDGED] = "ct_tcp_timeout_unacknowledged",
+	[FW_FACT_CT_TCP_LOOSE] = "ct_tcp_loose",
+	[FW_FACT_CT_TCP_BE_LIBERAL] = "ct_tcp_be_liberal",
+	[FW_FACT_TCP_KEEPALIVE_TIME] = "tcp_keepalive_time",
+	[FW_FACT_TCP_KEEPALIVE_INTVL] = "tcp_keepalive_intvl",
+	[FW_FACT_TCP_KEEPALIVE_PROBES] = "tcp_keepalive_probes",
+	[FW_FACT_TCP_ORPHAN_RETRIES] = "tcp_orphan_retries",
+	[FW_FACT_TCP_RETRIES2] = "tcp_retries2",
+	[FW_FACT_TCP_FIN_TIMEOUT] = "tcp_fin_timeout",
+};
+
+const char *fw_netns_fact_key(unsigned int f)
+{
+	return f < FW_FACT_COUNT ? fact_keys[f] : "?";
+}
+
 static const struct name state_names[FW_TCP_MAX_STATES] = {
 	[FW_TCP_ESTABLISHED] = { NAME("ESTABLISHED") },
 	[FW_TCP_SYN_SENT] = { NAME("SYN_SENT") },

@@ -40,6 +40,37 @@ enum fw_rec_type {
 	FW_REC_TYPE_COUNT,
 };
 
+/*
+ * The settings of a network namespace a tracer writes (its start
+ * record's netns_facts, netns records): sysctls, in seconds where a
+ * time. Their JSON keys are fw_netns_fact_key()'s.
+ */
+enum fw_netns_fact {
+	FW_FACT_CT_MAX,		    /* nf_conntrack_max: conntrack loaded */
+	FW_FACT_CT_COUNT,	    /* nf_conntrack_count */
+	FW_FACT_CT_TCP_ESTABLISHED, /* nf_conntrack_tcp_timeout_* (s) */
+	FW_FACT_CT_TCP_SYN_SENT,
+	FW_FACT_CT_TCP_SYN_RECV,
+	FW_FACT_CT_TCP_FIN_WAIT,
+	FW_FACT_CT_TCP_CLOSE_WAIT,
+	FW_FACT_CT_TCP_LAST_ACK,
+	FW_FACT_CT_TCP_TIME_WAIT,
+	FW_FACT_CT_TCP_CLOSE,
+	FW_FACT_CT_TCP_UNACKNOWLEDGED,
+	FW_FACT_CT_TCP_LOOSE,
+	FW_FACT_CT_TCP_BE_LIBERAL,
+	FW_FACT_TCP_KEEPALIVE_TIME, /* net.ipv4.tcp_keepalive_* (s) */
+	FW_FACT_TCP_KEEPALIVE_INTVL,
+	FW_FACT_TCP_KEEPALIVE_PROBES,
+	FW_FACT_TCP_ORPHAN_RETRIES,
+	FW_FACT_TCP_RETRIES2,
+	FW_FACT_TCP_FIN_TIMEOUT,
+	FW_FACT_COUNT,
+};
+
+/* The JSON key of a fact ("ct_tcp_timeout_established", ...); "?". */
+const char *fw_netns_fact_key(unsigned int f);
+
 /* The records about one socket, which carry its connection keys. */
 static inline bool fw_rec_is_conn(enum fw_rec_type t)
 {

@@ -127,8 +127,8 @@ static void test_ghosts_grouped_at_scale(void)
 		     "                e.g. port 40000: server on db1 is still "
 		     "ESTABLISHED at ");
 	CHECK_INT(count_of(t, "peer_vanished   "), 1);
-	check_has(t, "the evidence points to: lost closes (300 connections "
-		     "whose FIN, RST or peer never reached the other end)\n");
+	check_has(t, "The evidence points to the network: 300 peers gone "
+		     "without their close arriving (peer_gone on app1)\n");
 	free(t);
 }
 
@@ -166,7 +166,7 @@ static void test_singular(void)
 		     "    the ghost's idle time: 1h00m\n"
 		     "    the ghost's keepalive: off 1 (never reaped), on 0, "
 		     "unknown 0\n");
-	check_has(t, "lost closes (1 connection whose FIN, RST or peer");
+	check_has(t, "1 peer gone without its close arriving");
 	/* a finding like no other: as text_finding() writes it */
 	check_has(t,
 		  "\nfindings:\npeer_vanished   client 10.0.0.1:40000 (not "
@@ -250,7 +250,7 @@ static void test_idle_holders(void)
 	check_has(t, "idle connections that both ends hold (idle over 1h):\n"
 		     "  app1 ruby[4242] holds 40 connections idle over 1h to "
 		     "db1:6379 (idle min 1h59m, median 3h39m, max 5h14m)\n");
-	check_has(t, "the evidence points to: an application that never "
+	check_has(t, "The evidence points to the application: it never "
 		     "closes idle connections (40 connections both ends hold, "
 		     "idle over 1h)\n");
 	free(t);

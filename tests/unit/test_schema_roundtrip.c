@@ -650,6 +650,13 @@ static void test_start_and_stop(void)
 	CHECK(strcmp(text, "(absent)") != 0);
 	CHECK_STR(key_raw(line, "attach", text, sizeof(text)),
 		  "[\"state\",\"close\",\"drop\"]");
+	/* the correlator reads the facts back (its causes use them) */
+	CHECK_INT(r.n_facts, 1);
+	CHECK(r.facts[0].netns == netns[0]);
+	CHECK(r.facts[0].v[FW_FACT_CT_MAX] == FW_UNKNOWN);
+	CHECK(r.facts[0].v[FW_FACT_CT_TCP_ESTABLISHED] ==
+	      100 + FW_FACT_CT_TCP_ESTABLISHED);
+	CHECK((r.has & FW_HAS_ATTACH) && !r.attach_drops);
 
 	CHECK_INT(fw_out_stop(&o, 1000, &totals, 1000), 0);
 	line = held_line(&o, &len);

@@ -9,7 +9,8 @@
 
 #include "engine.h"
 
-static uint64_t idle_of(const struct fw_rec *r)
+/* How long the record's socket had been idle: UNSET when not said. */
+uint64_t rec_idle_ms(const struct fw_rec *r)
 {
 	uint64_t idle = UNSET;
 
@@ -32,7 +33,7 @@ static void note_fin_sent(struct end *e, const struct fw_rec *r)
 		return;
 	e->fin_sent_ns = e->fin_last_tx_ns = r->time_ns;
 	if (!is_set(e->rst_sent_ns))
-		e->idle_ms = idle_of(r);
+		e->idle_ms = rec_idle_ms(r);
 }
 
 static void note_rst_sent(struct end *e, const struct fw_rec *r)
@@ -42,7 +43,7 @@ static void note_rst_sent(struct end *e, const struct fw_rec *r)
 		return;
 	e->rst_sent_ns = r->time_ns;
 	if (!is_set(e->fin_sent_ns))
-		e->idle_ms = idle_of(r);
+		e->idle_ms = rec_idle_ms(r);
 }
 
 static void apply_state(struct end *e, const struct fw_rec *r)
@@ -141,7 +142,7 @@ static bool learn_addresses(struct end *e, const struct fw_rec *r)
  * Drop reasons are a few kernel names repeated on every drop: each end
  * points to one copy, rather than holding its own.
  */
-static const char *intern_reason(struct fw_corr *c, const char *s)
+const char *intern_reason(struct fw_corr *c, const char *s)
 {
 	char **reasons, *copy;
 
@@ -295,6 +296,7 @@ unsigned int apply_record(struct fw_corr *c, struct end *e,
 	default:
 		break;
 	}
+	cause_apply_record(c, e, r);
 	return new_isn;
 }
 

@@ -46,6 +46,7 @@ struct end *end_new(struct fw_corr *c, struct host *h, const struct fw_rec *r)
 	e->snap_idle_ms = e->fin_drop_in_ns = UNSET;
 	e->seen_ns = r->time_ns;
 	e->keepalive = -1;
+	cause_end_init(&e->cause);
 	e->conn = conn_new(c);
 	if (!e->conn) {
 		free(e);
@@ -103,6 +104,7 @@ static void end_free(struct fw_corr *c, struct end *e)
 {
 	unindex_pairing(c, e);
 	fw_table_remove(&c->socks, sock_hash(e->host, e->netns, e->sock), e);
+	free(e->doubt);
 	free(e);
 }
 

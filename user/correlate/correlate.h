@@ -38,7 +38,45 @@ const char *fw_verdict_name(enum fw_verdict v);
 
 enum fw_close_kind { FW_CLOSE_NONE, FW_CLOSE_FIN, FW_CLOSE_RST };
 
-enum fw_paired_by { FW_PAIR_NONE, FW_PAIR_ISN, FW_PAIR_TUPLE };
+enum fw_paired_by {
+	FW_PAIR_NONE,
+	FW_PAIR_ISN,
+	FW_PAIR_TUPLE,
+	FW_PAIR_ISN_HALF, /* one direction's ISN, and the 4-tuple or timing:
+			   * a middlebox rewrote the other's sequence numbers */
+};
+
+/* What killed a lost close (docs/CORRELATE.md, "Causes"). */
+enum fw_cause {
+	FW_CAUSE_NONE, /* no lost close in the finding */
+	FW_CAUSE_CONNTRACK_INVALID,
+	FW_CAUSE_FIREWALL_RULE,
+	FW_CAUSE_DROPPED_ON_ARRIVAL,
+	FW_CAUSE_HOST_DROP,
+	FW_CAUSE_LOST_IN_NETWORK,
+	FW_CAUSE_PEER_GONE,
+	FW_CAUSE_UNKNOWN,
+	FW_CAUSE_COUNT,
+};
+
+const char *fw_cause_name(enum fw_cause c);
+
+/*
+ * A lost close's cause and the host's own numbers it was told with
+ * (FW_UNKNOWN: not in the logs).
+ */
+struct fw_cause_info {
+	enum fw_cause cause;
+	const char *host;   /* where it died; NULL: between the hosts, or
+			     * not known */
+	bool on_arrival;    /* the receiver's host dropped it */
+	const char *reason; /* the kernel's drop reason, or NULL */
+	uint64_t idle_ms;   /* the flow's idle before the close */
+	/* that host's nf_conntrack_tcp_timeout_established (s), be_liberal */
+	uint64_t ct_timeout_s, ct_be_liberal;
+	uint64_t keepalive_time_s; /* its net.ipv4.tcp_keepalive_time */
+	const char *text;	   /* the cause in words; NULL with NONE */
+};
 
 /* What the finding says of one end of the connection. */
 struct fw_finding_end {
@@ -56,6 +94,9 @@ struct fw_finding_end {
 	uint64_t idle_ms;   /* last_recv_ms in its latest snapshot, or
 			     * FW_UNKNOWN */
 	int keepalive;	    /* SO_KEEPALIVE in a snapshot: 1, 0; -1 unknown */
+	/* its keepalive settings in a snapshot, or FW_UNKNOWN */
+	uint64_t keepalive_idle_s, keepalive_intvl_s, keepalive_cnt;
+	uint64_t user_timeout_ms; /* 0: not set */
 };
 
 struct fw_finding {
@@ -78,6 +119,7 @@ struct fw_finding {
 	uint64_t close_wait_ns; /* close_wait_leak: time in CLOSE_WAIT */
 	const char *evidence;
 	const char *reason; /* incomplete only, else NULL */
+	struct fw_cause_info cause;
 };
 
 struct fw_corr_opts {

@@ -227,6 +227,9 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 		host_end_pass(c, h, r);
 		timeline_end_pass(c, h, r);
 		break;
+	case FW_REC_NETNS:
+		host_learn_facts(c, h, r);
+		break;
 	case FW_REC_LOST:
 		c->stats.lost_events += r->count;
 		host_add_lost(c, h, r->from_ns, r->time_ns, r->count);

@@ -22,6 +22,7 @@
  *	judge.c     the judges: verdicts, and the facts behind them
  *	evidence.c  the words of a verdict, from those facts
  *	finding.c   a verdict as a struct fw_finding
+ *	cause.c     what killed a lost close, in the host's own numbers
  *	engine.c    the feed loop and the fw_corr_* API
  */
 #ifndef FW_CORRELATE_ENGINE_H
@@ -31,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cause.h"
 #include "correlate.h"
 #include "record.h"
 #include "schema.h"
@@ -83,6 +85,17 @@ struct host {
 	uint64_t pass_ns;  /* the first of them */
 	uint64_t *watched; /* the tracer's netns list (start), NULL: all */
 	size_t nwatched;
+	struct fw_rec_facts *facts; /* per namespace (start, netns) */
+	size_t nfacts, capfacts;
+	bool attach_known; /* a start record listed its attach points */
+	bool traces_drops; /* ... and they had the drop program */
+};
+
+/* An unpaired end that could be this one's peer (pair.c). */
+struct pair_doubt {
+	bool client;
+	const struct host *host;
+	uint64_t sock, est_ns; /* est_ns UNSET: older than the logs */
 };
 
 struct end {
@@ -126,6 +139,8 @@ struct end {
 	uint64_t fin_drop_in_ns;    /* the first of fin_drops_in */
 	const char *drop_reason;    /* of its latest dropped FIN/RST */
 	const char *drop_in_reason; /* of the latest dropped peer's FIN */
+	struct end_cause cause;	    /* cause.c */
+	struct pair_doubt *doubt;   /* pair.c; NULL mostly */
 	char comm[FW_REC_COMM_MAX];
 };
 
@@ -188,6 +203,7 @@ enum evidence {
 	EV_FIN_UNACKED_AT_END, /* a lone end's FIN, retried to the end */
 	EV_NO_PASS_WHILE_OPEN, /* other has no snapshot while self existed */
 	EV_PASS_MISSES_NETNS,  /* other's snapshot misses the peer's netns */
+	EV_PEER_UNPROVEN,      /* an unpaired end could be self's peer */
 	/* every other verdict */
 	EV_CLOSE_WAIT_LEAK,    /* self stayed in CLOSE_WAIT */
 	EV_LOST_RST,	       /* self's RST, peer still open */
@@ -259,7 +275,8 @@ struct evidence_facts {
 	/* self's CLOSE_WAIT: entered, how long, to the end of its log */
 	uint64_t cw_since_ns, cw_for_ns;
 	bool cw_through_end;
-	uint64_t limit_ns; /* --close-wait */
+	uint64_t limit_ns;	 /* --close-wait */
+	struct pair_doubt doubt; /* EV_PEER_UNPROVEN: that end */
 };
 
 /* What a judge decided, about which close, and what tells it. */
@@ -336,6 +353,9 @@ const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
 				    uint64_t to);
 void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first);
+void host_learn_facts(struct fw_corr *c, struct host *h,
+		      const struct fw_rec *r);
+const struct fw_rec_facts *host_facts(const struct host *h, uint64_t netns);
 void host_begin_pass(struct host *h, uint64_t t);
 void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r);
 const struct snap_pass *host_pass_while_open(struct fw_corr *c,
@@ -356,6 +376,7 @@ bool addr_peer_netns(struct fw_corr *c, const struct end *e, uint64_t *ns);
 void addr_free_all(struct fw_corr *c);
 uint64_t sock_hash(const struct host *h, uint64_t netns, uint64_t sock);
 uint64_t isn_hash(uint32_t local, uint32_t remote);
+uint64_t isn_half_hash(bool remote, uint32_t isn);
 uint64_t tuple_hash(uint8_t family, const uint8_t *la, uint16_t lp,
 		    const uint8_t *ra, uint16_t rp);
 struct end *sock_find(struct fw_corr *c, const struct host *h, uint64_t netns,
@@ -384,11 +405,15 @@ unsigned int apply_record(struct fw_corr *c, struct end *e,
 void apply_addresses(struct fw_corr *c, struct end *e, const struct fw_rec *r,
 		     unsigned int *news);
 bool is_epitaph(const struct fw_rec *r);
+uint64_t rec_idle_ms(const struct fw_rec *r);
+const char *intern_reason(struct fw_corr *c, const char *s);
 void reasons_free(struct fw_corr *c);
 
 /* pair.c */
 void try_pair(struct fw_corr *c, struct end *e);
 void confirm_by_isn(struct fw_corr *c, struct end *e);
+void pair_note_evidence(const struct conn *cn, char *buf, size_t sz);
+void pair_check_unproven(struct fw_corr *c, struct end *e, struct judgement *j);
 
 /* judge.c */
 enum judge_status judge_conn(struct fw_corr *c, struct conn *cn,

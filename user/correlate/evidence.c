@@ -255,6 +255,24 @@ static void lost_window(const struct evidence_facts *ev, char *buf, size_t sz)
 		    ev->lost_host, ull(ev->lost.from_ns), ull(ev->lost.to_ns));
 }
 
+/* An unpaired end could be self's peer: the ISNs cannot tell. */
+static void unproven_pairing(const struct evidence_facts *ev, char *buf,
+			     size_t sz)
+{
+	const struct pair_doubt *d = &ev->doubt;
+	char when[64] = "alive at the same time";
+
+	if (is_set(d->est_ns))
+		snprintf(when, sizeof(when), "established at %llu",
+			 ull(d->est_ns));
+	say(buf, sz,
+	    "the %s on %s (socket %llu, %s, the same server port) could be "
+	    "the peer of this %s: their ISNs do not mirror (a middlebox "
+	    "rewriting sequence numbers?), so the pairing cannot be proven",
+	    d->client ? "client" : "server", d->host->name, ull(d->sock), when,
+	    role(&ev->self));
+}
+
 void evidence_write_reason(const struct judgement *j, char *buf, size_t sz)
 {
 	const struct evidence_facts *ev = &j->ev;
@@ -299,6 +317,9 @@ void evidence_write_reason(const struct judgement *j, char *buf, size_t sz)
 		    "the snapshot of %s at %llu does not cover the network "
 		    "namespace of the peer",
 		    ev->other, ull(ev->pass_ns));
+		break;
+	case EV_PEER_UNPROVEN:
+		unproven_pairing(ev, buf, sz);
 		break;
 	default:
 		buf[0] = '\0';

@@ -117,6 +117,7 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 		    const struct judgement *j)
 {
 	char evidence[FW_EVIDENCE_MAX], reason[FW_REASON_MAX] = "";
+	char cause[FW_CAUSE_TEXT_MAX];
 	const struct end *client, *server;
 	struct fw_finding f;
 
@@ -139,7 +140,9 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 		f.reason = reason;
 	}
 	evidence_write(j, reason, evidence, sizeof(evidence));
+	pair_note_evidence(cn, evidence, sizeof(evidence));
 	f.evidence = evidence;
+	cause_fill(cn, j, &f, cause, sizeof(cause));
 	c->stats.connections++;
 	c->stats.verdicts[j->verdict]++;
 	if (c->cb)

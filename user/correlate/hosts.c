@@ -59,6 +59,7 @@ void host_free(struct host *h)
 		free(h->snaps[i].netns);
 	free(h->snaps);
 	free(h->watched);
+	free(h->facts);
 	free(h->name);
 	free(h->lost);
 	free(h);
@@ -130,6 +131,7 @@ void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 {
 	free(h->watched);
 	h->watched = copy_rec_netns(c, r, &h->nwatched);
+	host_learn_facts(c, h, r);
 	/* a restarted tracer: what happened in between was not seen */
 	if (!first && r->time_ns > h->wm_ns)
 		host_add_lost(c, h, h->wm_ns, r->time_ns, 0);
@@ -137,6 +139,49 @@ void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		h->done = false;
 		clock_update(c);
 	}
+}
+
+/* ---- the facts of its namespaces, and what its tracer traced ---- */
+
+/* The facts of a namespace replace what was known of it before. */
+static void host_put_facts(struct fw_corr *c, struct host *h,
+			   const struct fw_rec_facts *f)
+{
+	for (size_t i = 0; i < h->nfacts; i++) {
+		if (h->facts[i].netns == f->netns) {
+			h->facts[i] = *f;
+			return;
+		}
+	}
+	if (h->nfacts == h->capfacts) {
+		struct fw_rec_facts *facts =
+			corr_grow(c, h->facts, &h->capfacts, 2, sizeof(*facts));
+
+		if (!facts)
+			return;
+		h->facts = facts;
+	}
+	h->facts[h->nfacts++] = *f;
+}
+
+/* A start or netns record: the namespaces' facts, the attach points. */
+void host_learn_facts(struct fw_corr *c, struct host *h, const struct fw_rec *r)
+{
+	for (unsigned int i = 0; i < r->n_facts; i++)
+		host_put_facts(c, h, &r->facts[i]);
+	if (r->has & FW_HAS_ATTACH) {
+		h->attach_known = true;
+		h->traces_drops = r->attach_drops;
+	}
+}
+
+/* What h's tracer read of namespace netns, or NULL. */
+const struct fw_rec_facts *host_facts(const struct host *h, uint64_t netns)
+{
+	for (size_t i = 0; i < h->nfacts; i++)
+		if (h->facts[i].netns == netns)
+			return &h->facts[i];
+	return NULL;
 }
 
 /* ---- clocks ---- */

@@ -128,6 +128,12 @@ uint64_t isn_hash(uint32_t local, uint32_t remote)
 	return fw_mix64((uint64_t)local << 32 | remote);
 }
 
+/* One ISN alone, the local or the remote one (pair.c's half pairing). */
+uint64_t isn_half_hash(bool remote, uint32_t isn)
+{
+	return fw_mix64(((uint64_t)remote + 1) << 40 | isn);
+}
+
 uint64_t tuple_hash(uint8_t family, const uint8_t *la, uint16_t lp,
 		    const uint8_t *ra, uint16_t rp)
 {
@@ -167,11 +173,30 @@ void unindex_tuple(struct fw_corr *c, struct end *e)
 	e->in_tuples = false;
 }
 
+static void unindex_isns(struct fw_corr *c, struct end *e)
+{
+	fw_table_remove(&c->isns, isn_hash(e->isn_local, e->isn_remote), e);
+	fw_table_remove(&c->isns, isn_half_hash(false, e->isn_local), e);
+	fw_table_remove(&c->isns, isn_half_hash(true, e->isn_remote), e);
+}
+
+/* Under both ISNs, and under each alone for a middlebox that rewrote one. */
+static bool index_isns(struct fw_corr *c, struct end *e)
+{
+	if (corr_table_put(c, &c->isns, isn_hash(e->isn_local, e->isn_remote),
+			   e) &&
+	    corr_table_put(c, &c->isns, isn_half_hash(false, e->isn_local),
+			   e) &&
+	    corr_table_put(c, &c->isns, isn_half_hash(true, e->isn_remote), e))
+		return true;
+	unindex_isns(c, e);
+	return false;
+}
+
 void unindex_pairing(struct fw_corr *c, struct end *e)
 {
 	if (e->in_isns)
-		fw_table_remove(&c->isns, isn_hash(e->isn_local, e->isn_remote),
-				e);
+		unindex_isns(c, e);
 	e->in_isns = false;
 	unindex_tuple(c, e);
 }
@@ -179,8 +204,7 @@ void unindex_pairing(struct fw_corr *c, struct end *e)
 void index_pairing(struct fw_corr *c, struct end *e)
 {
 	if (e->has_isn && !e->in_isns)
-		e->in_isns = corr_table_put(
-			c, &c->isns, isn_hash(e->isn_local, e->isn_remote), e);
+		e->in_isns = index_isns(c, e);
 	if (!e->in_tuples)
 		e->in_tuples =
 			corr_table_put(c, &c->tuples,

@@ -529,7 +529,12 @@ static enum judge_status judge_single(struct fw_corr *c, struct conn *cn,
 enum judge_status judge_conn(struct fw_corr *c, struct conn *cn,
 			     struct judgement *j, uint64_t *wake, bool final)
 {
+	enum judge_status st;
+
 	if (cn->e[1])
 		return judge_pair(c, cn, j, wake, final);
-	return judge_single(c, cn, j, wake, final);
+	st = judge_single(c, cn, j, wake, final);
+	if (st == JUDGE_DECIDED)
+		pair_check_unproven(c, cn->e[0], j);
+	return st;
 }

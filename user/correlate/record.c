@@ -48,6 +48,11 @@ enum key {
 	K_REASON,
 	K_SNAP,
 	K_KEEPALIVE_IDLE_S,
+	K_CT,
+	K_CT_HOOKED,
+	K_DROP_REASON_LAST,
+	K_CT_LAST,
+	K_NETNS_FACTS,
 	/* keys the correlator does not use, named so the order predicts */
 	K_BYTES_SENT,
 	K_BYTES_RECEIVED,
@@ -75,8 +80,9 @@ enum key {
 #define REQ_CONN                                                               \
 	(REQ_ALL | BIT(K_NETNS) | BIT(K_SOCK) | BIT(K_FAMILY) | BIT(K_LADDR) | \
 	 BIT(K_RADDR) | BIT(K_LPORT) | BIT(K_RPORT))
-#define REQ_LOST (REQ_ALL | BIT(K_COUNT) | BIT(K_FROM_NS))
-#define REQ_DROP (REQ_CONN | BIT(K_TCP_FLAGS) | BIT(K_DIRECTION))
+#define REQ_LOST  (REQ_ALL | BIT(K_COUNT) | BIT(K_FROM_NS))
+#define REQ_DROP  (REQ_CONN | BIT(K_TCP_FLAGS) | BIT(K_DIRECTION))
+#define REQ_NETNS (REQ_ALL | BIT(K_NETNS))
 
 _Static_assert(K_MAX <= 64, "the seen-keys mask is 64 bits");
 
@@ -113,6 +119,11 @@ static const char *const key_names[K_MAX] = {
 	[K_DIRECTION] = "direction",
 	[K_REASON] = "reason",
 	[K_KEEPALIVE_IDLE_S] = "keepalive_idle_s",
+	[K_CT] = "ct",
+	[K_CT_HOOKED] = "ct_hooked",
+	[K_DROP_REASON_LAST] = "drop_reason_last",
+	[K_CT_LAST] = "ct_last",
+	[K_NETNS_FACTS] = "netns_facts",
 	[K_BYTES_SENT] = "bytes_sent",
 	[K_BYTES_RECEIVED] = "bytes_received",
 	[K_RETRANS] = "retrans",
@@ -295,6 +306,8 @@ static bool parse_addr(const char *s, size_t len, uint8_t *out)
 
 struct parse_ctx {
 	struct fw_rec *rec;
+	const char *line; /* the whole line, for a netns record's facts */
+	size_t len;
 	uint64_t seen;
 	uint64_t version;
 	const char *laddr, *raddr; /* parsed once family is known */
@@ -419,6 +432,58 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 			rec->netns_list[rec->n_netns++] = x;
 		else
 			rec->netns_more = true;
+	}
+}
+
+/* ---- the keys of host facts, conntrack views and keepalive ---- */
+
+static int take_cause_key(struct parse_ctx *pc, enum key k,
+			  const struct fwj_value *v)
+{
+	struct fw_rec *rec = pc->rec;
+
+	switch (k) {
+	case K_CT:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		rec->ct = (uint8_t)fw_ct_view(v->s, v->len);
+		return 0;
+	case K_CT_HOOKED:
+		/* null: conntrack's hooks could not be read */
+		if (v->type == FWJ_NULL)
+			return 0;
+		rec->has |= FW_HAS_CT_HOOKED;
+		return take_bool(rec, k, v, &rec->ct_hooked);
+	case K_DROP_REASON_LAST:
+		return take_string(rec, k, v, rec->drop_reason_last,
+				   sizeof(rec->drop_reason_last)) < 0
+			       ? -1
+			       : 0;
+	case K_CT_LAST:
+		return take_string(rec, k, v, rec->ct_last,
+				   sizeof(rec->ct_last)) < 0
+			       ? -1
+			       : 0;
+	case K_NETNS_FACTS:
+		if (v->type != FWJ_ARRAY)
+			return bad(rec,
+				   "key \"netns_facts\": expected an array");
+		return fw_rec_parse_facts_list(rec, v->s, v->len);
+	case K_ATTACH:
+		if (v->type != FWJ_ARRAY)
+			return bad(rec, "key \"attach\": expected an array");
+		rec->has |= FW_HAS_ATTACH;
+		rec->attach_drops = memmem(v->s, v->len, "kfree_skb", 9);
+		return 0;
+	case K_KEEPALIVE_INTVL_S:
+		return take_u32(rec, k, v, &rec->keepalive_intvl_s);
+	case K_KEEPALIVE_CNT:
+		rec->has |= FW_HAS_KA_SETTINGS;
+		return take_u32(rec, k, v, &rec->keepalive_cnt);
+	case K_USER_TIMEOUT_MS:
+		return take_u32(rec, k, v, &rec->user_timeout_ms);
+	default:
+		return 0;
 	}
 }
 
@@ -567,7 +632,7 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 	case K_KEEPALIVE_IDLE_S:
 		return take_u32(rec, k, v, &rec->keepalive_idle_s);
 	default:
-		return 0;
+		return take_cause_key(pc, k, v);
 	}
 }
 
@@ -625,6 +690,8 @@ static uint64_t required_keys(enum fw_rec_type t)
 		return REQ_DROP;
 	case FW_REC_LOST:
 		return REQ_LOST;
+	case FW_REC_NETNS:
+		return REQ_NETNS;
 	default:
 		return REQ_ALL;
 	}
@@ -654,13 +721,31 @@ static int finish_record(struct parse_ctx *pc)
 		return -1;
 	if (pc->isn_local && pc->isn_remote)
 		rec->has |= FW_HAS_ISN;
-	if (fw_rec_is_conn(rec->type) && pc->netns_list)
+	if ((fw_rec_is_conn(rec->type) || rec->type == FW_REC_NETNS) &&
+	    pc->netns_list)
 		return bad(rec, "key \"netns\": expected integer");
+	if (rec->type == FW_REC_NETNS) {
+		rec->n_facts = 1;
+		if (fw_rec_parse_facts(rec, pc->line, pc->len, rec->facts) < 0)
+			return -1;
+	}
 	if (fw_rec_is_conn(rec->type) && check_addrs(pc) < 0)
 		return -1;
 	if (rec->type == FW_REC_LOST && rec->from_ns > rec->time_ns)
 		return bad(rec, "lost window ends before it starts");
 	return rec->type == FW_REC_UNKNOWN ? 1 : 0;
+}
+
+static void reset_cause_keys(struct fw_rec *rec)
+{
+	rec->keepalive_intvl_s = rec->keepalive_cnt = 0;
+	rec->user_timeout_ms = 0;
+	rec->ct = FW_CTV_UNKNOWN;
+	rec->ct_hooked = false;
+	rec->drop_reason_last[0] = rec->ct_last[0] = '\0';
+	rec->n_facts = 0;
+	rec->facts_more = false;
+	rec->attach_drops = false;
 }
 
 static void reset_record(struct fw_rec *rec)
@@ -678,6 +763,7 @@ static void reset_record(struct fw_rec *rec)
 	rec->reason[0] = '\0';
 	rec->keepalive = false;
 	rec->keepalive_idle_s = 0;
+	reset_cause_keys(rec);
 	rec->snap = 0;
 	rec->n_netns = 0;
 	rec->netns_more = false;
@@ -689,7 +775,7 @@ static void reset_record(struct fw_rec *rec)
 
 int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec)
 {
-	struct parse_ctx pc = { .rec = rec };
+	struct parse_ctx pc = { .rec = rec, .line = line, .len = len };
 	struct fwj_parser jp;
 	struct fwj_value key, val;
 	enum key k, prev = K_START;

@@ -28,9 +28,31 @@
 #define FW_HAS_CLOSE_DROPS   (1u << 8)
 #define FW_HAS_SNAP	     (1u << 9)
 #define FW_HAS_NETNS_LIST    (1u << 10) /* start, snapshot_end */
+/* the causes' keys: high bits, clear of the stream's v2 ones */
+#define FW_HAS_CT_HOOKED   (1u << 24) /* drop */
+#define FW_HAS_KA_SETTINGS (1u << 25) /* snapshot: keepalive_* known */
+#define FW_HAS_ATTACH	   (1u << 26) /* start */
 
 /* Namespaces a start or snapshot_end record lists, at most. */
 #define FW_REC_NETNS_MAX 64
+
+/* What conntrack had attached to a dropped segment (drop "ct"). */
+enum fw_ct_view {
+	FW_CTV_UNKNOWN = 0, /* not said */
+	FW_CTV_NONE,	    /* no entry: INVALID, or conntrack did not look */
+	FW_CTV_UNTRACKED,   /* a notrack rule exempted it */
+	FW_CTV_TRACKED,	    /* conntrack knew the flow */
+};
+
+/* "none", "untracked", "tracked"; FW_CTV_UNKNOWN for anything else
+ * (record_facts.c). */
+enum fw_ct_view fw_ct_view(const char *s, size_t len);
+
+/* A namespace's facts (schema.h, enum fw_netns_fact) as a log has them. */
+struct fw_rec_facts {
+	uint64_t netns;
+	uint64_t v[FW_FACT_COUNT]; /* FW_UNKNOWN when absent */
+};
 
 struct fw_rec {
 	enum fw_rec_type type;
@@ -61,6 +83,15 @@ struct fw_rec {
 	unsigned int has;  /* FW_HAS_* */
 	char comm[FW_REC_COMM_MAX];
 
+	/* what tells the cause of a lost close */
+	uint8_t ct;		   /* drop: enum fw_ct_view */
+	bool ct_hooked;		   /* drop: FW_HAS_CT_HOOKED */
+	char drop_reason_last[32]; /* of its latest dropped FIN/RST, "" */
+	char ct_last[16];	   /* conntrack's view of that drop, "" */
+	/* snapshot: with keepalive_idle_s, FW_HAS_KA_SETTINGS */
+	uint32_t keepalive_intvl_s, keepalive_cnt;
+	uint32_t user_timeout_ms; /* snapshot: TCP_USER_TIMEOUT, 0 none */
+
 	/* lost, snapshot_end (count) */
 	uint64_t count;
 	uint64_t from_ns;
@@ -75,6 +106,15 @@ struct fw_rec {
 	uint64_t netns_list[FW_REC_NETNS_MAX];
 	unsigned int n_netns;
 	bool netns_more;
+	/*
+	 * start: netns_facts, one per namespace (as many as netns_list
+	 * holds); netns: facts[0]. start: FW_HAS_ATTACH, and whether the
+	 * drop program (skb:kfree_skb) is among the attach points.
+	 */
+	struct fw_rec_facts facts[FW_REC_NETNS_MAX];
+	unsigned int n_facts;
+	bool facts_more;
+	bool attach_drops;
 
 	char host_buf[FW_REC_HOST_MAX];
 	char why[128]; /* set when fw_rec_parse() returns -1 */
@@ -85,5 +125,14 @@ struct fw_rec {
  * 1 for a valid record of a type to ignore, -1 for a bad line (rec->why).
  */
 int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec);
+
+/*
+ * record_facts.c: a namespace's facts from a JSON object (an element of
+ * netns_facts, or a whole netns record), and the text of a netns_facts
+ * array into rec->facts; -1 with rec->why for bad input.
+ */
+int fw_rec_parse_facts(struct fw_rec *rec, const char *s, size_t len,
+		       struct fw_rec_facts *f);
+int fw_rec_parse_facts_list(struct fw_rec *rec, const char *s, size_t len);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "advice.h"
 #include "record.h"
 #include "report_priv.h"
 #include "schema.h"
@@ -90,6 +91,7 @@ static const char *const paired_names[] = {
 	[FW_PAIR_NONE] = "none",
 	[FW_PAIR_ISN] = "isn",
 	[FW_PAIR_TUPLE] = "tuple",
+	[FW_PAIR_ISN_HALF] = "isn_half",
 };
 
 static const char *const kind_names[] = {
@@ -109,6 +111,10 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 	json_end(f, "client", &fd->client);
 	json_end(f, "server", &fd->server);
 	fprintf(f, ",\"paired_by\":\"%s\"", paired_names[fd->paired_by]);
+	json_str_or_null(f, "cause",
+			 fd->cause.cause ? fw_cause_name(fd->cause.cause)
+					 : NULL);
+	json_str_or_null(f, "cause_host", fd->cause.host);
 	json_str_or_null(f, "closer",
 			 closed ? (fd->closer_is_client ? "client" : "server")
 				: NULL);
@@ -190,6 +196,9 @@ static void text_finding(FILE *f, const struct fw_finding *fd)
 		fputc('\n', f);
 	}
 	fprintf(f, "                %s\n", fd->evidence);
+	if (fd->cause.text)
+		fprintf(f, "                cause %s: %s\n",
+			fw_cause_name(fd->cause.cause), fd->cause.text);
 }
 
 /* ---- words ---- */
@@ -332,48 +341,6 @@ static void count_groups(struct fw_report *r, const struct fw_finding *f)
 		    sv->endpoint, f->verdict);
 }
 
-static void note_idle(struct fw_report *r, const struct fw_finding *f)
-{
-	uint64_t idle = f->idle_before_close_ms;
-	enum fw_verdict v = f->verdict;
-
-	if (v == FW_V_LOST_FIN || v == FW_V_LOST_RST || v == FW_V_UNACKED_FIN ||
-	    v == FW_V_PEER_VANISHED)
-		r->lost_like++;
-	/*
-	 * A close its host dropped itself says nothing of a middlebox's
-	 * idle timeout: keep it out of the bounds.
-	 */
-	if (f->close_drops != FW_UNKNOWN && f->close_drops && problem(v)) {
-		r->host_drops++;
-		if (f->drop_reason)
-			snprintf(r->drop_reason, sizeof(r->drop_reason), "%s",
-				 f->drop_reason);
-		return;
-	}
-	if (idle == FW_UNKNOWN)
-		return;
-	if (v == FW_V_LOST_FIN || v == FW_V_LOST_RST || v == FW_V_UNACKED_FIN) {
-		if (idle < r->lost_idle_min_ms)
-			r->lost_idle_min_ms = idle;
-	} else if (v == FW_V_OK) {
-		if (r->clean_idle_max_ms == FW_UNKNOWN ||
-		    idle > r->clean_idle_max_ms)
-			r->clean_idle_max_ms = idle;
-	}
-}
-
-static void note_redis(struct fw_report *r, const struct fw_finding *f)
-{
-	const char *ep = f->server.endpoint;
-	size_t n = strlen(ep);
-
-	if ((f->server.present && strstr(f->server.comm, "redis")) ||
-	    (n > 5 && !strcmp(ep + n - 5, ":6379")))
-		r->redis = true;
-}
-
-/* The text report keeps its findings as entries until the summary is out. */
 static void keep_text_finding(struct fw_report *r, const struct fw_finding *f)
 {
 	char text[4096];
@@ -397,9 +364,7 @@ void fw_report_finding(const struct fw_finding *f, void *ctx)
 	count_groups(r, f);
 	count_holding(r, f);
 	count_holder(r, f);
-	note_idle(r, f);
-	if (problem(f->verdict))
-		note_redis(r, f);
+	fw_advice_note(r->advice, f);
 	if (!shown(r, f->verdict))
 		return;
 	r->shown++;
@@ -450,9 +415,28 @@ static void json_groups(FILE *f, const char *key, const char *name_key,
 	fputc(']', f);
 }
 
+/* The idle holders, for the causes' answer to "network or app?". */
+static void app_side(struct fw_report *r, struct fw_app_side *app, char *words,
+		     size_t sz)
+{
+	char over[32];
+
+	app->idle_held = holders_count(&r->holders);
+	report_fmt_duration(over, sizeof(over), report_idle_ns(r));
+	snprintf(words, sz,
+		 "it never closes idle connections (%" PRIu64
+		 " %s both ends hold, idle over %s)",
+		 app->idle_held,
+		 report_plural(app->idle_held, "connection", "connections"),
+		 over);
+	app->idle_words = words;
+}
+
 static void json_summary(struct fw_report *r, const struct fw_corr_stats *st)
 {
+	struct fw_app_side app;
 	FILE *f = r->opts.out;
+	char words[160];
 
 	fprintf(f,
 		"{\"type\":\"summary\",\"v\":%d,\"records\":%" PRIu64
@@ -468,9 +452,8 @@ static void json_summary(struct fw_report *r, const struct fw_corr_stats *st)
 	json_holdings(f, &r->holdings);
 	json_holders(f, r);
 	json_timeline(f, r);
-	json_u64_or_null(f, "lost_idle_min_ms",
-			 r->lost_like ? r->lost_idle_min_ms : FW_UNKNOWN);
-	json_u64_or_null(f, "clean_idle_max_ms", r->clean_idle_max_ms);
+	app_side(r, &app, words, sizeof(words));
+	fw_advice_json(r->advice, &app, f);
 	fputs("}\n", f);
 }
 
@@ -499,50 +482,14 @@ static void text_count(FILE *f, const char *sep, uint64_t n, const char *one,
 	fprintf(f, "%s%" PRIu64 " %s", sep, n, report_plural(n, one, many));
 }
 
-/*
- * What the evidence points to: closes lost between the hosts (the
- * network, or a host's own rules), or an application that does not close
- * (connections both ends hold idle, or a CLOSE_WAIT it never ends).
- */
-static void text_diagnosis(struct fw_report *r, const struct fw_corr_stats *st)
+/* The causes of the lost closes, and what the evidence points to. */
+static void text_diagnosis(struct fw_report *r)
 {
-	const uint64_t *v = st->verdicts;
-	uint64_t lost = v[FW_V_LOST_FIN] + v[FW_V_LOST_RST] +
-			v[FW_V_UNACKED_FIN] + v[FW_V_PEER_VANISHED];
-	uint64_t idle = holders_count(&r->holders),
-		 cw = v[FW_V_CLOSE_WAIT_LEAK];
-	const char *sep = "";
-	char over[32];
-	FILE *f = r->opts.out;
+	struct fw_app_side app;
+	char words[160];
 
-	if (!lost && !idle && !cw)
-		return;
-	fputs("the evidence points to: ", f);
-	if (lost) {
-		fprintf(f, "lost closes (%" PRIu64 " %s)", lost,
-			report_plural(lost,
-				      "connection whose FIN, RST or peer never "
-				      "reached the other end",
-				      "connections whose FIN, RST or peer "
-				      "never reached the other end"));
-		sep = "; and ";
-	}
-	if (idle) {
-		report_fmt_duration(over, sizeof(over), report_idle_ns(r));
-		fprintf(f,
-			"%san application that never closes idle connections "
-			"(%" PRIu64 " %s both ends hold, idle over %s)",
-			sep, idle,
-			report_plural(idle, "connection", "connections"), over);
-		sep = "; and ";
-	}
-	if (cw)
-		fprintf(f,
-			"%san application that never closes after its peer "
-			"did (%" PRIu64 " %s in CLOSE_WAIT)",
-			sep, cw,
-			report_plural(cw, "connection", "connections"));
-	fputc('\n', f);
+	app_side(r, &app, words, sizeof(words));
+	fw_advice_write_causes(r->advice, &app, r->opts.out);
 }
 
 static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
@@ -560,139 +507,12 @@ static void text_summary(struct fw_report *r, const struct fw_corr_stats *st)
 			   "duplicate records");
 	fputs("\nverdicts:", f);
 	text_counts(f, st->verdicts);
-	text_diagnosis(r, st);
+	text_diagnosis(r);
 	text_groups(f, "by client (host process)", &r->clients);
 	text_groups(f, "by server (host endpoint)", &r->servers);
 	text_holdings(f, &r->holdings);
 	text_holders(f, r);
 	text_timeline(f, r);
-}
-
-/* Rounds seconds down to a unit a person would type: 5 s, 1 min, 10 min. */
-static uint64_t round_down_s(uint64_t s)
-{
-	if (s >= 3600)
-		return s / 600 * 600;
-	if (s >= 120)
-		return s / 60 * 60;
-	if (s >= 10)
-		return s / 5 * 5;
-	return s ? s : 1;
-}
-
-/*
- * Keepalive idle time to suggest: half the shortest idle after which a
- * close got lost, so the probes come well before the middlebox forgets
- * the flow. That is at least 10 s whenever the bound is at least 20 s;
- * below, text_advice() says how odd it is.
- */
-static uint64_t suggest_keepalive_s(const struct fw_report *r)
-{
-	if (r->lost_idle_min_ms == FW_UNKNOWN)
-		return 60;
-	return round_down_s(r->lost_idle_min_ms / 2000);
-}
-
-static bool idle_known(const struct fw_report *r)
-{
-	return r->lost_like && r->lost_idle_min_ms != FW_UNKNOWN;
-}
-
-static void text_middlebox(struct fw_report *r, FILE *f)
-{
-	double lo = (double)r->clean_idle_max_ms / 1e3;
-	double hi = (double)r->lost_idle_min_ms / 1e3;
-
-	if (!idle_known(r)) {
-		fputs("  The logs do not say how long the lost connections had "
-		      "been idle, so they imply no timeout; the values below "
-		      "are generic.\n",
-		      f);
-		return;
-	}
-	if (r->clean_idle_max_ms == FW_UNKNOWN) {
-		fprintf(f,
-			"  The shortest idle before a lost close was %.1f s "
-			"-> a middlebox (conntrack, NAT, firewall, load "
-			"balancer) forgets idle flows after at most %.1f s. No "
-			"clean close with a known idle time was seen, so there "
-			"is no lower bound: the timeout may be much shorter.\n",
-			hi, hi);
-		return;
-	}
-	if (r->clean_idle_max_ms < r->lost_idle_min_ms) {
-		fprintf(f,
-			"  The shortest idle before a lost close was %.1f s, "
-			"the longest idle before a clean close was %.1f s -> "
-			"a middlebox (conntrack, NAT, firewall, load balancer) "
-			"forgets idle flows after between %.1f and %.1f s.%s\n",
-			hi, lo, lo, hi,
-			r->clean_idle_max_ms * 4 < r->lost_idle_min_ms
-				? " The lower bound is loose: no clean close "
-				  "came after a long idle."
-				: "");
-		return;
-	}
-	fprintf(f,
-		"  Closes were lost after as little as %.1f s idle, yet "
-		"others went through after %.1f s: no single idle timeout "
-		"explains the losses, so the bounds are uncertain.\n",
-		hi, lo);
-}
-
-/* A bound below 20 s is no usual idle timeout: say so, not just a number. */
-static void text_short_bound(struct fw_report *r, FILE *f, uint64_t k)
-{
-	if (!idle_known(r) || r->lost_idle_min_ms >= 20000)
-		return;
-	fprintf(f,
-		"  Closes were lost after only %.1f s idle: an idle timeout "
-		"that short is unusual, and so is the keepalive it would take "
-		"(%" PRIu64 " s, below the usual 10 s floor). Look first for "
-		"something else dropping closes: a firewall rule on a host "
-		"(drop records), or a middlebox with a tiny timeout.\n",
-		(double)r->lost_idle_min_ms / 1e3, k);
-}
-
-static void text_advice(struct fw_report *r)
-{
-	FILE *f = r->opts.out;
-	uint64_t k = suggest_keepalive_s(r);
-	uint64_t intvl = k / 3 ? (k / 3 < 75 ? k / 3 : 75) : 1;
-
-	if (!r->lost_like)
-		return;
-	fputs("\nadvice:\n", f);
-	fputs("  FINs/RSTs were lost, or peers vanished, while servers held "
-	      "the connections open. A server without TCP keepalive never "
-	      "notices and keeps such connections forever.\n",
-	      f);
-	if (r->host_drops)
-		fprintf(f,
-			"  %" PRIu64 " lost closes were dropped by the sending "
-			"or receiving host itself (%s): check that host's "
-			"firewall rules (nft list ruleset); keepalive does not "
-			"help those.\n",
-			r->host_drops,
-			r->drop_reason[0] ? r->drop_reason : "?");
-	text_middlebox(r, f);
-	text_short_bound(r, f, k);
-	if (r->redis)
-		fprintf(f,
-			"  Redis: `CONFIG SET tcp-keepalive %" PRIu64 "` "
-			"(probes keep the middlebox's state alive and detect "
-			"dead peers), and `CONFIG SET timeout N` with N above "
-			"your clients' longest legitimate idle (e.g. 3600) to "
-			"reap the clients that are already dead; `timeout 0` "
-			"keeps idle clients forever. Persist both in "
-			"redis.conf.\n",
-			k);
-	fprintf(f,
-		"  OS keepalive (for sockets with SO_KEEPALIVE, both ends): "
-		"sysctl -w net.ipv4.tcp_keepalive_time=%" PRIu64
-		" net.ipv4.tcp_keepalive_intvl=%" PRIu64
-		" net.ipv4.tcp_keepalive_probes=3\n",
-		k, intvl);
 }
 
 static void sort_groups(struct groups *g)
@@ -753,7 +573,7 @@ int fw_report_finish(struct fw_report *r, const struct fw_corr_stats *st)
 				r->shown ? "" : " none");
 			entries_print(&r->entries, r->opts.out);
 		}
-		text_advice(r);
+		fw_advice_write(r->advice, r->opts.out);
 	}
 	fflush(r->opts.out);
 	return write_files(r, st);
@@ -784,7 +604,9 @@ struct fw_report *fw_report_new(const struct fw_report_opts *opts)
 	if (!r)
 		return NULL;
 	r->opts = *opts;
-	r->lost_idle_min_ms = r->clean_idle_max_ms = FW_UNKNOWN;
+	r->advice = fw_advice_new();
+	if (!r->advice)
+		goto fail;
 	if (groups_init(&r->clients) < 0 || groups_init(&r->servers) < 0 ||
 	    groups_init(&r->holdings) < 0 || holders_init(&r->holders) < 0 ||
 	    entries_init(&r->entries) < 0)
@@ -804,5 +626,6 @@ void fw_report_free(struct fw_report *r)
 	groups_free(&r->servers);
 	groups_free(&r->holdings);
 	holders_free(&r->holders);
+	fw_advice_free(r->advice);
 	free(r);
 }

@@ -74,14 +74,8 @@ struct fw_report {
 	struct groups holdings; /* per (server host, client host) */
 	struct holders holders; /* idle connections both ends hold */
 	const struct fw_timeline *timeline;
-	uint64_t host_drops; /* lost closes a host dropped itself */
-	char drop_reason[32];
-	uint64_t lost_idle_min_ms;  /* shortest idle before a lost close */
-	uint64_t clean_idle_max_ms; /* longest idle before a clean close */
-	uint64_t lost_like;	    /* lost_fin, lost_rst, unacked_fin,
-				     * peer_vanished */
-	bool redis;		    /* a server looks like Redis */
-	uint64_t shown;		    /* findings printed */
+	struct fw_advice *advice; /* advice.c: causes, answer, advice */
+	uint64_t shown;		  /* findings printed */
 };
 
 /* A distribution of idle times: sorted, and counted in buckets. */

@@ -74,7 +74,9 @@ void fw_table_remove(struct fw_table *t, uint64_t hash, const void *val)
 {
 	size_t i = hash & t->mask, j;
 
-	while (t->slots[i].val && t->slots[i].val != val)
+	/* an end may be stored under several hashes: remove this one */
+	while (t->slots[i].val &&
+	       (t->slots[i].val != val || t->slots[i].hash != hash))
 		i = (i + 1) & t->mask;
 	if (!t->slots[i].val)
 		return;

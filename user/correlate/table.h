@@ -27,7 +27,7 @@ int fw_table_init(struct fw_table *t, size_t min_slots);
 void fw_table_free(struct fw_table *t);
 /* Returns 0, or -1 when growing the table failed. */
 int fw_table_insert(struct fw_table *t, uint64_t hash, void *val);
-/* Removes the entry holding exactly val; nothing if absent. */
+/* Removes the entry holding exactly val under hash; nothing if absent. */
 void fw_table_remove(struct fw_table *t, uint64_t hash, const void *val);
 
 /*

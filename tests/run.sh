@@ -26,6 +26,7 @@ wanted() {
 build=${BUILD:-build}
 passed=0
 failed=0
+skipped=0 # checks a part could not make here and says why (SKIP lines)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -35,14 +36,16 @@ count() {
 	shift
 	"$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
-	local p f
+	local p f k
 	p=$(grep -c '^PASS ' "$log")
 	f=$(grep -c '^FAIL ' "$log")
+	k=$(grep -c '^SKIP ' "$log")
+	skipped=$((skipped + k))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $name: exited $rc without naming a failed test"
 		f=1
 	fi
-	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ] && [ "$k" -eq 0 ]; then
 		echo "FAIL $name: ran no test"
 		f=1
 	fi
@@ -88,5 +91,6 @@ if wanted vm; then
 	VMTEST_KERNEL=$kernels count vm bash scripts/vmtest.sh
 fi
 
+[ "$skipped" -eq 0 ] || echo "($skipped skipped: see the SKIP lines)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -107,6 +107,18 @@ fw_require() {
 	[ -x "$FINWATCH" ] || fw_die "$FINWATCH is not built (run make)"
 }
 
+# fw_host_tool TOOL PACKAGE: whether a tool that checks what finwatch
+# wrote (not what the kernel did) is here. The host's suite needs it; the
+# VM's initramfs (VMTEST=1) carries only what the kernel side needs, and
+# there such checks say SKIP (tests/run.sh counts them apart): the host's
+# run of the same test makes them on the same code.
+fw_host_tool() {
+	command -v "$1" >/dev/null 2>&1 && return 0
+	[ "${VMTEST:-0}" = 1 ] || fw_die "$1 missing (Debian's $2; scripts/deps.sh)"
+	echo "SKIP $FW_TEST/$1: not in the VM image; the host's suite checks it"
+	return 1
+}
+
 # The C helpers (tests/kernel/NAME.c), built into $BUILD/kernel, statically
 # when the toolchain can, so the same binaries run in the busybox VM.
 FW_TCPCLIENT=$FW_BUILD/kernel/tcpclient

@@ -9,8 +9,6 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/scenarios.sh"
 
-command -v promtool >/dev/null || fw_die "promtool missing (Debian's prometheus; scripts/deps.sh)"
-command -v xmllint >/dev/null || fw_die "xmllint missing (Debian's libxml2-utils; scripts/deps.sh)"
 fw_scenario_setup
 fw_nft_drop_fin "$FW_C" tcp sport 35100-35199
 fw_nft_drop_rst "$FW_C" tcp sport 35100-35199
@@ -63,9 +61,11 @@ fw_check growth/last_pass "$(tl '.[0].points[-1] | [.server_holds, .client_holds
 fw_check growth/never_fewer "$(tl '[.[0].points[].ghosts] | . == sort')" true "$FW_TMP/out.json"
 fw_check growth/passes "$(tl '.[0].points | length >= 7')" true "$FW_TMP/out.json"
 fw_check growth/rate "$(tl '.[0].ghosts_per_day > 0')" true "$FW_TMP/out.json"
-fw_check growth/chart_is_xml "$(xmllint --noout "$FW_TMP/growth.svg" 2>&1 && echo ok)" ok "$FW_TMP/growth.svg"
+fw_host_tool xmllint libxml2-utils &&
+	fw_check growth/chart_is_xml "$(xmllint --noout "$FW_TMP/growth.svg" 2>&1 && echo ok)" ok "$FW_TMP/growth.svg"
 fw_check growth/chart_ghosts "$(grep -c '<polyline class="ghosts" data-server="db1" data-client="app1"' "$FW_TMP/growth.svg")" 1 "$FW_TMP/growth.svg"
-fw_check growth/promtool "$(promtool check metrics <"$FW_TMP/growth.prom" 2>&1 && echo ok)" ok "$FW_TMP/growth.prom"
+fw_host_tool promtool prometheus &&
+	fw_check growth/promtool "$(promtool check metrics <"$FW_TMP/growth.prom" 2>&1 && echo ok)" ok "$FW_TMP/growth.prom"
 fw_check growth/prom_ghosts "$(grep -c '^finwatch_timeline_ghosts{server_host="db1",client_host="app1"} 6$' "$FW_TMP/growth.prom")" 1 "$FW_TMP/growth.prom"
 "$FINWATCH" correlate "$FW_TMP/app1.log" "$FW_TMP/db1.log" >"$FW_TMP/report.txt" 2>&1
 fw_check growth/text "$(grep -cE '^  db1 from app1: \S+ 0 -> 6 ghosts over .*: \+[0-9]+ ghosts per (day|hour|minute)$' "$FW_TMP/report.txt")" 1 "$FW_TMP/report.txt"

@@ -91,8 +91,6 @@ FW_SHARED const volatile bool fw_tracing FW_INIT(false);
  * (see fw_sock_id_assign()); the loader starts it at a random point. */
 FW_SHARED __u64 fw_next_sock_id FW_INIT(0);
 
-#define FW_OWN_SOCK_ID_BASE (1ULL << 52)
-
 /*
  * What finwatch remembers of a watched socket between its events, in the
  * socket's own storage. Transitions not reported yet wait in pending_*:

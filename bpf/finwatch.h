@@ -74,6 +74,13 @@ enum fw_role {
 #define FW_F_PATH_CUT	 (1u << 8) /* more transitions than path holds */
 #define FW_F_FINAL	 (1u << 9) /* the socket's last record */
 
+/*
+ * Socket ids at or above this are finwatch's own, given to sockets whose
+ * cookie is not their own (fw_sock_id_assign()); below it an id is the
+ * socket's cookie.
+ */
+#define FW_OWN_SOCK_ID_BASE (1ULL << 52)
+
 struct fw_event {
 	__u64 ts_ns;	   /* CLOCK_MONOTONIC; userspace adds wall time */
 	__u64 sock_id;	   /* socket cookie, unique per boot */

@@ -47,3 +47,8 @@ done
 printf '{"v":1,"type":"state"\n\x00\xff garbage\n' >"$tmp/bad.jsonl"
 vg "correlate_bad_input" 0 $FW correlate "$tmp/bad.jsonl"
 vg "correlate_missing_file" 2 $FW correlate "$tmp/missing.jsonl"
+# reap on the demo's logs: every ghost judged from the logs alone (the
+# demo's clients still hold their ends), and on input it cannot use.
+vg "reap_dry_run" 1 $FW reap --dry-run --host redis1 \
+	tests/data/correlate/demo-app1.log.gz tests/data/correlate/demo-redis1.log.gz
+vg "reap_bad_input" 3 $FW reap --dry-run "$tmp/bad.jsonl"

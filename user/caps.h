@@ -9,4 +9,10 @@
  */
 int fw_check_tracing_caps(const char *prog);
 
+/*
+ * Checks for CAP_NET_ADMIN, which @what needs. Returns 0, or -1 after
+ * printing one line that says so.
+ */
+int fw_check_net_admin(const char *prog, const char *what);
+
 #endif

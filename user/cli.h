@@ -7,5 +7,6 @@ int trace_main(int argc, char **argv);
 int snapshot_main(int argc, char **argv);
 int correlate_main(int argc, char **argv);
 int demo_main(int argc, char **argv);
+int reap_main(int argc, char **argv);
 
 #endif

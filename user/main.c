@@ -20,6 +20,8 @@ static const struct subcommand subcommands[] = {
 	  "stream connection lifecycles on the watched ports" },
 	{ "correlate", correlate_main,
 	  "join hosts' logs; name connections whose FIN/RST was lost" },
+	{ "reap", reap_main,
+	  "destroy the server sockets the logs prove to be ghosts" },
 	{ "snapshot", snapshot_main,
 	  "list the connections open now, with keepalive and idle times" },
 	{ "demo", demo_main,

@@ -177,19 +177,8 @@ static void cause_cb(const struct fw_finding *f, void *ctx)
 
 static void run_causes(struct lines *ls, struct ccap *cap)
 {
-	struct fw_corr_opts o = default_opts();
-	struct fw_corr *c = fw_corr_new(&o, cause_cb, cap);
-	char why[256];
-
 	memset(cap, 0, sizeof(*cap));
-	sort_lines(ls);
-	for (int i = 0; i < ls->n; i++)
-		if (fw_corr_feed_line(c, ls->line[i], strlen(ls->line[i]), why,
-				      sizeof(why)) < 0)
-			printf("  unexpected bad line %d: %s\n", i, why);
-	fw_corr_finish(c);
-	fw_corr_free(c);
-	free_lines(ls);
+	run_sorted_cb(ls, cause_cb, cap);
 }
 
 #define APP1_NS 4026531840ull

@@ -409,6 +409,27 @@ static struct fw_corr *run_lines(struct lines *ls, struct capture *cap,
 }
 
 /*
+ * The lines merged by time as the CLI would, fed with default options to
+ * an engine whose findings go to cb (a bad line fails the test); frees
+ * the lines and the engine.
+ */
+static void run_sorted_cb(struct lines *ls, fw_finding_cb cb, void *ctx)
+{
+	struct fw_corr_opts o = default_opts();
+	struct fw_corr *c = fw_corr_new(&o, cb, ctx);
+	char why[256];
+
+	sort_lines(ls);
+	for (int i = 0; i < ls->n; i++)
+		if (fw_corr_feed_line(c, ls->line[i], strlen(ls->line[i]), why,
+				      sizeof(why)) < 0)
+			printf("  unexpected bad line %d: %s\n", i, why);
+	fw_corr_finish(c);
+	fw_corr_free(c);
+	free_lines(ls);
+}
+
+/*
  * The usual test: the lines merged by time as the CLI would, default
  * options; frees the lines and the engine, the findings stay in cap.
  */

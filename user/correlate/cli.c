@@ -305,7 +305,7 @@ static bool all_inputs_seen(struct cli *cli)
 	for (size_t i = 0; i < cli->nfiles; i++) {
 		if (!cli->src[i].in.fl.missing)
 			continue;
-		fprintf(stderr, "finwatch correlate: %s never appeared\n",
+		fprintf(stderr, "%s: %s never appeared\n", cli->prog,
 			cli->files[i]);
 		all = false;
 	}
@@ -327,16 +327,16 @@ static void judge_inputs(struct cli *cli)
 		return;
 	if (!cli->fed) {
 		fprintf(stderr,
-			"finwatch correlate: no usable record in the input "
-			"(%" PRIu64 " lines, %" PRIu64 " bad)\n",
-			lines, st->bad_lines);
+			"%s: no usable record in the input (%" PRIu64
+			" lines, %" PRIu64 " bad)\n",
+			cli->prog, lines, st->bad_lines);
 		cli->status = EXIT_INPUT;
 	} else if ((double)st->bad_lines > cli->max_bad_share * (double)lines) {
 		fprintf(stderr,
-			"finwatch correlate: %" PRIu64 " of %" PRIu64
+			"%s: %" PRIu64 " of %" PRIu64
 			" lines (%.1f%%) were bad, more than --max-bad-share "
 			"%g%%\n",
-			st->bad_lines, lines,
+			cli->prog, st->bad_lines, lines,
 			100.0 * (double)st->bad_lines / (double)lines,
 			100.0 * cli->max_bad_share);
 		cli->status = EXIT_INPUT;
@@ -359,9 +359,43 @@ static void correlate(struct cli *cli)
 	if (fw_corr_failed(cli->corr)) {
 		fw_cli_out_of_memory(cli);
 	} else if (!cli->strict || cli->status == 0) {
-		report_finish(cli);
+		if (cli->report)
+			report_finish(cli);
 		judge_inputs(cli);
 	}
+}
+
+/* Opens the files, correlates them into cb, closes them: the status. */
+static int read_files(struct cli *cli, fw_finding_cb cb, void *ctx)
+{
+	cli->src = calloc(cli->nfiles, sizeof(*cli->src));
+	if (!cli->src || fw_cli_open_sources(cli) < 0) {
+		if (cli->src)
+			fw_cli_close_sources(cli);
+		return EXIT_USAGE;
+	}
+	cli->corr = fw_corr_new(&cli->opts, cb, ctx);
+	if (cli->corr)
+		correlate(cli);
+	else
+		fw_cli_out_of_memory(cli);
+	fw_corr_free(cli->corr);
+	fw_cli_close_sources(cli);
+	return cli->status;
+}
+
+int fw_corr_read_files(const struct fw_corr_opts *opts, char *const *files,
+		       size_t nfiles, fw_finding_cb cb, void *ctx,
+		       const char *prog)
+{
+	struct cli cli = { .prog = prog,
+			   .opts = *opts,
+			   .max_bad_share = DEFAULT_MAX_BAD_SHARE,
+			   .files = (char **)files,
+			   .nfiles = nfiles };
+
+	fw_cli_stop = 0;
+	return read_files(&cli, cb, ctx);
 }
 
 static int parse_args(struct cli *cli, int argc, char **argv)
@@ -386,6 +420,7 @@ static int parse_args(struct cli *cli, int argc, char **argv)
 int correlate_main(int argc, char **argv)
 {
 	struct cli cli = {
+		.prog = "finwatch correlate",
 		.opts = { .skew_ns = FW_DEFAULT_SKEW_NS,
 			  .close_wait_ns = FW_DEFAULT_CLOSE_WAIT_NS },
 		.ropts = { .out = stdout },
@@ -397,28 +432,14 @@ int correlate_main(int argc, char **argv)
 		free(cli.files);
 		return cli.help ? 0 : EXIT_USAGE;
 	}
-	cli.src = calloc(cli.nfiles, sizeof(*cli.src));
-	if (!cli.src || fw_cli_open_sources(&cli) < 0) {
-		if (cli.src)
-			fw_cli_close_sources(&cli);
-		free(cli.files);
-		return EXIT_USAGE;
-	}
 	cli.report = fw_report_new(&cli.ropts);
 	if (!cli.report) {
 		fprintf(stderr, "finwatch correlate: cannot create a report\n");
 		cli.status = EXIT_USAGE;
 	} else {
-		cli.corr =
-			fw_corr_new(&cli.opts, fw_report_finding, cli.report);
-		if (cli.corr)
-			correlate(&cli);
-		else
-			fw_cli_out_of_memory(&cli);
+		cli.status = read_files(&cli, fw_report_finding, cli.report);
 	}
-	fw_corr_free(cli.corr);
 	fw_report_free(cli.report);
-	fw_cli_close_sources(&cli);
 	free(cli.files);
 	return cli.status;
 }

@@ -46,6 +46,7 @@ struct source {
 };
 
 struct cli {
+	const char *prog; /* names it in messages */
 	struct fw_corr_opts opts;
 	struct fw_report_opts ropts;
 	bool strict;

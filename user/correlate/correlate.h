@@ -97,6 +97,13 @@ struct fw_finding_end {
 	/* its keepalive settings in a snapshot, or FW_UNKNOWN */
 	uint64_t keepalive_idle_s, keepalive_intvl_s, keepalive_cnt;
 	uint64_t user_timeout_ms; /* 0: not set */
+	/* present: its own addresses as its log has them (family 4 or 6,
+	 * IPv4 in the first 4 bytes), and its ISNs when has_isn */
+	uint8_t family;
+	uint8_t laddr[16], raddr[16];
+	uint16_t lport, rport;
+	bool has_isn;
+	uint32_t isn_local, isn_remote;
 };
 
 struct fw_finding {
@@ -120,6 +127,14 @@ struct fw_finding {
 	const char *evidence;
 	const char *reason; /* incomplete only, else NULL */
 	struct fw_cause_info cause;
+	/*
+	 * From this moment on, in the survivor's clock, its peer was surely
+	 * closed or gone: the lost close, or the peer host's snapshot pass
+	 * that lacked it, made early by the clocks' allowance. Whatever the
+	 * survivor received after it came from someone else (`finwatch
+	 * reap` checks that). FW_UNKNOWN when no moment proves it.
+	 */
+	uint64_t peer_gone_ns;
 };
 
 struct fw_corr_opts {
@@ -214,5 +229,18 @@ uint64_t fw_corr_ref_time(struct fw_corr *c, const char *host, size_t len,
 void fw_corr_finish(struct fw_corr *c);
 
 const struct fw_corr_stats *fw_corr_stats(const struct fw_corr *c);
+
+/*
+ * Reads the logs in files[] as `finwatch correlate` does (merged by time,
+ * "-" for stdin, .gz through zlib, the line formats and duplicates it
+ * knows, each bad line a "FILE:LINE: why" warning on stderr) into a
+ * correlation with opts whose findings go to cb. prog names the program
+ * in messages. Returns 0; or after one line 2 (a file that cannot be
+ * opened or read, out of memory) or 3 (no usable record, or more than
+ * 1% of the lines bad).
+ */
+int fw_corr_read_files(const struct fw_corr_opts *opts, char *const *files,
+		       size_t nfiles, fw_finding_cb cb, void *ctx,
+		       const char *prog);
 
 #endif

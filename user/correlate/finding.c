@@ -46,6 +46,14 @@ static void fill_end(struct fw_corr *c, struct fw_finding_end *fe,
 		fe->pid = e->pid;
 		fe->comm = e->comm;
 		fe->state = e->state;
+		fe->family = e->family;
+		memcpy(fe->laddr, e->laddr, sizeof(fe->laddr));
+		memcpy(fe->raddr, e->raddr, sizeof(fe->raddr));
+		fe->lport = e->lport;
+		fe->rport = e->rport;
+		fe->has_isn = e->has_isn;
+		fe->isn_local = e->isn_local;
+		fe->isn_remote = e->isn_remote;
 	} else if (peer) {
 		struct host *h = addr_peer_host(c, peer);
 
@@ -113,6 +121,40 @@ static void fill_close(struct fw_finding *f, const struct judgement *j,
 	}
 }
 
+/*
+ * When the survivor's peer was surely closed or gone, in the survivor's
+ * clock, early by the allowance between the two clocks.
+ */
+static uint64_t peer_gone_at(struct fw_corr *c, const struct judgement *j)
+{
+	const struct end *s = j->survivor;
+	const struct host *other;
+	uint64_t t;
+
+	if (!s || end_dead(s))
+		return UNSET;
+	switch (j->ev.what) {
+	case EV_LOST_FIN:
+	case EV_LOST_RST:
+		if (!j->closer || !is_set(j->close_ns))
+			return UNSET;
+		t = clock_convert(j->closer, s, j->close_ns);
+		return sub_sat(t, clock_tolerance(c, j->closer, s));
+	case EV_DROPPED_ON_ARRIVAL: /* the drops are the survivor's own */
+		return j->close_ns;
+	case EV_SNAPSHOT_VANISHED:
+		other = j->ev.other
+				? host_find(c, j->ev.other, strlen(j->ev.other))
+				: NULL;
+		if (!other || !is_set(j->ev.pass_ns))
+			return UNSET;
+		t = from_ref(s->host, to_ref(other, j->ev.pass_ns));
+		return sub_sat(t, tolerance(c));
+	default:
+		return UNSET;
+	}
+}
+
 void finding_report(struct fw_corr *c, struct conn *cn,
 		    const struct judgement *j)
 {
@@ -131,6 +173,7 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 	f.close_wait_ns =
 		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_UNKNOWN;
 	fill_drops(&f, j);
+	f.peer_gone_ns = peer_gone_at(c, j);
 	if (j->survivor && !end_dead(j->survivor)) {
 		f.surviving_state = j->survivor->state;
 		f.survivor = j->survivor == client ? &f.client : &f.server;

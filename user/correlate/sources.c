@@ -18,7 +18,7 @@
 void fw_cli_out_of_memory(struct cli *cli)
 {
 	if (cli->status != EXIT_USAGE || !fw_cli_stop)
-		fprintf(stderr, "finwatch correlate: out of memory\n");
+		fprintf(stderr, "%s: out of memory\n", cli->prog);
 	cli->status = EXIT_USAGE;
 	fw_cli_stop = 1;
 }
@@ -302,15 +302,14 @@ int fw_cli_open_sources(struct cli *cli)
 
 		if (fw_input_open(&s->in, cli->files[i], cli->opts.follow) <
 		    0) {
-			fprintf(stderr, "finwatch correlate: %s: %s\n",
+			fprintf(stderr, "%s: %s: %s\n", cli->prog,
 				cli->files[i], strerror(errno));
 			return -1;
 		}
 		if (s->in.fl.missing)
 			fprintf(stderr,
-				"finwatch correlate: %s: not there yet, "
-				"waiting for it\n",
-				cli->files[i]);
+				"%s: %s: not there yet, waiting for it\n",
+				cli->prog, cli->files[i]);
 	}
 	return 0;
 }

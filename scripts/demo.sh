@@ -31,7 +31,13 @@ MAXCLIENTS=$((WAVES * IDLE_PER_WAVE + BUSY_PER_WAVE))
 work=$(mktemp -d /tmp/finwatch-demo.XXXXXX)
 pids=()
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold only on a terminal, and never with NO_COLOR set and not empty (no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+	bold=$'\033[1m' plain=$'\033[0m'
+else
+	bold= plain=
+fi
+step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 info() { printf '    %s\n' "$*"; }
 
 cleanup() {

@@ -8,6 +8,10 @@
 #   valgrind  the unit tests and the CLI under valgrind
 #   fuzz      each libFuzzer target for FW_FUZZ_SECONDS (default 30)
 #   kernel    the kernel-level tests on this kernel (tests/kernel)
+#   package   what operators install (tests/package): the Debian package
+#             installed and removed for real, the man page against --help,
+#             the units, logrotate, bash completion, Prometheus metrics
+#             through node_exporter (root; namespaces for some)
 #   vm        the kernel-level tests inside qemu on Debian's 6.1 kernels
 #             (cloud and PREEMPT_RT; VMTEST_KERNEL names others)
 #
@@ -81,6 +85,14 @@ if wanted kernel; then
 		[ -f "$t" ] || continue
 		case "$t" in *"$pattern"*) ;; *) continue ;; esac
 		echo "== kernel: $(basename "$t")"
+		count "$(basename "$t")" bash "$t"
+	done
+fi
+if wanted package; then
+	for t in tests/package/test_*.sh; do
+		[ -f "$t" ] || continue
+		case "$t" in *"$pattern"*) ;; *) continue ;; esac
+		echo "== package: $(basename "$t")"
 		count "$(basename "$t")" bash "$t"
 	done
 fi

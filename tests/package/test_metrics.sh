@@ -4,13 +4,19 @@
 # atomically (no temporary file left beside them); the real
 # prometheus-node-exporter, inside a network namespace with only its
 # textfile collector, serves them, scraped over HTTP with curl from the
-# other namespace. The numbers are those of the world built here: 3
+# other namespace; the README's alert rules pass promtool. The numbers are those of the world built here: 3
 # clients idle past --idle on a redis without keepalive. Root, namespaces:
 # run it under the kernel lock.
 . "$(dirname "$0")/../kernel/lib.sh"
 fw_require promtool prometheus-node-exporter curl
 PROM=$FW_TMP/textfile
 mkdir -p "$PROM"
+
+# The alert rules README.md shows are rules promtool accepts.
+awk '/^```yaml$/ { f = 1; next } /^```$/ { f = 0 } f' "$FW_ROOT/README.md" >"$FW_TMP/rules.yml"
+promtool check rules "$FW_TMP/rules.yml" >"$FW_TMP/rules.out" 2>&1
+fw_check metrics/readme_alert_rules "$? $(grep -o '[0-9]* rules found' "$FW_TMP/rules.out")" \
+	"0 3 rules found" "$FW_TMP/rules.out"
 
 fw_netns_pair "$FW_C" "$FW_S"
 fw_redis_start "$FW_S" 6379

@@ -80,21 +80,20 @@ if wanted fuzz; then
 	echo "== fuzz"
 	count fuzz bash tests/fuzz/run.sh "${FW_FUZZ_SECONDS:-30}"
 fi
-if wanted kernel; then
-	for t in tests/kernel/test_*.sh; do
+run_scripts() { # PART: tests/PART/test_*.sh matching PATTERN
+	local t
+	for t in tests/"$1"/test_*.sh; do
 		[ -f "$t" ] || continue
 		case "$t" in *"$pattern"*) ;; *) continue ;; esac
-		echo "== kernel: $(basename "$t")"
+		echo "== $1: $(basename "$t")"
 		count "$(basename "$t")" bash "$t"
 	done
+}
+if wanted kernel; then
+	run_scripts kernel
 fi
 if wanted package; then
-	for t in tests/package/test_*.sh; do
-		[ -f "$t" ] || continue
-		case "$t" in *"$pattern"*) ;; *) continue ;; esac
-		echo "== package: $(basename "$t")"
-		count "$(basename "$t")" bash "$t"
-	done
+	run_scripts package
 fi
 if wanted vm; then
 	# Debian 12's 6.1 kernels, cloud and PREEMPT_RT, unless told others.

@@ -42,16 +42,12 @@ static error_t parse_demo_opt(int key, char *arg, struct argp_state *state)
 {
 	struct demo_opts *o = state->input;
 
-	switch (key) {
-	case 'k':
-		o->keep = true;
-		return 0;
-	case ARGP_KEY_ARG:
-		argp_failure(state, FW_EXIT_USAGE, 0,
-			     "unexpected argument '%s'", arg);
-		return 0;
-	}
-	return ARGP_ERR_UNKNOWN;
+	/* an argument is argp's "too many arguments", exit 2 */
+	(void)arg;
+	if (key != 'k')
+		return ARGP_ERR_UNKNOWN;
+	o->keep = true;
+	return 0;
 }
 
 static int script_fd(void)

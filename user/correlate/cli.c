@@ -46,7 +46,7 @@ enum {
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0,
-	  "One JSON object per finding, then a summary object", 0 },
+	  "One JSON object per finding, then one summary object", 0 },
 	{ "all", OPT_ALL, NULL, 0,
 	  "Also show connections that are fine (ok, open)", 0 },
 	{ "follow", 'f', NULL, 0,

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name,
 			subcommands[i].summary);
 	fprintf(f, "\n'finwatch help COMMAND' or 'finwatch COMMAND --help' "
-		   "describes each one; finwatch(8) all of them.\n");
+		   "describes each one;\nfinwatch(8) all of them.\n");
 }
 
 static const struct subcommand *find_subcommand(const char *name)

@@ -26,6 +26,9 @@ fw_check units/systemd_analyze_verify "$rc $(wc -c <"$FW_TMP/verify")" "0 0" "$F
 key() { sed -n "s/^$1=//p" "$unit"; }
 fw_check units/least_privilege "$(key NoNewPrivileges) $(key ProtectSystem) $(key DynamicUser)" \
 	"yes strict yes"
+# Instances and the snapshot unit share the log and metrics directories,
+# so they share one (dynamic) user: systemd chowns those at each start.
+fw_check units/one_user "$(cat "$UNITS"/*.service | sed -n 's/^User=//p' | sort -u)" finwatch
 fw_check units/reload_is_sighup "$(key ExecReload)" '/bin/kill -HUP $MAINPID'
 caps=$(key AmbientCapabilities)
 fw_check units/bounding_is_ambient "$(key CapabilityBoundingSet)" "$caps"

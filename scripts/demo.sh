@@ -63,7 +63,8 @@ die() { echo "finwatch demo: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (it creates network namespaces)"
 for t in ip nft redis-server redis-cli ss; do
-	command -v "$t" >/dev/null || die "$t is missing: run scripts/deps.sh"
+	command -v "$t" >/dev/null ||
+		die "$t is missing: apt-get install redis-server redis-tools nftables iproute2 (or make test-deps)"
 done
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }

@@ -415,18 +415,26 @@ static struct fw_netns_facts *start_facts(struct trace_run *r, int *n)
 	return v;
 }
 
+static void drop_baseline(struct trace_run *r)
+{
+	free(r->baseline);
+	r->baseline = NULL;
+	r->nbaseline = r->baseline_cap = 0;
+}
+
 /*
  * A log file's first records: the start record, then the baseline. The
  * baseline is taken before the start record goes out, since it also
  * tells the kernel side who owns the listeners and the sockets open now:
  * whoever waits for the start record to connect gets named owners. A
  * reopened file (SIGHUP, log rotation) starts the same way, so that each
- * file stands alone.
+ * file stands alone. @n: the count of the baseline the caller took with
+ * take_snapshot(r, hold_baseline_record) (-1: none).
  */
-static void emit_start(struct trace_run *r, bool reopen)
+static void emit_start(struct trace_run *r, bool reopen, int n)
 {
 	const struct fw_config *c = &r->opts->common.cfg;
-	int n = take_snapshot(r, hold_baseline_record), nfacts;
+	int nfacts;
 	struct fw_netns_facts *facts = start_facts(r, &nfacts);
 	struct fw_trace_desc d = {
 		.ports = c->ports,
@@ -450,9 +458,7 @@ static void emit_start(struct trace_run *r, bool reopen)
 		emit_snapshot_record(r, &r->baseline[i]);
 	if (n >= 0)
 		emit_snapshot_end(r, n, false);
-	free(r->baseline);
-	r->baseline = NULL;
-	r->nbaseline = r->baseline_cap = 0;
+	drop_baseline(r);
 }
 
 static bool snapshot_due(const struct trace_run *r)
@@ -475,19 +481,29 @@ static bool duration_over(const struct trace_run *r, uint64_t start_ns)
 	       fw_now_monotonic_ns() - start_ns >= r->opts->duration_ns;
 }
 
+/*
+ * The new file's baseline is taken before the switch, so that what the
+ * buffers held until then goes to the old file: the new one begins with
+ * its start record (stdout is not reopened).
+ */
 static void reopen_log_if_asked(struct trace_run *r)
 {
+	int n;
+
 	if (!reopen_requested)
 		return;
 	reopen_requested = 0;
+	if (!r->opts->out_path)
+		return;
+	n = take_snapshot(r, hold_baseline_record);
 	fw_out_flush(&r->out);
 	if (fw_logfile_reopen(r->opts->out_path, &r->out.fd)) {
 		fprintf(stderr, "finwatch trace: cannot reopen %s: %s\n",
 			r->opts->out_path, strerror(errno));
+		drop_baseline(r);
 		return;
 	}
-	if (r->opts->out_path)
-		emit_start(r, true);
+	emit_start(r, true, n);
 }
 
 /* --prom FILE, every FW_TRACE_PROM_INTERVAL_NS and at the end; a file
@@ -577,7 +593,7 @@ static int run_loop(struct trace_run *r)
 
 	r->loss.checked_ns = start;
 	r->start_s = time(NULL);
-	emit_start(r, false);
+	emit_start(r, false, take_snapshot(r, hold_baseline_record));
 	fw_out_flush(&r->out);
 	write_prom_if_due(r, true);
 	r->written_ns = fw_now_monotonic_ns();

@@ -28,7 +28,7 @@ loaded=$(BASH_COMPLETION_USER_DIR=$PKG_TMP/completions bash -c \
 check loaded_by_bash_completion "$loaded" test "$loaded" = "complete -F _finwatch finwatch"
 
 got=$(complete_line finwatch "")
-check subcommands "$got" test "$got" = "--help --version correlate demo help snapshot trace "
+check subcommands "$got" test "$got" = "--help --version correlate demo help reap snapshot trace "
 got=$(complete_line finwatch help s)
 check help_command "$got" test "$got" = "snapshot "
 got=$(complete_line finwatch trace --tr)
@@ -59,6 +59,10 @@ fi
 touch "$PKG_TMP/app1.jsonl" "$PKG_TMP/app1.jsonl.1.gz"
 got=$(cd "$PKG_TMP" && complete_line finwatch correlate app1)
 check correlate_files "$got" test "$got" = "app1.jsonl app1.jsonl.1.gz "
+got=$(cd "$PKG_TMP" && complete_line finwatch reap --dry-run app1.jsonl.)
+check reap_files "$got" test "$got" = "app1.jsonl.1.gz "
+got=$(complete_line finwatch reap --mar)
+check reap_option "$got" test "$got" = "--margin "
 got=$(cd "$PKG_TMP" && complete_line finwatch trace -o app)
 check output_files "$got" test "$got" = "app1.jsonl app1.jsonl.1.gz "
 pkg_exit

@@ -7,7 +7,7 @@
 
 check version_format "VERSION is '$VERSION'" \
 	bash -c "[[ '$VERSION' =~ ^[0-9]+\.[0-9]+\.[0-9]+([~+.-][0-9A-Za-z.~+-]+)?$ ]]"
-for cmd in "" trace snapshot correlate demo; do
+for cmd in "" $("$FINWATCH" --help | sed -nE 's/^  ([a-z]+)  .*/\1/p'); do
 	got=$("$FINWATCH" $cmd --version 2>&1)
 	check "binary_says_it${cmd:+_$cmd}" "'finwatch $cmd --version' says '$got'" \
 		test "$got" = "finwatch $VERSION"

@@ -9,8 +9,13 @@
 # run it under the kernel lock.
 . "$(dirname "$0")/../kernel/lib.sh"
 fw_require promtool prometheus-node-exporter curl
-PROM=$FW_TMP/textfile
-mkdir -p "$PROM"
+# As the units and finwatch(8) lay it out: finwatch writes into its own
+# directory (/run/finwatch), the collector's directory links to the files.
+RUN=$FW_TMP/run PROM=$FW_TMP/textfile
+mkdir -p "$RUN" "$PROM"
+for f in snapshot trace correlate; do
+	ln -s "$RUN/$f.prom" "$PROM/$f.prom"
+done
 
 # The alert rules README.md shows are rules promtool accepts.
 awk '/^```yaml$/ { f = 1; next } /^```$/ { f = 0 } f' "$FW_ROOT/README.md" >"$FW_TMP/rules.yml"
@@ -24,7 +29,7 @@ SINO=$(fw_netns_inode "$FW_S")
 CINO=$(fw_netns_inode "$FW_C")
 
 fw_trace_start "$FW_TMP/db1.jsonl" -p 6379 --netns "/run/netns/$FW_S" --host db1 \
-	--prom "$PROM/trace.prom" || fw_die "tracer did not start"
+	--prom "$RUN/trace.prom" || fw_die "tracer did not start"
 # Three clients that connect, PING and then say nothing: no keepalive on
 # either end (redis --tcp-keepalive 0, bash sets none).
 for i in 1 2 3; do
@@ -35,17 +40,17 @@ done
 fw_redis_cli "$FW_C" "$FW_S4" 6379 PING || fw_die "redis-cli failed"
 sleep 2.5
 
-"$FINWATCH" snapshot -p 6379 --idle 2s --prom "$PROM/snapshot.prom" >"$FW_TMP/snap.out" 2>&1
+"$FINWATCH" snapshot -p 6379 --idle 2s --prom "$RUN/snapshot.prom" >"$FW_TMP/snap.out" 2>&1
 fw_check metrics/snapshot_exit "$?" 0 "$FW_TMP/snap.out"
 fw_check metrics/snapshot_no_listing "$(wc -c <"$FW_TMP/snap.out")" 0 "$FW_TMP/snap.out"
 fw_trace_stop 1 || fw_die "tracer did not stop"
-"$FINWATCH" correlate --prom "$PROM/correlate.prom" "$FW_TMP/db1.jsonl" >/dev/null 2>"$FW_TMP/corr.err"
+"$FINWATCH" correlate --prom "$RUN/correlate.prom" "$FW_TMP/db1.jsonl" >/dev/null 2>"$FW_TMP/corr.err"
 
 for f in snapshot trace correlate; do
-	promtool check metrics <"$PROM/$f.prom" >"$FW_TMP/promtool.$f" 2>&1
+	promtool check metrics <"$RUN/$f.prom" >"$FW_TMP/promtool.$f" 2>&1
 	fw_check "metrics/promtool_$f" "$?" 0 "$FW_TMP/promtool.$f"
 done
-fw_check metrics/atomic_no_temp_files "$(ls -A "$PROM" | tr '\n' ' ')" \
+fw_check metrics/atomic_no_temp_files "$(ls -A "$RUN" | tr '\n' ' ')" \
 	"correlate.prom snapshot.prom trace.prom "
 
 # node_exporter in the server's namespace, on its address only (redis

@@ -31,7 +31,13 @@ MAXCLIENTS=$((WAVES * IDLE_PER_WAVE + BUSY_PER_WAVE))
 work=$(mktemp -d /tmp/finwatch-demo.XXXXXX)
 pids=()
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Bold only on a terminal, and never with NO_COLOR set and not empty (no-color.org).
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ] && [ "${TERM:-dumb}" != dumb ]; then
+	bold=$'\033[1m' plain=$'\033[0m'
+else
+	bold= plain=
+fi
+step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$plain"; }
 info() { printf '    %s\n' "$*"; }
 
 cleanup() {
@@ -57,7 +63,8 @@ die() { echo "finwatch demo: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (it creates network namespaces)"
 for t in ip nft redis-server redis-cli ss; do
-	command -v "$t" >/dev/null || die "$t is missing: run scripts/deps.sh"
+	command -v "$t" >/dev/null ||
+		die "$t is missing: apt-get install redis-server redis-tools nftables iproute2 (or make test-deps)"
 done
 
 in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }

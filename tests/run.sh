@@ -8,6 +8,10 @@
 #   valgrind  the unit tests and the CLI under valgrind
 #   fuzz      each libFuzzer target for FW_FUZZ_SECONDS (default 30)
 #   kernel    the kernel-level tests on this kernel (tests/kernel)
+#   package   what operators install (tests/package): the Debian package
+#             installed and removed for real, the man page against --help,
+#             the units, logrotate, bash completion, Prometheus metrics
+#             through node_exporter (root; namespaces for some)
 #   vm        the kernel-level tests inside qemu on Debian's 6.1 kernels
 #             (cloud and PREEMPT_RT; VMTEST_KERNEL names others)
 #
@@ -76,13 +80,20 @@ if wanted fuzz; then
 	echo "== fuzz"
 	count fuzz bash tests/fuzz/run.sh "${FW_FUZZ_SECONDS:-30}"
 fi
-if wanted kernel; then
-	for t in tests/kernel/test_*.sh; do
+run_scripts() { # PART: tests/PART/test_*.sh matching PATTERN
+	local t
+	for t in tests/"$1"/test_*.sh; do
 		[ -f "$t" ] || continue
 		case "$t" in *"$pattern"*) ;; *) continue ;; esac
-		echo "== kernel: $(basename "$t")"
+		echo "== $1: $(basename "$t")"
 		count "$(basename "$t")" bash "$t"
 	done
+}
+if wanted kernel; then
+	run_scripts kernel
+fi
+if wanted package; then
+	run_scripts package
 fi
 if wanted vm; then
 	# Debian 12's 6.1 kernels, cloud and PREEMPT_RT, unless told others.

@@ -40,12 +40,17 @@ vg "trace_perf" 0 $FW trace -d 1 --transport perf
 vg "trace_bad_option" 2 $FW trace -p 0
 vg "snapshot_iter" 0 $FW snapshot --json
 vg "snapshot_sock_diag" 0 $FW snapshot --source sock_diag
+vg "trace_prom" 0 $FW trace -d 1 --prom "$tmp/trace.prom"
+vg "snapshot_prom" 0 $FW snapshot --prom "$tmp/snapshot.prom"
+vg "help_and_version" 0 $FW correlate -h
+vg "version" 0 $FW trace -V
 for f in tests/data/correlate/*.jsonl; do
 	[ -f "$f" ] || continue
 	vg "correlate_$(basename "$f" .jsonl)" 0 $FW correlate --all "$f"
 done
 printf '{"v":1,"type":"state"\n\x00\xff garbage\n' >"$tmp/bad.jsonl"
-vg "correlate_bad_input" 0 $FW correlate "$tmp/bad.jsonl"
+# nothing usable in it: exit 3 (docs/CORRELATE.md)
+vg "correlate_bad_input" 3 $FW correlate "$tmp/bad.jsonl"
 vg "correlate_missing_file" 2 $FW correlate "$tmp/missing.jsonl"
 # reap on the demo's logs: every ghost judged from the logs alone (the
 # demo's clients still hold their ends), and on input it cannot use.

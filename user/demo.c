@@ -4,7 +4,9 @@
  * that the demo works from wherever finwatch is, with this very binary
  * doing the tracing and the correlating.
  */
+#include <argp.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,21 +15,39 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_help.h"
 #include "util.h"
 
 extern const char _binary_scripts_demo_sh_start[];
 extern const char _binary_scripts_demo_sh_end[];
 
-static void demo_usage(FILE *f)
+struct demo_opts {
+	bool keep;
+};
+
+static const struct argp_option demo_options[] = {
+	{ "keep", 'k', NULL, 0,
+	  "Leave the namespaces, redis-server and the tracers running for "
+	  "exploration",
+	  0 },
+	{},
+};
+
+static const struct argp_child demo_children[] = {
+	{ &fw_cli_help_argp, 0, NULL, -1 },
+	{},
+};
+
+static error_t parse_demo_opt(int key, char *arg, struct argp_state *state)
 {
-	fprintf(f,
-		"Usage: finwatch demo [--keep]\n\n"
-		"Reproduces the Redis connection leak in network namespaces "
-		"(app host,\n"
-		"middlebox that forgets idle flows, redis-server with timeout "
-		"0), traces\n"
-		"both ends and correlates them. Needs root. --keep leaves the\n"
-		"namespaces running.\n");
+	struct demo_opts *o = state->input;
+
+	/* an argument is argp's "too many arguments", exit 2 */
+	(void)arg;
+	if (key != 'k')
+		return ARGP_ERR_UNKNOWN;
+	o->keep = true;
+	return 0;
 }
 
 static int script_fd(void)
@@ -47,19 +67,26 @@ static int script_fd(void)
 
 int demo_main(int argc, char **argv)
 {
+	struct argp argp = {
+		demo_options,
+		parse_demo_opt,
+		NULL,
+		"Reproduce the Redis connection leak in network namespaces and "
+		"catch it: an app host, a middlebox that forgets idle flows, "
+		"redis-server with timeout 0; both ends traced and correlated. "
+		"Needs root, redis-server, nft and ip.",
+		demo_children,
+		NULL,
+		NULL
+	};
+	struct demo_opts opts = {};
 	char self[PATH_MAX], script[64];
 	ssize_t n;
 	int fd;
 
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], "--keep"))) {
-		if (argc == 2 &&
-		    (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-			demo_usage(stdout);
-			return 0;
-		}
-		demo_usage(stderr);
+	argp_err_exit_status = FW_EXIT_USAGE;
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, &opts))
 		return FW_EXIT_USAGE;
-	}
 	if (geteuid()) {
 		fprintf(stderr, "finwatch demo: needs root: it creates network "
 				"namespaces and loads BPF programs\n");
@@ -78,7 +105,7 @@ int demo_main(int argc, char **argv)
 	 * which stays open (not close-on-exec) for that. */
 	snprintf(script, sizeof(script), "/proc/self/fd/%d", fd);
 	setenv("FW_BIN", self, 1);
-	execlp("bash", "bash", script, argc == 2 ? "--keep" : NULL,
+	execlp("bash", "bash", script, opts.keep ? "--keep" : NULL,
 	       (char *)NULL);
 	fprintf(stderr, "finwatch demo: cannot run bash: %s\n",
 		strerror(errno));

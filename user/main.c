@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_help.h"
 #include "util.h"
 
 struct subcommand {
@@ -35,11 +36,56 @@ static void usage(FILE *f)
 	     i++)
 		fprintf(f, "  %-10s %s\n", subcommands[i].name,
 			subcommands[i].summary);
-	fprintf(f, "\n'finwatch COMMAND --help' describes each one.\n");
+	fprintf(f, "\n'finwatch help COMMAND' or 'finwatch COMMAND --help' "
+		   "describes each one;\nfinwatch(8) all of them.\n");
+}
+
+static const struct subcommand *find_subcommand(const char *name)
+{
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]);
+	     i++)
+		if (!strcmp(name, subcommands[i].name))
+			return &subcommands[i];
+	return NULL;
+}
+
+static int run_subcommand(const struct subcommand *cmd, int argc, char **argv)
+{
+	/* argp names the program after argv[0] in its messages. */
+	static char name[64];
+
+	snprintf(name, sizeof(name), "finwatch %s", cmd->name);
+	argv[0] = name;
+	return cmd->main(argc, argv);
+}
+
+static int unknown_command(const char *name)
+{
+	fprintf(stderr, "finwatch: unknown command '%s'\n", name);
+	usage(stderr);
+	return FW_EXIT_USAGE;
+}
+
+/* finwatch help [COMMAND]: the same as COMMAND --help. */
+static int help_main(int argc, char **argv)
+{
+	char *args[] = { NULL, "--help", NULL };
+	const struct subcommand *cmd;
+
+	if (argc < 2) {
+		usage(stdout);
+		return 0;
+	}
+	cmd = find_subcommand(argv[1]);
+	if (!cmd)
+		return unknown_command(argv[1]);
+	return run_subcommand(cmd, 2, args);
 }
 
 int main(int argc, char **argv)
 {
+	const struct subcommand *cmd;
+
 	if (argc < 2) {
 		usage(stderr);
 		return FW_EXIT_USAGE;
@@ -49,21 +95,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-		printf("finwatch %s\n", FW_VERSION);
+		printf("finwatch %s\n", fw_version);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]);
-	     i++) {
-		/* argp names the program after argv[0] in its messages. */
-		static char name[64];
-
-		if (strcmp(argv[1], subcommands[i].name))
-			continue;
-		snprintf(name, sizeof(name), "finwatch %s", argv[1]);
-		argv[1] = name;
-		return subcommands[i].main(argc - 1, argv + 1);
-	}
-	fprintf(stderr, "finwatch: unknown command '%s'\n", argv[1]);
-	usage(stderr);
-	return FW_EXIT_USAGE;
+	if (!strcmp(argv[1], "help"))
+		return help_main(argc - 1, argv + 1);
+	cmd = find_subcommand(argv[1]);
+	if (!cmd)
+		return unknown_command(argv[1]);
+	return run_subcommand(cmd, argc - 1, argv + 1);
 }

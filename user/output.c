@@ -11,9 +11,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli_help.h"
 #include "kernel_features.h"
 #include "output.h"
 #include "schema.h"
+#include "textsafe.h"
 
 /* Room for the longest record with a --host of 255 bytes, escaped. */
 #define FW_LINE_MAX 8192
@@ -326,6 +328,15 @@ const char *fw_format_age(uint32_t ms, char *buf, size_t len)
 	return buf;
 }
 
+/* The owner's name as text: a comm is whatever the process set, control
+ * characters included. */
+static const char *text_comm(const struct fw_event *ev, char *buf, size_t len)
+{
+	if (!(ev->flags & FW_F_OWNER_KNOWN))
+		return "?";
+	return fw_text_escape(buf, len, ev->comm, sizeof(ev->comm));
+}
+
 static void put_socket_header(struct line *l)
 {
 	put(l, "%-10s %-11s %-28s %-28s %7s %-15s %-8s %-8s %-14s %6s %6s\n",
@@ -340,6 +351,7 @@ static void put_socket_row(struct line *l, const struct fw_sock_info *si)
 	const struct fw_event *ev = &si->ev;
 	bool owner = ev->flags & FW_F_OWNER_KNOWN;
 	char recv[16], send[16], ka[24];
+	char comm[FW_TEXT_ESCAPED_LEN(sizeof(ev->comm))];
 
 	put(l, "%-10u %-11s ", ev->netns, fw_state_name(ev->newstate));
 	put_text_endpoint(l, ev->family, ev->laddr, ev->lport);
@@ -351,8 +363,8 @@ static void put_socket_row(struct line *l, const struct fw_sock_info *si)
 		snprintf(ka, sizeof(ka), "on");
 	else
 		snprintf(ka, sizeof(ka), "off");
-	put(l, "%7u %-15.15s %-8s %-8s %-14s %6u %6u\n", owner ? ev->pid : 0,
-	    owner ? ev->comm : "?",
+	put(l, "%7u %-15s %-8s %-8s %-14s %6u %6u\n", owner ? ev->pid : 0,
+	    text_comm(ev, comm, sizeof(comm)),
 	    fw_format_age(ev->last_recv_ms, recv, sizeof(recv)),
 	    fw_format_age(ev->last_send_ms, send, sizeof(send)), ka, si->sndq,
 	    si->rcvq);
@@ -363,11 +375,12 @@ static void put_text_event(struct line *l, const struct fw_output *o,
 {
 	bool owner = ev->flags & FW_F_OWNER_KNOWN;
 	char flags[FW_TCP_FLAGS_STRLEN];
+	char comm[FW_TEXT_ESCAPED_LEN(sizeof(ev->comm))];
 
 	put_text_time(l, o, ev->ts_ns);
-	put(l, "%-10u %-6s %7u %-15.15s ", ev->netns,
+	put(l, "%-10u %-6s %7u %-15s ", ev->netns,
 	    ev->role == FW_ROLE_SERVER ? "server" : "client",
-	    owner ? ev->pid : 0, owner ? ev->comm : "?");
+	    owner ? ev->pid : 0, text_comm(ev, comm, sizeof(comm)));
 	put_text_endpoint(l, ev->family, ev->laddr, ev->lport);
 	put_text_endpoint(l, ev->family, ev->raddr, ev->rport);
 	put(l, "%-14s ", fw_event_type_name(ev->type));
@@ -622,7 +635,7 @@ int fw_out_start(struct fw_output *o, const struct fw_trace_desc *t)
 	put_json_uint_array(&b, "ports", t->ports, t->nports, true);
 	put_json_uint_array(&b, "netns", t->netns, t->nnetns, false);
 	fw_jb_key_str(&b, "transport", t->transport);
-	fw_jb_key_str(&b, "version", FW_VERSION);
+	fw_jb_key_str(&b, "version", fw_version);
 	fw_jb_key(&b, "attach");
 	fw_jb_array_begin(&b);
 	for (int i = 0; i < t->nattach; i++)

@@ -17,6 +17,7 @@
 
 #include "caps.h"
 #include "cli.h"
+#include "cli_help.h"
 #include "cli_opts.h"
 #include "netns.h"
 #include "reap.h"
@@ -69,6 +70,7 @@ static const struct argp_option reap_options[] = {
 
 static const struct argp_child reap_children[] = {
 	{ &fw_cli_common_argp, 0, NULL, 0 },
+	{ &fw_cli_help_argp, 0, NULL, -1 },
 	{},
 };
 
@@ -592,7 +594,7 @@ int reap_main(int argc, char **argv)
 	int rc;
 
 	argp_err_exit_status = FW_EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &r))
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, &r))
 		return FW_EXIT_USAGE;
 	if (fw_check_tracing_caps(PROG) ||
 	    (!r.dry_run && fw_check_net_admin(PROG, "SOCK_DESTROY")))

@@ -11,8 +11,10 @@
 
 #include "caps.h"
 #include "cli.h"
+#include "cli_help.h"
 #include "cli_opts.h"
 #include "output.h"
+#include "snapshot_prom.h"
 #include "sock_diag.h"
 #include "tracer.h"
 #include "util.h"
@@ -21,6 +23,7 @@ enum {
 	OPT_CHECK = 0x100,
 	OPT_IDLE,
 	OPT_SOURCE,
+	OPT_PROM,
 };
 
 enum snapshot_source {
@@ -44,6 +47,7 @@ struct snapshot_opts {
 	bool check;
 	unsigned long long idle_ns;
 	enum snapshot_source source;
+	const char *prom; /* --prom FILE */
 };
 
 /* What --check found, for its summary. */
@@ -51,6 +55,7 @@ struct check_state {
 	struct fw_output *out;
 	const char *source;
 	const struct snapshot_opts *opts;
+	struct fw_snap_metrics *metrics; /* --prom */
 	unsigned int established;
 	unsigned int unreapable;
 	unsigned int idle_unknown; /* no keepalive, but no idle time either */
@@ -65,17 +70,23 @@ static const struct argp_option snapshot_options[] = {
 	  "reap; exit 1 if there are any, 3 if it cannot tell",
 	  0 },
 	{ "idle", OPT_IDLE, "DURATION", 0,
-	  "Idle threshold of --check (default 5m; ms, s, m, h, d)", 0 },
-	{ "source", OPT_SOURCE, "auto|iter|sock_diag", 0,
-	  "Where sockets are read: the BPF tcp iterator (with sequence "
-	  "numbers), or NETLINK_SOCK_DIAG as ss does (default auto: the "
-	  "iterator where the kernel has it)",
+	  "Idle threshold of --check and --prom (default 5m; ms, s, m, h, d)",
+	  0 },
+	{ "prom", OPT_PROM, "FILE", 0,
+	  "Write Prometheus metrics to FILE (for node_exporter's textfile "
+	  "collector, atomically) instead of listing the connections",
+	  0 },
+	{ "source", OPT_SOURCE, "SOURCE", 0,
+	  "Where sockets are read: iter, the BPF tcp iterator (with sequence "
+	  "numbers), sock_diag, NETLINK_SOCK_DIAG as ss does, or auto (the "
+	  "default: the iterator where the kernel has it)",
 	  0 },
 	{},
 };
 
 static const struct argp_child snapshot_children[] = {
 	{ &fw_cli_common_argp, 0, NULL, 0 },
+	{ &fw_cli_help_argp, 0, NULL, -1 },
 	{},
 };
 
@@ -106,6 +117,9 @@ static error_t parse_snapshot_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CHECK:
 		o->check = true;
 		return 0;
+	case OPT_PROM:
+		o->prom = arg;
+		return 0;
 	case OPT_IDLE:
 		if (fw_parse_duration_ns(arg, &o->idle_ns) || !o->idle_ns)
 			argp_failure(state, FW_EXIT_USAGE, 0,
@@ -126,6 +140,13 @@ static int print_socket(void *ctx, const struct fw_sock_info *si)
 	struct check_state *cs = ctx;
 
 	return fw_out_snapshot(cs->out, si, 1, cs->source);
+}
+
+static int count_socket(void *ctx, const struct fw_sock_info *si)
+{
+	struct check_state *cs = ctx;
+
+	return fw_snap_metrics_add(cs->metrics, si);
 }
 
 static uint32_t idle_ms(const struct fw_event *ev)
@@ -161,7 +182,20 @@ static int check_socket(void *ctx, const struct fw_sock_info *si)
 	cs->unreapable++;
 	if (idle > cs->oldest_ms)
 		cs->oldest_ms = idle;
-	return fw_out_snapshot(cs->out, si, 1, cs->source);
+	return cs->metrics ? 0 : fw_out_snapshot(cs->out, si, 1, cs->source);
+}
+
+/* --check and --prom together: both see every socket. */
+static int check_and_count_socket(void *ctx, const struct fw_sock_info *si)
+{
+	return check_socket(ctx, si) ?: count_socket(ctx, si);
+}
+
+static fw_snapshot_fn socket_fn(const struct snapshot_opts *opts)
+{
+	if (opts->check)
+		return opts->prom ? check_and_count_socket : check_socket;
+	return opts->prom ? count_socket : print_socket;
 }
 
 static void print_check_advice(const struct check_state *cs)
@@ -197,7 +231,7 @@ static void print_check_advice(const struct check_state *cs)
  * asked for. */
 static int walk_sockets(struct snapshot_opts *opts, struct check_state *cs)
 {
-	fw_snapshot_fn fn = opts->check ? check_socket : print_socket;
+	fw_snapshot_fn fn = socket_fn(opts);
 	struct fw_tracer tracer;
 	int n;
 
@@ -226,6 +260,49 @@ static int walk_sockets(struct snapshot_opts *opts, struct check_state *cs)
 	return fw_sock_diag_snapshot(&opts->common.cfg, fn, cs);
 }
 
+/* The listing's end: the snapshot_end record, and everything out. */
+static int finish_listing(struct check_state *cs, int n)
+{
+	const struct fw_config *c = &cs->opts->common.cfg;
+
+	fw_out_snapshot_end(cs->out, 1, n, c->netns, c->nnetns,
+			    fw_now_monotonic_ns(), false);
+	if (fw_out_flush(cs->out) && cs->out->error != EPIPE) {
+		fprintf(stderr, "finwatch snapshot: writing: %s\n",
+			strerror(cs->out->error));
+		return 1;
+	}
+	return 0;
+}
+
+static int write_metrics(struct check_state *cs)
+{
+	if (fw_snap_metrics_write(cs->metrics, cs->opts->prom, cs->source)) {
+		fprintf(stderr, "finwatch snapshot: --prom %s: %s\n",
+			cs->opts->prom, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* --check's exit code, once its connections are listed. */
+static int check_status(const struct check_state *cs)
+{
+	print_check_advice(cs);
+	if (cs->unreapable)
+		return 1;
+	/* Unknown is not clean: a probe must not pass what it cannot see. */
+	if (cs->idle_unknown) {
+		fprintf(stderr,
+			"finwatch snapshot --check: %u connections without "
+			"keepalive have no known idle time (kernel HZ "
+			"unknown): cannot tell\n",
+			cs->idle_unknown);
+		return FW_EXIT_UNKNOWN;
+	}
+	return 0;
+}
+
 int snapshot_main(int argc, char **argv)
 {
 	struct argp argp = {
@@ -245,44 +322,31 @@ int snapshot_main(int argc, char **argv)
 				 .hold_size = sizeof(hold) };
 	struct check_state cs = { .out = &out, .opts = &opts };
 	char hostname[256];
-	int n;
+	int n, rc;
 
 	argp_err_exit_status = FW_EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &opts))
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, &opts))
 		return FW_EXIT_USAGE;
 	if (fw_check_tracing_caps("finwatch snapshot"))
 		return FW_EXIT_USAGE;
 	out.host = fw_cli_host(&opts.common, hostname, sizeof(hostname));
 	out.json = opts.json;
 	out.clock_offset_ns = fw_monotonic_to_realtime_offset();
+	if (opts.prom && !(cs.metrics = fw_snap_metrics_new(opts.idle_ns))) {
+		fprintf(stderr, "finwatch snapshot: out of memory\n");
+		return 1;
+	}
 	n = walk_sockets(&opts, &cs);
 	if (n < 0) {
 		fprintf(stderr, "finwatch snapshot: walking the sockets: %s\n",
 			strerror(errno));
 		fw_out_flush(&out);
+		fw_snap_metrics_free(cs.metrics);
 		return opts.check ? FW_EXIT_UNKNOWN : 1;
 	}
-	fw_out_snapshot_end(&out, 1, n, opts.common.cfg.netns,
-			    opts.common.cfg.nnetns, fw_now_monotonic_ns(),
-			    false);
-	if (fw_out_flush(&out) && out.error != EPIPE) {
-		fprintf(stderr, "finwatch snapshot: writing: %s\n",
-			strerror(out.error));
-		return 1;
-	}
-	if (!opts.check)
-		return 0;
-	print_check_advice(&cs);
-	if (cs.unreapable)
-		return 1;
-	/* Unknown is not clean: a probe must not pass what it cannot see. */
-	if (cs.idle_unknown) {
-		fprintf(stderr,
-			"finwatch snapshot --check: %u connections without "
-			"keepalive have no known idle time (kernel HZ "
-			"unknown): cannot tell\n",
-			cs.idle_unknown);
-		return FW_EXIT_UNKNOWN;
-	}
-	return 0;
+	rc = opts.prom ? write_metrics(&cs) : finish_listing(&cs, n);
+	fw_snap_metrics_free(cs.metrics);
+	if (rc || !opts.check)
+		return rc;
+	return check_status(&cs);
 }

@@ -9,16 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "caps.h"
 #include "cli.h"
+#include "cli_help.h"
 #include "cli_opts.h"
 #include "logfile.h"
 #include "loss.h"
 #include "netns_facts.h"
 #include "output.h"
 #include "reorder.h"
+#include "trace_prom.h"
 #include "tracer.h"
 #include "transport.h"
 #include "util.h"
@@ -39,7 +42,8 @@ struct trace_opts {
 	unsigned long long duration_ns;
 	unsigned long long snapshot_every_ns;
 	unsigned long long tick_ns; /* 0: no heartbeats */
-	int all_states; /* --stream: 1 all-states, 0 folded, -1 unset */
+	int all_states;	  /* --stream: 1 all-states, 0 folded, -1 unset */
+	const char *prom; /* --prom FILE */
 };
 
 struct trace_run {
@@ -55,6 +59,8 @@ struct trace_run {
 	unsigned int snap;    /* baselines taken */
 	uint64_t written;     /* records written, at the last tick check */
 	uint64_t written_ns;  /* when the last record was written */
+	uint64_t prom_ns;     /* when --prom FILE was last written */
+	uint64_t start_s;     /* wall clock, for --prom */
 	char boot_id[40];
 	/* The first baseline, held until the start record is out. */
 	struct fw_sock_info *baseline;
@@ -73,6 +79,7 @@ enum {
 	OPT_ALL_STATES,
 	OPT_STREAM,
 	OPT_TICK,
+	OPT_PROM,
 };
 
 static const struct argp_option trace_options[] = {
@@ -103,6 +110,11 @@ static const struct argp_option trace_options[] = {
 	  "(default 1s; 0: none), so that a silent log can be told from a "
 	  "stalled one",
 	  0 },
+	{ "prom", OPT_PROM, "FILE", 0,
+	  "Write the tracer's counters (records written, lost, recovered) as "
+	  "Prometheus metrics to FILE every 15s, atomically, for "
+	  "node_exporter's textfile collector",
+	  0 },
 	{ "snapshot-every", OPT_SNAPSHOT_EVERY, "DURATION", 0,
 	  "Repeat the baseline snapshot of open connections this often (it is "
 	  "always taken at start)",
@@ -112,6 +124,7 @@ static const struct argp_option trace_options[] = {
 
 static const struct argp_child trace_children[] = {
 	{ &fw_cli_common_argp, 0, NULL, 0 },
+	{ &fw_cli_help_argp, 0, NULL, -1 },
 	{},
 };
 
@@ -148,6 +161,9 @@ static error_t parse_trace_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case 'o':
 		o->out_path = arg;
+		return 0;
+	case OPT_PROM:
+		o->prom = arg;
 		return 0;
 	case 'd':
 		if (fw_parse_duration_ns(arg, &o->duration_ns) ||
@@ -399,18 +415,26 @@ static struct fw_netns_facts *start_facts(struct trace_run *r, int *n)
 	return v;
 }
 
+static void drop_baseline(struct trace_run *r)
+{
+	free(r->baseline);
+	r->baseline = NULL;
+	r->nbaseline = r->baseline_cap = 0;
+}
+
 /*
  * A log file's first records: the start record, then the baseline. The
  * baseline is taken before the start record goes out, since it also
  * tells the kernel side who owns the listeners and the sockets open now:
  * whoever waits for the start record to connect gets named owners. A
  * reopened file (SIGHUP, log rotation) starts the same way, so that each
- * file stands alone.
+ * file stands alone. @n: the count of the baseline the caller took with
+ * take_snapshot(r, hold_baseline_record) (-1: none).
  */
-static void emit_start(struct trace_run *r, bool reopen)
+static void emit_start(struct trace_run *r, bool reopen, int n)
 {
 	const struct fw_config *c = &r->opts->common.cfg;
-	int n = take_snapshot(r, hold_baseline_record), nfacts;
+	int nfacts;
 	struct fw_netns_facts *facts = start_facts(r, &nfacts);
 	struct fw_trace_desc d = {
 		.ports = c->ports,
@@ -434,9 +458,7 @@ static void emit_start(struct trace_run *r, bool reopen)
 		emit_snapshot_record(r, &r->baseline[i]);
 	if (n >= 0)
 		emit_snapshot_end(r, n, false);
-	free(r->baseline);
-	r->baseline = NULL;
-	r->nbaseline = r->baseline_cap = 0;
+	drop_baseline(r);
 }
 
 static bool snapshot_due(const struct trace_run *r)
@@ -459,19 +481,56 @@ static bool duration_over(const struct trace_run *r, uint64_t start_ns)
 	       fw_now_monotonic_ns() - start_ns >= r->opts->duration_ns;
 }
 
+/*
+ * The new file's baseline is taken before the switch, so that what the
+ * buffers held until then goes to the old file: the new one begins with
+ * its start record (stdout is not reopened).
+ */
 static void reopen_log_if_asked(struct trace_run *r)
 {
+	int n;
+
 	if (!reopen_requested)
 		return;
 	reopen_requested = 0;
+	if (!r->opts->out_path)
+		return;
+	n = take_snapshot(r, hold_baseline_record);
 	fw_out_flush(&r->out);
 	if (fw_logfile_reopen(r->opts->out_path, &r->out.fd)) {
 		fprintf(stderr, "finwatch trace: cannot reopen %s: %s\n",
 			r->opts->out_path, strerror(errno));
+		drop_baseline(r);
 		return;
 	}
-	if (r->opts->out_path)
-		emit_start(r, true);
+	emit_start(r, true, n);
+}
+
+/* --prom FILE, every FW_TRACE_PROM_INTERVAL_NS and at the end; a file
+ * that cannot be written is said once, and the trace goes on. */
+static void write_prom_if_due(struct trace_run *r, bool now)
+{
+	static bool warned;
+	struct fw_trace_counts c = {
+		.events = r->events,
+		.records = r->out.records,
+		.snapshots = r->snap,
+		.lost = r->loss.reported,
+		.start_s = r->start_s,
+		.transport = fw_transport_name(r->tracer.transport),
+		.all_states = r->opts->common.cfg.all_states,
+	};
+	uint64_t mono = fw_now_monotonic_ns();
+
+	if (!r->opts->prom ||
+	    (!now && mono - r->prom_ns < FW_TRACE_PROM_INTERVAL_NS))
+		return;
+	r->prom_ns = mono;
+	if (fw_trace_prom_write(r->opts->prom, &c) && !warned) {
+		warned = true;
+		fprintf(stderr, "finwatch trace: warning: --prom %s: %s\n",
+			r->opts->prom, strerror(errno));
+	}
 }
 
 static void loss_totals(const struct trace_run *r, struct fw_loss_totals *t)
@@ -533,8 +592,10 @@ static int run_loop(struct trace_run *r)
 	uint64_t start = fw_now_monotonic_ns();
 
 	r->loss.checked_ns = start;
-	emit_start(r, false);
+	r->start_s = time(NULL);
+	emit_start(r, false, take_snapshot(r, hold_baseline_record));
 	fw_out_flush(&r->out);
+	write_prom_if_due(r, true);
 	r->written_ns = fw_now_monotonic_ns();
 	while (!stop_requested && !r->out.error && !duration_over(r, start)) {
 		reopen_log_if_asked(r);
@@ -550,9 +611,11 @@ static int run_loop(struct trace_run *r)
 			emit_snapshot(r, false);
 		tick_if_silent(r);
 		fw_out_flush(&r->out);
+		write_prom_if_due(r, false);
 	}
 	if (!r->out.error)
 		emit_stop(r);
+	write_prom_if_due(r, true);
 	return write_status(r);
 }
 
@@ -638,7 +701,7 @@ int trace_main(int argc, char **argv)
 	int rc;
 
 	argp_err_exit_status = FW_EXIT_USAGE;
-	if (argp_parse(&argp, argc, argv, 0, NULL, &opts))
+	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP, NULL, &opts))
 		return FW_EXIT_USAGE;
 	if (check_environment(&opts))
 		return FW_EXIT_USAGE;

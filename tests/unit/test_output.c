@@ -128,6 +128,22 @@ static void test_comm_is_escaped(void)
 	CHECK(strstr(buf, "\"comm\":\"a\\\"b\\\\c\\u000a\\u007f\""));
 }
 
+/* In the text table, a comm cannot move the cursor or recolour the
+ * terminal: its control characters are \xNN, its UTF-8 stays. */
+static void test_text_comm_is_escaped(void)
+{
+	struct fw_output o = json_out();
+	struct fw_event ev = client_fin_wait1();
+	char buf[2048];
+
+	o.json = false;
+	memcpy(ev.comm, "\x1b[2Jcaf\xc3\xa9\n", 11);
+	fw_format_event(&o, &ev, buf, sizeof(buf));
+	CHECK(strstr(buf, " \\x1b[2Jcaf\xc3\xa9\\x0a "));
+	CHECK(!strchr(buf, '\x1b'));
+	CHECK(strchr(buf, '\n') == buf + strlen(buf) - 1);
+}
+
 /* UTF-8 as it is, so that readers get the name back; bytes that are no
  * UTF-8 as U+FFFD, so that the line stays valid JSON. */
 static void test_comm_utf8(void)
@@ -287,6 +303,7 @@ int main(void)
 	RUN_TEST(test_v4_mapped_is_marked);
 	RUN_TEST(test_comm_is_escaped);
 	RUN_TEST(test_comm_utf8);
+	RUN_TEST(test_text_comm_is_escaped);
 	RUN_TEST(test_retransmit_and_drop_records);
 	RUN_TEST(test_close_record_says_how);
 	RUN_TEST(test_text_line);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_help.h"
 #include "duration.h"
 #include "timeline.h"
 
@@ -36,7 +37,6 @@ enum {
 	OPT_STRICT,
 	OPT_ALL,
 	OPT_JSON,
-	OPT_USAGE,
 	OPT_PROM,
 	OPT_CHART,
 	OPT_IDLE,
@@ -46,7 +46,7 @@ enum {
 
 static const struct argp_option options[] = {
 	{ "json", OPT_JSON, NULL, 0,
-	  "One JSON object per finding, then a summary object", 0 },
+	  "One JSON object per finding, then one summary object", 0 },
 	{ "all", OPT_ALL, NULL, 0,
 	  "Also show connections that are fine (ok, open)", 0 },
 	{ "follow", 'f', NULL, 0,
@@ -75,8 +75,6 @@ static const struct argp_option options[] = {
 	  "Exit 3 when more of the lines than this are bad: a fraction "
 	  "(0.01) or a percentage (1%, the default)",
 	  0 },
-	{ "help", '?', NULL, 0, "Give this help list", -1 },
-	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ 0 }
 };
 
@@ -168,13 +166,9 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ARG:
 		cli->files[cli->nfiles++] = arg;
 		break;
-	case '?':
-	case OPT_USAGE:
-		/* ARGP_NO_EXIT: argp prints, we return; main exits 0 */
-		argp_state_help(state, stdout,
-				key == '?' ? ARGP_HELP_STD_HELP
-					   : ARGP_HELP_USAGE);
-		cli->help = true;
+	case ARGP_KEY_INIT:
+		/* -h, --usage, -V: printed, and main exits 0 */
+		state->child_inputs[0] = &cli->help;
 		break;
 	case ARGP_KEY_END:
 		if (!cli->nfiles && !cli->help) {
@@ -187,6 +181,11 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 	}
 	return 0;
 }
+
+static const struct argp_child children[] = {
+	{ &fw_cli_help_argp, 0, NULL, -1 },
+	{ 0 },
+};
 
 static const struct argp argp = {
 	options,
@@ -203,7 +202,7 @@ static const struct argp argp = {
 	"was read (whatever was found), 2 on bad usage, an unreadable file "
 	"or, with --strict, a bad line, 3 when no record could be used or "
 	"more lines than --max-bad-share were bad. See docs/CORRELATE.md.",
-	NULL,
+	children,
 	NULL,
 	NULL
 };

@@ -316,10 +316,12 @@ static void test_record_v2(void)
 	CHECK_INT(parse("{\"v\":2,\"type\":\"lost\",\"time_ns\":5,"
 			"\"host\":\"h\",\"count\":4,\"from_ns\":2,"
 			"\"transport\":\"ring\",\"reason\":\"recursion\","
-			"\"program\":\"state\",\"pinned\":true}",
+			"\"program\":\"state\",\"pinned\":true,\"scope\":"
+			"\"all\"}",
 			&r),
 		  0);
 	CHECK(r.pinned);
+	CHECK(!r.drops_only);
 	CHECK_STR(r.reason, "recursion");
 	CHECK_INT(parse("{\"v\":2,\"type\":\"snapshot_end\",\"time_ns\":5,"
 			"\"host\":\"h\",\"snap\":2,\"count\":0,\"netns\":[],"

@@ -267,8 +267,137 @@ static void test_folded_and_all_states_agree(void)
 	CHECK_INT(count_verdict(&folded, FW_V_INCOMPLETE), 0);
 }
 
+/* Two v2 traces, app1 and db1, from 0 to 200 s, heartbeats every 10 s. */
+static void v2_hosts(struct lines *ls, bool folded)
+{
+	start_v2(ls, "app1", 0, folded, 1000, NULL);
+	start_v2(ls, "db1", 0, folded, 1000, NULL);
+	ticks(ls, "app1", 1, 200, 10);
+	ticks(ls, "db1", 1, 200, 10);
+}
+
+static void v2_stop(struct lines *ls)
+{
+	stop_rec(ls, "app1", 0, 200);
+	stop_rec(ls, "db1", 0, 200);
+}
+
+/*
+ * A step of a path nobody saw (time null) happened at or before the
+ * record that carries it: the FIN is dated by that record, and the
+ * words say "at some time before".
+ */
+static void test_unseen_step_is_dated_by_its_record(void)
+{
+	struct lines ls = { 0 };
+	struct capture cap;
+	struct sk cl, sv;
+
+	pair_of(46001, &cl, &sv);
+	v2_hosts(&ls, true);
+	both_established(&ls, &cl, &sv, 1, true);
+	ev(&ls, &cl, 10.2, "retransmit", "FIN_WAIT1", "FIN_WAIT1",
+	   ",\"tcp_flags\":\"FIN|ACK\",\"close_retrans\":1,\"path\":[["
+	   "\"ESTABLISHED\",\"FIN_WAIT1\",null]]");
+	ev(&ls, &cl, 13, "state", "FIN_WAIT1", "CLOSE",
+	   ",\"final\":true" TIMED_OUT);
+	v2_stop(&ls);
+	run_v2(&ls, &cap);
+	CHECK_INT(cap.n, 1);
+	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
+	CHECK_INT(cap.got[0].close_time_ns, T0 + 10200 * MS);
+	CHECK(strstr(cap.got[0].evidence, "sent FIN at some time before "
+					  "2026-11-30T00:00:10.200Z") != NULL);
+}
+
+/*
+ * A reset that kills the survivor long after the lost RST is another
+ * reset (its keepalive answered), even when only the final record's
+ * ECONNRESET tells it (the reset_received record was lost: gap).
+ */
+static void test_late_reset_is_not_the_lost_rst(void)
+{
+	struct lines ls = { 0 };
+	struct capture cap;
+	const struct got *g;
+	struct sk cl, sv;
+
+	pair_of(46002, &cl, &sv);
+	v2_hosts(&ls, false);
+	both_established(&ls, &cl, &sv, 1, false);
+	ev(&ls, &cl, 30, "reset_sent", "ESTABLISHED", "ESTABLISHED", "");
+	ev(&ls, &cl, 30, "state", "ESTABLISHED", "CLOSE", ",\"final\":true");
+	ev(&ls, &sv, 100, "state", "ESTABLISHED", "CLOSE",
+	   ",\"gap\":1,\"final\":true" RESET);
+	v2_stop(&ls);
+	run_v2(&ls, &cap);
+	CHECK_INT(cap.n, 1);
+	g = &cap.got[0];
+	CHECK_INT(g->verdict, FW_V_LOST_RST);
+	CHECK_INT(g->surviving_state, FW_TCP_ESTABLISHED);
+	CHECK_STR(g->reaped_by, "reset");
+	CHECK_INT(g->reaped_after_ms, 70000);
+	CHECK_INT(g->server_gap, 1);
+	CHECK(strstr(g->evidence, "the tracer lost 1 records of the server's "
+				  "socket") != NULL);
+}
+
+/* Drop records lost: the counters and drop_reason_last still tell. */
+static void test_drop_facts_without_drop_records(void)
+{
+	struct lines ls = { 0 };
+	struct capture cap;
+	struct sk cl, sv;
+
+	pair_of(46003, &cl, &sv);
+	v2_hosts(&ls, true);
+	both_established(&ls, &cl, &sv, 1, true);
+	ev(&ls, &cl, 30, "state", "FIN_WAIT1", "CLOSE",
+	   ",\"close_retrans\":0,\"close_drops\":4,\"gap\":4,"
+	   "\"drop_reason_last\":\"NETFILTER_DROP\",\"ct_last\":\"none\","
+	   "\"path\":[[\"ESTABLISHED\",\"FIN_WAIT1\",1795996810000000000]],"
+	   "\"final\":true" TIMED_OUT);
+	v2_stop(&ls);
+	run_v2(&ls, &cap);
+	CHECK_INT(cap.n, 1);
+	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
+	CHECK_INT(cap.got[0].close_drops, 4);
+	CHECK_INT(cap.got[0].close_retrans, 3);
+	CHECK_STR(cap.got[0].drop_reason, "NETFILTER_DROP");
+	CHECK_INT(cap.got[0].client_gap, 4);
+}
+
+/* A listener is no connection: listen(), its close, its snapshot. */
+static void test_listeners_are_no_connection(void)
+{
+	struct sk l = server_sk(0, 0, 0);
+	struct fw_corr_opts o = default_opts();
+	struct lines ls = { 0 };
+	struct capture cap;
+
+	l.raddr = "0.0.0.0";
+	l.laddr = "0.0.0.0";
+	rec_v = 2;
+	start_v2(&ls, "db1", 0, false, 1000, NULL);
+	st(&ls, &l, 1, "CLOSE", "LISTEN");
+	ev(&ls, &l, 2, "snapshot", "LISTEN", "LISTEN",
+	   ",\"state\":\"LISTEN\",\"snap\":1");
+	host_rec(&ls, "db1", 0, 2.1, "snapshot_end", ",\"snap\":1,\"count\":1");
+	ev(&ls, &l, 3, "reset_sent", "LISTEN", "LISTEN", "");
+	st(&ls, &l, 50, "LISTEN", "CLOSE");
+	stop_rec(&ls, "db1", 0, 60);
+	rec_v = 1;
+	fw_corr_free(run_lines(&ls, &cap, &o));
+	free_lines(&ls);
+	CHECK_INT(cap.n, 0);
+}
+
 int main(void)
 {
 	RUN_TEST(test_folded_and_all_states_agree);
+	RUN_TEST(test_unseen_step_is_dated_by_its_record);
+	RUN_TEST(test_late_reset_is_not_the_lost_rst);
+	RUN_TEST(test_drop_facts_without_drop_records);
+	RUN_TEST(test_listeners_are_no_connection);
 	return CHECK_EXIT();
 }

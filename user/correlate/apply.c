@@ -116,6 +116,8 @@ static void apply_step(struct end *e, const struct step *s)
 		e->state = to;
 	if (to && to != FW_TCP_CLOSE && to != FW_TCP_TIME_WAIT)
 		e->live_state = to;
+	if (to)
+		end_note_move(e, t, to);
 }
 
 /* A final record whose socket gave up (SCHEMA-v2 sk_err ETIMEDOUT). */

@@ -305,8 +305,14 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 		break;
 	case FW_REC_LOST:
 		c->stats.lost_events += r->count;
-		host_add_lost(c, h, r->from_ns, r->time_ns, r->count,
-			      r->pinned);
+		/*
+		 * Skipped runs of the drop program hide only drop records,
+		 * never a transition: the counters on the sockets' later
+		 * records still count the drops.
+		 */
+		if (!r->drops_only)
+			host_add_lost(c, h, r->from_ns, r->time_ns, r->count,
+				      r->pinned);
 		break;
 	case FW_REC_STOP:
 		h->stopped = true;

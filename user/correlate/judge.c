@@ -251,7 +251,11 @@ static enum judge_status judge_rst(struct fw_corr *c, struct end *s,
 	uint64_t deadline = add_sat(t_r, tol);
 	enum judge_status st;
 
-	if (is_set(r->rst_recv_ns))
+	/*
+	 * RSTs are not retransmitted, and one kills the socket it reaches:
+	 * a reset that came later (its keepalive answered) is another one.
+	 */
+	if (is_set(r->rst_recv_ns) && r->rst_recv_ns <= deadline)
 		return JUDGE_PASSED;
 	j->closer = s;
 	j->survivor = r;
@@ -551,15 +555,21 @@ static enum judge_status judge_pair(struct fw_corr *c, struct conn *cn,
 }
 
 /*
- * The survivor's state as it was when it mattered (the folded stream
- * tells some of its moves late: the words are written when they are
- * known), in the judgement and in the facts of the words.
+ * What the words say of the ends that later records may still tell: the
+ * survivor's state as it was when it mattered (the folded stream tells
+ * some of its moves late), the records lost. Done again when the words
+ * are written.
  */
 void judgement_refresh(struct judgement *j)
 {
 	const struct end *s = j->survivor;
 	uint8_t st;
 
+	/* records lost that a later record owned up to count too */
+	if (j->ev.self.end)
+		j->ev.self.gap = j->ev.self.end->gap;
+	if (j->ev.peer.end)
+		j->ev.peer.gap = j->ev.peer.end->gap;
 	if (!s)
 		return;
 	st = is_set(j->survivor_at) ? end_state_at(s, j->survivor_at)

@@ -164,45 +164,44 @@ static void feed_snapshot(struct fw_corr *c, struct host *h,
 }
 
 /*
- * The sockets a complete pass of h did not list died unseen, if the log
- * knew them as open. Records the tracer wrote late (its reorder buffer
- * holds them a little) may still tell how some did, so this waits
- * until h's log has run FW_LATE_NS past the pass.
+ * A complete pass of h settles the pinned losses before it, and the
+ * sockets it did not list died unseen if the log knew them as open.
+ * Records the tracer wrote late (it holds them a little to put them in
+ * time order) may still tell how some did, so both wait until h's log
+ * has run FW_LATE_NS past the pass (or ends), and only then do the
+ * decisions that waited for them go on.
  */
 static void check_unlisted(struct fw_corr *c, struct host *h, bool now)
 {
 	size_t p = h->unlisted_pass;
+	bool settled, gone = false;
 
 	if (p == NO_PASS ||
 	    (!now && h->wm_ns < add_sat(h->snaps[p].end_ns, FW_LATE_NS)))
 		return;
 	h->unlisted_pass = NO_PASS;
-	if (ends_gone_from_pass(c, h, p))
-		reevaluate_all(c);
-}
-
-/*
- * A pass is over. Once complete, it settles the pinned losses before it
- * and shows which sockets died unseen: decisions that waited for that
- * may be made now.
- */
-static void feed_pass_end(struct fw_corr *c, struct host *h,
-			  const struct fw_rec *r)
-{
-	const struct snap_pass *p;
-	bool settled;
-
-	check_unlisted(c, h, true);
-	p = host_end_pass(c, h, r, &settled);
+	settled = host_settle_windows(h, p);
 	/*
 	 * A v1 tracer's pass lists the sockets too, but its losses are not
 	 * all told (evictions of its socket table): only a v2 pass says
 	 * that a socket it does not list died unseen.
 	 */
-	if (p && p->complete && h->v2)
-		h->unlisted_pass = h->nsnaps - 1;
-	if (settled)
+	if (h->v2)
+		gone = ends_gone_from_pass(c, h, p) > 0;
+	if (settled || gone)
 		reevaluate_all(c);
+}
+
+/* A snapshot pass is over; if complete, what it shows is looked at soon. */
+static void feed_pass_end(struct fw_corr *c, struct host *h,
+			  const struct fw_rec *r)
+{
+	const struct snap_pass *p;
+
+	check_unlisted(c, h, true);
+	p = host_end_pass(c, h, r);
+	if (p && p->complete)
+		h->unlisted_pass = h->nsnaps - 1;
 }
 
 /* --follow: the wall clock. */

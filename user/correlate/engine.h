@@ -497,7 +497,8 @@ void host_learn_facts(struct fw_corr *c, struct host *h,
 const struct fw_rec_facts *host_facts(const struct host *h, uint64_t netns);
 void host_begin_pass(struct host *h, uint64_t t);
 const struct snap_pass *host_end_pass(struct fw_corr *c, struct host *h,
-				      const struct fw_rec *r, bool *settled);
+				      const struct fw_rec *r);
+bool host_settle_windows(struct host *h, size_t p);
 const struct snap_pass *host_pass_while_open(struct fw_corr *c,
 					     const struct host *h,
 					     const struct end *e);

@@ -148,7 +148,7 @@ const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
 }
 
 /* Pinned windows that ended before the pass p began are settled by it. */
-static bool settle_windows(struct host *h, size_t p)
+bool host_settle_windows(struct host *h, size_t p)
 {
 	bool any = false;
 
@@ -390,15 +390,16 @@ void host_begin_pass(struct host *h, uint64_t t)
  * A pass is over: what it did not list did not exist then. Its
  * namespaces are its own list, else the tracer's (start), else all.
  * It is complete when every socket it counted came and no record of the
- * host was lost meanwhile. Returns the pass, or NULL (no memory).
+ * host was lost meanwhile. Returns the pass, or NULL (no memory). What
+ * it settles, it settles later (host_settle_windows), together with the
+ * sockets it shows gone.
  */
 const struct snap_pass *host_end_pass(struct fw_corr *c, struct host *h,
-				      const struct fw_rec *r, bool *settled)
+				      const struct fw_rec *r)
 {
 	uint64_t records = h->in_pass ? h->pass_records : 0;
 	struct snap_pass *p;
 
-	*settled = false;
 	h->in_pass = false;
 	if (h->nsnaps == h->capsnaps) {
 		struct snap_pass *snaps =
@@ -421,8 +422,6 @@ const struct snap_pass *host_end_pass(struct fw_corr *c, struct host *h,
 	p->complete = (r->has & FW_HAS_COUNT) && r->count == records &&
 		      !r->netns_more &&
 		      !host_lost_any(h, p->begin_ns, p->end_ns);
-	if (p->complete)
-		*settled = settle_windows(h, h->nsnaps - 1);
 	return p;
 }
 

@@ -23,9 +23,17 @@ static bool after(uint64_t t, uint64_t close)
 	return is_set(t) && (!is_set(close) || t >= close);
 }
 
+/* A keepalive probe found the peer gone: unanswered, or answered by RST. */
+static bool probes_out(const struct end *s)
+{
+	return s->probes_out != UINT32_MAX && s->probes_out > 0 &&
+	       s->keepalive == 1;
+}
+
 /*
  * What killed s, and when (its clock): close is when the lost close was
- * sent, in s's clock (UNSET: not known).
+ * sent, in s's clock (UNSET: not known). Its own close comes first: what
+ * follows (the peer's host answering with a reset) is its consequence.
  */
 static enum reaper reaper_of(const struct end *s, uint64_t close,
 			     uint64_t *when)
@@ -33,9 +41,17 @@ static enum reaper reaper_of(const struct end *s, uint64_t close,
 	*when = s->died_ns;
 	if (s->died_unseen)
 		return REAPED_UNKNOWN;
+	if (after(s->fin_sent_ns, close)) {
+		*when = s->fin_sent_ns;
+		return strstr(s->comm, "redis") ? REAPED_REDIS_TIMEOUT
+						: REAPED_APP_CLOSE;
+	}
+	if (after(s->rst_sent_ns, close) && !is_set(s->rst_recv_ns)) {
+		*when = s->rst_sent_ns;
+		return REAPED_APP_CLOSE;
+	}
 	if (s->sk_err == ETIMEDOUT) {
-		if (s->probes_out != UINT32_MAX && s->probes_out > 0 &&
-		    s->keepalive == 1)
+		if (probes_out(s))
 			return REAPED_KEEPALIVE;
 		if (s->cause.user_timeout_ms)
 			return REAPED_USER_TIMEOUT;
@@ -44,16 +60,7 @@ static enum reaper reaper_of(const struct end *s, uint64_t close,
 		return REAPED_UNKNOWN;
 	}
 	if (is_set(s->rst_recv_ns) || s->sk_err == ECONNRESET)
-		return REAPED_RESET;
-	if (after(s->fin_sent_ns, close)) {
-		*when = s->fin_sent_ns;
-		return strstr(s->comm, "redis") ? REAPED_REDIS_TIMEOUT
-						: REAPED_APP_CLOSE;
-	}
-	if (after(s->rst_sent_ns, close)) {
-		*when = s->rst_sent_ns;
-		return REAPED_APP_CLOSE;
-	}
+		return probes_out(s) ? REAPED_KEEPALIVE : REAPED_RESET;
 	return REAPED_UNKNOWN;
 }
 

@@ -658,8 +658,15 @@ static void test_cli_rotated_logs_and_json_keys(void)
 	static char old_part[4096], new_part[4096], server[4096];
 	static char out[65536], err[4096];
 	static const char *const keys[] = {
-		"\"type\":\"finding\"",
+		"{\"v\":1,\"type\":\"finding\"",
 		"\"verdict\":\"lost_fin\"",
+		"\"id\":\"app1:11\"",
+		"\"provisional\":false",
+		"\"revision\":false",
+		"\"reaped_by\":null",
+		"\"reaped_after_ms\":null",
+		"\"client_gap\":0",
+		"\"server_gap\":0",
 		"\"client\":\"10.0.0.1:40001\"",
 		"\"server\":\"10.0.0.2:6379\"",
 		"\"client_host\":\"app1\"",
@@ -684,7 +691,7 @@ static void test_cli_rotated_logs_and_json_keys(void)
 		"\"surviving_state\":\"ESTABLISHED\"",
 		"\"evidence\":\"",
 		"\"reason\":null",
-		"\"type\":\"summary\"",
+		"{\"v\":1,\"type\":\"summary\"",
 		"\"verdicts\":{\"lost_fin\":1,",
 		"\"bad_lines\":0",
 		"\"lost_events\":0",

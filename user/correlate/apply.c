@@ -106,9 +106,13 @@ static void apply_step(struct end *e, const struct step *s)
 		if ((from == FW_TCP_LAST_ACK || from == FW_TCP_CLOSING) &&
 		    !s->timed_out)
 			e->fin_acked = true;
-		/* an abort from an open state sends RST unless one came in */
+		/*
+		 * An abort from an open state sends RST unless one came in,
+		 * or the socket timed out (keepalive, retransmissions).
+		 */
 		if ((from == FW_TCP_ESTABLISHED || from == FW_TCP_CLOSE_WAIT) &&
-		    !is_set(e->rst_recv_ns) && !is_set(e->rst_sent_ns))
+		    !s->timed_out && !is_set(e->rst_recv_ns) &&
+		    !is_set(e->rst_sent_ns))
 			note_rst_sent(e, t, s->idle_ms, s->unseen);
 		note_death(e, t, s->unseen);
 	}

@@ -438,7 +438,7 @@ static void write_tail(const struct judgement *j, char *buf, size_t sz)
 			 ull(ev->peer.gap), role(&ev->peer));
 	if (ev->reaped_by == REAPED_NOT)
 		return;
-	say_more(buf, sz, "; the survivor died %s",
+	say_more(buf, sz, "; the survivor was reaped at %s",
 		 iso(t, sizeof(t), ev->reaped_ns));
 	if (is_set(ev->reaped_after_ns))
 		say_more(buf, sz, ", %s after the lost close",

@@ -256,33 +256,13 @@ static void after_record(struct fw_corr *c, struct host *h,
 	timeline_settle(c);
 }
 
-void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
+/*
+ * What one record says, by its type. Returns false when it stopped its
+ * host for good (--follow): everything was judged again already.
+ */
+static bool feed_record(struct fw_corr *c, struct host *h,
+			const struct fw_rec *r)
 {
-	bool first, resumed = false;
-	struct host *h;
-	uint64_t old_wm;
-
-	if (c->failed)
-		return;
-	h = host_find(c, r->host, r->host_len);
-	first = !h;
-	c->stats.records++;
-	if (!h)
-		h = host_get(c, r->host, r->host_len, r->time_ns);
-	if (!h)
-		return;
-	old_wm = h->wm_ns;
-	if (r->version >= 2)
-		h->v2 = true;
-	if (r->type == FW_REC_START && host_start(c, h, r, first))
-		ends_gone_with_boot(c, h);
-	if (h->stalled) {
-		/* it was only late: what waited for it may go on */
-		h->stalled = false;
-		resumed = true;
-	}
-	if (r->time_ns > h->wm_ns)
-		h->wm_ns = r->time_ns;
 	switch (r->type) {
 	case FW_REC_STATE:
 	case FW_REC_CLOSE:
@@ -324,13 +304,47 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 			check_unlisted(c, h, true);
 			h->done = true;
 			reevaluate_all(c);
-			return;
+			return false;
 		}
 		break;
 	default:
 		/* start and tick (a heartbeat) only move the clock */
 		break;
 	}
+	return true;
+}
+
+void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
+{
+	bool first, resumed = false;
+	struct host *h;
+	uint64_t old_wm;
+
+	if (c->failed)
+		return;
+	h = host_find(c, r->host, r->host_len);
+	first = !h;
+	c->stats.records++;
+	if (!h)
+		h = host_get(c, r->host, r->host_len, r->time_ns);
+	if (!h)
+		return;
+	old_wm = h->wm_ns;
+	if (r->version >= 2)
+		h->v2 = true;
+	if (r->type == FW_REC_START && host_start(c, h, r, first)) {
+		ends_gone_with_boot(c, h);
+		resumed = true; /* its old connections may be decided now */
+	}
+	if (h->stalled) {
+		/* it was only late: what waited for it may go on */
+		h->stalled = false;
+		resumed = true;
+	}
+	if (r->time_ns > h->wm_ns)
+		h->wm_ns = r->time_ns;
+	if (!feed_record(c, h, r))
+		return;
 	after_record(
 		c, h, r,
 		first || resumed ||

@@ -8,73 +8,32 @@
 #include "check.h"
 #include "test_correlate_v2.h"
 
-#define ST(t, a, b)                                                            \
-	{                                                                      \
-		t, H_STATE, a, b, NULL                                         \
-	}
-#define STK(t, a, b, k)                                                        \
-	{                                                                      \
-		t, H_STATE, a, b, k                                            \
-	}
-#define EV(t, w)                                                               \
-	{                                                                      \
-		t, w, NULL, NULL, NULL                                         \
-	}
-#define N(a)	  ((int)(sizeof(a) / sizeof((a)[0])))
-#define TIMED_OUT ",\"sk_err\":\"ETIMEDOUT\",\"rto_retrans\":7"
-
-static uint64_t fake_now;
-
-static uint64_t now_fn(void)
-{
-	return fake_now;
-}
-
-static struct fw_corr_opts opts(bool follow)
-{
-	struct fw_corr_opts o = default_opts();
-
-	o.follow = follow;
-	o.now_ns = now_fn;
-	return o;
-}
-
 /* Feeds a sorted log as it comes while following (or not), then ends. */
 static void feed_all(struct lines *ls, struct capture *cap, bool follow)
 {
-	struct fw_corr_opts o = opts(follow);
+	struct fw_corr_opts o = clock_opts(follow);
 	struct fw_corr *c;
-	char why[256];
 
 	memset(cap, 0, sizeof(*cap));
 	c = fw_corr_new(&o, capture_cb, cap);
-	for (int i = 0; i < ls->n; i++) {
-		fake_now = line_time(ls->line[i]) + 200 * MS;
-		if (fw_corr_feed_line(c, ls->line[i], strlen(ls->line[i]), why,
-				      sizeof(why)) < 0)
-			printf("  unexpected bad line %d: %s\n", i, why);
-	}
+	feed_range(c, ls, 0, ls->n);
 	cap->finishing = true;
 	fw_corr_finish(c);
 	fw_corr_free(c);
 }
 
+/* A FIN at 10 s, retransmitted three times. */
+static const struct happen fin_retried[] = {
+	ST(10, "ESTABLISHED", "FIN_WAIT1"),
+	EV(10.2, H_RETRANS),
+	EV(10.6, H_RETRANS),
+	EV(11.4, H_RETRANS),
+};
+
 static void pair_of(int p, struct sk *cl, struct sk *sv)
 {
 	*cl = client_sk(p, 300000 + (uint32_t)p, 400000 + (uint32_t)p);
 	*sv = server_sk(p, 300000 + (uint32_t)p, 400000 + (uint32_t)p);
-}
-
-static void est(struct lines *ls, const struct sk *cl, const struct sk *sv,
-		double t)
-{
-	const struct happen c[] = { ST(t, "CLOSE", "SYN_SENT"),
-				    ST(t + 0.001, "SYN_SENT", "ESTABLISHED") };
-	const struct happen s[] = { ST(t + 0.0006, "LISTEN", "SYN_RECV"),
-				    ST(t + 0.0008, "SYN_RECV", "ESTABLISHED") };
-
-	render(ls, cl, c, N(c), true);
-	render(ls, sv, s, N(s), true);
 }
 
 static void hosts(struct lines *ls, double until)
@@ -118,7 +77,7 @@ static void test_live_fin_dropped_by_sender(void)
 	pair_of(49001, &cl, &sv);
 	rec_v = 2;
 	hosts(&ls, 60);
-	est(&ls, &cl, &sv, 1);
+	established(&ls, &cl, &sv, 1, true);
 	render(&ls, &cl, c, N(c), true);
 	both_stop(&ls, 60);
 	rec_v = 1;
@@ -144,14 +103,9 @@ static void test_live_fin_dropped_by_sender(void)
  */
 static void test_live_needs_a_silent_current_receiver(void)
 {
+	const struct happen *fin = fin_retried;
 	struct lines ls = { 0 };
 	struct capture cap;
-	const struct happen fin[] = {
-		ST(10, "ESTABLISHED", "FIN_WAIT1"),
-		EV(10.2, H_RETRANS),
-		EV(10.6, H_RETRANS),
-		EV(11.4, H_RETRANS),
-	};
 	struct sk cl, sv;
 
 	rec_v = 2;
@@ -161,16 +115,16 @@ static void test_live_needs_a_silent_current_receiver(void)
 	/* db1's heartbeats stop at 12 s */
 	ticks(&ls, "db1", 1, 12, 1);
 	pair_of(49011, &cl, &sv); /* the FIN came; the ACK did not */
-	est(&ls, &cl, &sv, 1);
-	render(&ls, &cl, fin, N(fin), true);
+	established(&ls, &cl, &sv, 1, true);
+	render(&ls, &cl, fin, N(fin_retried), true);
 	st(&ls, &sv, 10.0005, "ESTABLISHED", "CLOSE_WAIT");
 	pair_of(49012, &cl, &sv); /* reset */
-	est(&ls, &cl, &sv, 1);
-	render(&ls, &cl, fin, N(fin), true);
+	established(&ls, &cl, &sv, 1, true);
+	render(&ls, &cl, fin, N(fin_retried), true);
 	ev(&ls, &sv, 10.3, "state", "ESTABLISHED", "CLOSE",
 	   ",\"final\":true,\"sk_err\":\"ECONNRESET\"");
 	pair_of(49013, &cl, &sv); /* db1's log not current past 12.4 s */
-	est(&ls, &cl, &sv, 1);
+	established(&ls, &cl, &sv, 1, true);
 	{
 		const struct happen late[] = {
 			ST(11, "ESTABLISHED", "FIN_WAIT1"),
@@ -197,22 +151,17 @@ static void test_live_waits_for_the_repair_pass(void)
 {
 	struct lines ls = { 0 };
 	struct capture cap;
-	struct fw_corr_opts o = opts(true);
+	struct fw_corr_opts o = clock_opts(true);
+	const struct happen *fin = fin_retried;
 	struct fw_corr *c;
 	struct sk cl, sv;
-	const struct happen fin[] = {
-		ST(10, "ESTABLISHED", "FIN_WAIT1"),
-		EV(10.2, H_RETRANS),
-		EV(10.6, H_RETRANS),
-		EV(11.4, H_RETRANS),
-	};
 	int i;
 
 	pair_of(49021, &cl, &sv);
 	rec_v = 2;
 	hosts(&ls, 30);
-	est(&ls, &cl, &sv, 1);
-	render(&ls, &cl, fin, N(fin), true);
+	established(&ls, &cl, &sv, 1, true);
+	render(&ls, &cl, fin, N(fin_retried), true);
 	host_rec(
 		&ls, "db1", 0, 10.5, "lost",
 		",\"count\":2,\"from_ns\":1795996810000000000,\"transport\":"
@@ -272,7 +221,7 @@ static void test_live_undone_when_the_fin_arrives(void)
 	pair_of(49031, &cl, &sv);
 	rec_v = 2;
 	hosts(&ls, 30);
-	est(&ls, &cl, &sv, 1);
+	established(&ls, &cl, &sv, 1, true);
 	render(&ls, &cl, c, N(c), true);
 	render(&ls, &sv, s, N(s), true);
 	both_stop(&ls, 30);
@@ -307,7 +256,7 @@ static void reaped(struct lines *ls, int port, const char *comm,
 
 	pair_of(port, &cl, &sv);
 	sv.comm = comm;
-	est(ls, &cl, &sv, 1);
+	established(ls, &cl, &sv, 1, true);
 	render(ls, &cl, c, N(c), true);
 	if (snap_keys)
 		ev(ls, &sv, 30, "snapshot", "ESTABLISHED", "ESTABLISHED",
@@ -347,7 +296,7 @@ static void rich(struct lines *ls)
 	reaped(ls, 49104, "postgres", "FIN", NULL);
 	reaped(ls, 49105, "redis-server", "FIN", NULL);
 	pair_of(49106, &cl, &sv); /* clean */
-	est(ls, &cl, &sv, 2);
+	established(ls, &cl, &sv, 2, true);
 	st(ls, &cl, 5, "ESTABLISHED", "FIN_WAIT1");
 	st(ls, &sv, 5.0005, "ESTABLISHED", "CLOSE_WAIT");
 	ev(ls, &cl, 5.003, "state", "FIN_WAIT2", "TIME_WAIT",
@@ -357,14 +306,14 @@ static void rich(struct lines *ls)
 	   ",\"final\":true,\"path\":[[\"CLOSE_WAIT\",\"LAST_ACK\","
 	   "1795996805002000000]]");
 	pair_of(49107, &cl, &sv); /* a lost RST its host dropped */
-	est(ls, &cl, &sv, 3);
+	established(ls, &cl, &sv, 3, true);
 	ev(ls, &cl, 40, "reset_sent", "ESTABLISHED", "ESTABLISHED", "");
 	ev(ls, &cl, 40, "drop", "ESTABLISHED", "ESTABLISHED",
 	   ",\"tcp_flags\":\"RST|ACK\",\"direction\":\"out\",\"reason\":"
 	   "\"NETFILTER_DROP\",\"close_drops\":1");
 	ev(ls, &cl, 40, "state", "ESTABLISHED", "CLOSE", ",\"final\":true");
 	pair_of(49108, &cl, &sv); /* still open */
-	est(ls, &cl, &sv, 4);
+	established(ls, &cl, &sv, 4, true);
 	both_stop(ls, 120);
 	rec_v = 1;
 	sort_lines(ls);

@@ -7,43 +7,11 @@
 #include "check.h"
 #include "test_correlate_v2.h"
 
-#define ST(t, a, b)                                                            \
-	{                                                                      \
-		t, H_STATE, a, b, NULL                                         \
-	}
-#define STK(t, a, b, k)                                                        \
-	{                                                                      \
-		t, H_STATE, a, b, k                                            \
-	}
-#define EV(t, w)                                                               \
-	{                                                                      \
-		t, w, NULL, NULL, NULL                                         \
-	}
-/* The final record of a socket that gave up retransmitting. */
-#define TIMED_OUT ",\"sk_err\":\"ETIMEDOUT\",\"rto_retrans\":7,\"probes_out\":0"
-#define RESET	  ",\"sk_err\":\"ECONNRESET\""
-#define N(a)	  ((int)(sizeof(a) / sizeof((a)[0])))
-
 /* Client and server sockets of the scenario on port p. */
 static void pair_of(int p, struct sk *cl, struct sk *sv)
 {
 	*cl = client_sk(p, 100000 + (uint32_t)p, 200000 + (uint32_t)p);
 	*sv = server_sk(p, 100000 + (uint32_t)p, 200000 + (uint32_t)p);
-}
-
-/* Both ends established at t. */
-static void both_established(struct lines *ls, const struct sk *cl,
-			     const struct sk *sv, double t, bool folded)
-{
-	const struct happen c[] = { ST(t, "CLOSE", "SYN_SENT"),
-				    ST(t + 0.001, "SYN_SENT", "ESTABLISHED") };
-	const struct happen s[] = {
-		ST(t + 0.0006, "LISTEN", "SYN_RECV"),
-		ST(t + 0.0008, "SYN_RECV", "ESTABLISHED"),
-	};
-
-	render(ls, cl, c, N(c), folded);
-	render(ls, sv, s, N(s), folded);
 }
 
 /* a closes first, cleanly, at t. */
@@ -76,15 +44,15 @@ static void scenarios(struct lines *ls, bool folded)
 	ticks(ls, "db1", 1, 200, 10);
 
 	pair_of(45001, &cl, &sv); /* clean, the client first */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	clean(ls, &cl, &sv, 5, folded);
 
 	pair_of(45002, &cl, &sv); /* clean, the server first */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	clean(ls, &sv, &cl, 6, folded);
 
 	pair_of(45003, &cl, &sv); /* a lost FIN */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	{
 		const struct happen x[] = {
 			ST(10, "ESTABLISHED", "FIN_WAIT1"),
@@ -98,7 +66,7 @@ static void scenarios(struct lines *ls, bool folded)
 	}
 
 	pair_of(45004, &cl, &sv); /* a lost RST */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	{
 		const struct happen x[] = { EV(30, H_RST_SENT),
 					    ST(30, "ESTABLISHED", "CLOSE") };
@@ -107,7 +75,7 @@ static void scenarios(struct lines *ls, bool folded)
 	}
 
 	pair_of(45005, &cl, &sv); /* a CLOSE_WAIT leak */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	{
 		const struct happen x[] = {
 			ST(10, "ESTABLISHED", "FIN_WAIT1"),
@@ -148,7 +116,7 @@ static void scenarios(struct lines *ls, bool folded)
 	}
 
 	pair_of(45008, &cl, &sv); /* the client's own host drops its FIN */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	{
 		const struct happen x[] = {
 			ST(10, "ESTABLISHED", "FIN_WAIT1"),
@@ -162,7 +130,7 @@ static void scenarios(struct lines *ls, bool folded)
 	}
 
 	pair_of(45009, &cl, &sv); /* the server's host drops it on arrival */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	{
 		const struct happen x[] = {
 			ST(10, "ESTABLISHED", "FIN_WAIT1"),
@@ -181,7 +149,7 @@ static void scenarios(struct lines *ls, bool folded)
 	}
 
 	pair_of(45010, &cl, &sv); /* the server's FIN lost: FIN_WAIT2 left */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	{
 		const struct happen x[] = {
 			ST(10, "ESTABLISHED", "FIN_WAIT1"),
@@ -201,7 +169,7 @@ static void scenarios(struct lines *ls, bool folded)
 	}
 
 	pair_of(45011, &cl, &sv); /* a reset received */
-	both_established(ls, &cl, &sv, 1, folded);
+	established(ls, &cl, &sv, 1, folded);
 	{
 		const struct happen x[] = { EV(40, H_RST_SENT),
 					    ST(40, "ESTABLISHED", "CLOSE") };
@@ -215,7 +183,7 @@ static void scenarios(struct lines *ls, bool folded)
 	}
 
 	pair_of(45012, &cl, &sv); /* both still open */
-	both_established(ls, &cl, &sv, 2, folded);
+	established(ls, &cl, &sv, 2, folded);
 
 	stop_rec(ls, "app1", 0, 200);
 	stop_rec(ls, "db1", 0, 200);
@@ -295,7 +263,7 @@ static void test_unseen_step_is_dated_by_its_record(void)
 
 	pair_of(46001, &cl, &sv);
 	v2_hosts(&ls, true);
-	both_established(&ls, &cl, &sv, 1, true);
+	established(&ls, &cl, &sv, 1, true);
 	ev(&ls, &cl, 10.2, "retransmit", "FIN_WAIT1", "FIN_WAIT1",
 	   ",\"tcp_flags\":\"FIN|ACK\",\"close_retrans\":1,\"path\":[["
 	   "\"ESTABLISHED\",\"FIN_WAIT1\",null]]");
@@ -324,7 +292,7 @@ static void test_late_reset_is_not_the_lost_rst(void)
 
 	pair_of(46002, &cl, &sv);
 	v2_hosts(&ls, false);
-	both_established(&ls, &cl, &sv, 1, false);
+	established(&ls, &cl, &sv, 1, false);
 	ev(&ls, &cl, 30, "reset_sent", "ESTABLISHED", "ESTABLISHED", "");
 	ev(&ls, &cl, 30, "state", "ESTABLISHED", "CLOSE", ",\"final\":true");
 	ev(&ls, &sv, 100, "state", "ESTABLISHED", "CLOSE",
@@ -351,7 +319,7 @@ static void test_drop_facts_without_drop_records(void)
 
 	pair_of(46003, &cl, &sv);
 	v2_hosts(&ls, true);
-	both_established(&ls, &cl, &sv, 1, true);
+	established(&ls, &cl, &sv, 1, true);
 	ev(&ls, &cl, 30, "state", "FIN_WAIT1", "CLOSE",
 	   ",\"close_retrans\":0,\"close_drops\":4,\"gap\":4,"
 	   "\"drop_reason_last\":\"NETFILTER_DROP\",\"ct_last\":\"none\","

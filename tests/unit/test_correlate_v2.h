@@ -30,6 +30,56 @@ struct happen {
 	const char *keys;      /* more keys of its record, or NULL */
 };
 
+#define ST(t, a, b)                                                            \
+	{                                                                      \
+		t, H_STATE, a, b, NULL                                         \
+	}
+#define STK(t, a, b, k)                                                        \
+	{                                                                      \
+		t, H_STATE, a, b, k                                            \
+	}
+#define EV(t, w)                                                               \
+	{                                                                      \
+		t, w, NULL, NULL, NULL                                         \
+	}
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+/* The final record of a socket that gave up retransmitting. */
+#define TIMED_OUT ",\"sk_err\":\"ETIMEDOUT\",\"rto_retrans\":7,\"probes_out\":0"
+#define RESET	  ",\"sk_err\":\"ECONNRESET\""
+
+/* The wall clock the engine sees with --follow (opts.now_ns). */
+static uint64_t fake_now;
+
+static uint64_t now_fn(void)
+{
+	return fake_now;
+}
+
+static struct fw_corr_opts clock_opts(bool follow)
+{
+	struct fw_corr_opts o = default_opts();
+
+	o.follow = follow;
+	o.now_ns = now_fn;
+	return o;
+}
+
+/*
+ * Feeds lines [from, to) of a sorted log as they would come while
+ * following: each 200 ms after its time by the wall clock.
+ */
+static void feed_range(struct fw_corr *c, struct lines *ls, int from, int to)
+{
+	char why[256];
+
+	for (int i = from; i < to && i < ls->n; i++) {
+		fake_now = line_time(ls->line[i]) + 200 * MS;
+		if (fw_corr_feed_line(c, ls->line[i], strlen(ls->line[i]), why,
+				      sizeof(why)) < 0)
+			printf("  unexpected bad line %d: %s\n", i, why);
+	}
+}
+
 /* The start of a v2 trace: its stream, heartbeats and boot. */
 static void start_v2(struct lines *ls, const char *host, double t, bool folded,
 		     int tick_ms, const char *boot)
@@ -138,6 +188,21 @@ static void render(struct lines *ls, const struct sk *s, const struct happen *h,
 		}
 		path[0] = '\0';
 	}
+}
+
+/* Both ends of a connection established at t (client first). */
+static void established(struct lines *ls, const struct sk *cl,
+			const struct sk *sv, double t, bool folded)
+{
+	const struct happen c[] = { ST(t, "CLOSE", "SYN_SENT"),
+				    ST(t + 0.001, "SYN_SENT", "ESTABLISHED") };
+	const struct happen s[] = {
+		ST(t + 0.0006, "LISTEN", "SYN_RECV"),
+		ST(t + 0.0008, "SYN_RECV", "ESTABLISHED"),
+	};
+
+	render(ls, cl, c, N(c), folded);
+	render(ls, sv, s, N(s), folded);
 }
 
 /* The findings of two runs are the same, one by one, in any order. */

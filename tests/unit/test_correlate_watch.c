@@ -9,36 +9,9 @@
 #include "check.h"
 #include "test_correlate_v2.h"
 
-/* The wall clock the engine sees with --follow. */
-static uint64_t fake_now;
-
-static uint64_t now_fn(void)
-{
-	return fake_now;
-}
-
 static struct fw_corr_opts follow_opts(void)
 {
-	struct fw_corr_opts o = default_opts();
-
-	o.follow = true;
-	o.now_ns = now_fn;
-	return o;
-}
-
-/*
- * Feeds lines [from, to) of a sorted log as they would come while
- * following: each 200 ms after its time by the wall clock.
- */
-static void feed_range(struct fw_corr *c, struct lines *ls, int from, int to)
-{
-	char why[256];
-
-	for (int i = from; i < to && i < ls->n; i++)
-		if ((fake_now = line_time(ls->line[i]) + 200 * MS) &&
-		    fw_corr_feed_line(c, ls->line[i], strlen(ls->line[i]), why,
-				      sizeof(why)) < 0)
-			printf("  unexpected bad line %d: %s\n", i, why);
+	return clock_opts(true);
 }
 
 /* The index of the first line at or after t s. */

@@ -284,6 +284,43 @@ static void test_reopen_continues_the_trace(void)
 	}
 }
 
+/*
+ * --follow started on logs a day old: every host looks old by the wall
+ * clock, none lags the others, so none is stalled while they are read.
+ */
+static void test_catching_up_is_no_stall(void)
+{
+	struct sk cl = client_sk(47008, 15, 16), sv = server_sk(47008, 15, 16);
+	struct fw_corr_opts o = follow_opts();
+	struct lines ls = { 0 };
+	struct capture cap;
+	struct fw_corr *c;
+	char why[256];
+
+	rec_v = 2;
+	start_v2(&ls, "app1", 0, true, 1000, NULL);
+	start_v2(&ls, "db1", 0, true, 1000, NULL);
+	ticks(&ls, "app1", 14, 30, 1);
+	ticks(&ls, "db1", 2, 30, 1);
+	rec_v = 1;
+	lost_fin_v2(&ls, &cl, &sv);
+	sort_lines(&ls);
+	memset(&cap, 0, sizeof(cap));
+	c = fw_corr_new(&o, capture_cb, &cap);
+	fake_now = T0 + 86400 * SEC;
+	for (int i = 0; i < ls.n; i++)
+		fw_corr_feed_line(c, ls.line[i], strlen(ls.line[i]), why,
+				  sizeof(why));
+	CHECK_INT(cap.n, 2);
+	CHECK(cap.n == 2 && cap.got[0].provisional &&
+	      cap.got[1].verdict == FW_V_LOST_FIN);
+	cap.finishing = true;
+	fw_corr_finish(c);
+	CHECK_INT(cap.n, 2);
+	fw_corr_free(c);
+	free_lines(&ls);
+}
+
 int main(void)
 {
 	RUN_TEST(test_ticks_move_the_watermark);
@@ -292,5 +329,6 @@ int main(void)
 	RUN_TEST(test_stalled_host_holds_up_nobody);
 	RUN_TEST(test_log_without_stop_proves_nothing_after);
 	RUN_TEST(test_reopen_continues_the_trace);
+	RUN_TEST(test_catching_up_is_no_stall);
 	return CHECK_EXIT();
 }

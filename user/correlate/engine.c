@@ -215,23 +215,41 @@ static uint64_t wall_now(const struct fw_corr *c)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The latest watermark of any host, in the reference clock. */
+static uint64_t newest_watermark(const struct fw_corr *c)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < c->nhosts; i++)
+		if (to_ref(c->hosts[i], c->hosts[i]->wm_ns) > t)
+			t = to_ref(c->hosts[i], c->hosts[i]->wm_ns);
+	return t;
+}
+
 /*
  * --follow: a traced host whose heartbeats stopped coming is stalled:
  * its latest record is older than its tick interval plus a margin, by
  * the wall clock less --skew. Its silence since proves nothing, and the
- * other hosts' decisions stop waiting for it.
+ * other hosts' decisions stop waiting for it. While the input still
+ * comes, it must also lag the other hosts by that much: catching up on
+ * old logs, every host looks old by the wall clock, and none is behind.
  */
-static void update_stalls(struct fw_corr *c)
+static void update_stalls(struct fw_corr *c, bool at_end)
 {
 	uint64_t now = sub_sat(wall_now(c), c->opts.skew_ns);
+	uint64_t newest = newest_watermark(c);
 	bool changed = false;
 
 	for (size_t i = 0; i < c->nhosts; i++) {
 		struct host *h = c->hosts[i];
+		uint64_t late =
+			add_sat(h->tick_ms * 1000000ull, FW_STALL_MARGIN_NS);
 		bool stalled =
 			h->traced && !h->stopped && !h->done && h->tick_ms &&
-			now > add_sat(h->wm_ns, h->tick_ms * 1000000ull +
-							FW_STALL_MARGIN_NS);
+			now > add_sat(h->wm_ns, late) &&
+			(at_end ||
+			 add_sat(to_ref(h, h->wm_ns),
+				 add_sat(late, c->opts.skew_ns)) < newest);
 
 		changed |= stalled != h->stalled;
 		h->stalled = stalled;
@@ -247,7 +265,7 @@ static void after_record(struct fw_corr *c, struct host *h,
 	check_unlisted(c, h, false);
 	if (c->opts.follow &&
 	    (r->type == FW_REC_TICK || !(c->stats.records & 1023)))
-		update_stalls(c);
+		update_stalls(c, false);
 	if (clock_moved)
 		clock_update(c);
 	if (c->addr_changed)
@@ -409,7 +427,7 @@ void fw_corr_finish(struct fw_corr *c)
 	if (c->failed)
 		return;
 	if (c->opts.follow)
-		update_stalls(c);
+		update_stalls(c, true);
 	for (size_t i = 0; i < c->nhosts; i++)
 		check_unlisted(c, c->hosts[i], true);
 	for (size_t i = 0; i < c->nhosts; i++)

@@ -288,7 +288,9 @@ static void rich(struct lines *ls)
 	       ",\"sk_err\":\"ETIMEDOUT\",\"probes_out\":0,\"rto_retrans\":5,"
 	       "\"keepalive\":false",
 	       ",\"state\":\"ESTABLISHED\",\"snap\":2,\"source\":\"iter\","
-	       "\"keepalive\":false,\"user_timeout_ms\":30000");
+	       "\"keepalive\":false,\"keepalive_idle_s\":7200,"
+	       "\"keepalive_intvl_s\":75,\"keepalive_cnt\":9,"
+	       "\"user_timeout_ms\":30000");
 	reaped(ls, 49103, "redis-server",
 	       ",\"sk_err\":\"ETIMEDOUT\",\"probes_out\":0,\"rto_retrans\":5,"
 	       "\"keepalive\":false",

@@ -658,7 +658,7 @@ static void test_cli_rotated_logs_and_json_keys(void)
 	static char old_part[4096], new_part[4096], server[4096];
 	static char out[65536], err[4096];
 	static const char *const keys[] = {
-		"{\"v\":1,\"type\":\"finding\"",
+		"\"type\":\"finding\",\"v\":1",
 		"\"verdict\":\"lost_fin\"",
 		"\"id\":\"app1:11\"",
 		"\"provisional\":false",
@@ -691,7 +691,7 @@ static void test_cli_rotated_logs_and_json_keys(void)
 		"\"surviving_state\":\"ESTABLISHED\"",
 		"\"evidence\":\"",
 		"\"reason\":null",
-		"{\"v\":1,\"type\":\"summary\"",
+		"\"type\":\"summary\",\"v\":1",
 		"\"verdicts\":{\"lost_fin\":1,",
 		"\"bad_lines\":0",
 		"\"lost_events\":0",

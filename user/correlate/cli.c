@@ -115,11 +115,30 @@ static int parse_share(const char *arg, double *share)
 	return 0;
 }
 
+/* --maxclients N, --live-retrans N (at most 1000). */
+static int parse_count_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cli *cli = state->input;
+	uint64_t n;
+
+	if (parse_count(arg, &n) < 0 || (key == OPT_LIVE_RETRANS && n > 1000)) {
+		argp_error(state, "bad --%s '%s'",
+			   key == OPT_MAXCLIENTS ? "maxclients"
+						 : "live-retrans",
+			   arg);
+		return EINVAL;
+	}
+	if (key == OPT_MAXCLIENTS)
+		cli->ropts.maxclients = n;
+	else
+		cli->opts.live_retrans = (unsigned int)n;
+	return 0;
+}
+
 static int parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct cli *cli = state->input;
 	unsigned long long ns;
-	uint64_t n;
 
 	switch (key) {
 	case OPT_JSON:
@@ -155,19 +174,7 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_MAXCLIENTS:
 	case OPT_LIVE_RETRANS:
-		if (parse_count(arg, &n) < 0 ||
-		    (key == OPT_LIVE_RETRANS && n > 1000)) {
-			argp_error(state, "bad --%s '%s'",
-				   key == OPT_MAXCLIENTS ? "maxclients"
-							 : "live-retrans",
-				   arg);
-			return EINVAL;
-		}
-		if (key == OPT_MAXCLIENTS)
-			cli->ropts.maxclients = n;
-		else
-			cli->opts.live_retrans = (unsigned int)n;
-		break;
+		return parse_count_opt(key, arg, state);
 	case OPT_STRICT:
 		cli->strict = true;
 		break;

@@ -9,9 +9,22 @@
 #include "check.h"
 #include "test_correlate_v2.h"
 
-static struct fw_corr_opts follow_opts(void)
+/* An engine following, its findings into cap. */
+static struct fw_corr *follow_new(struct capture *cap)
 {
-	return clock_opts(true);
+	struct fw_corr_opts o = clock_opts(true);
+
+	memset(cap, 0, sizeof(*cap));
+	return fw_corr_new(&o, capture_cb, cap);
+}
+
+/* The end of the input (Ctrl-C): what is undecided is decided now. */
+static void follow_end(struct fw_corr *c, struct capture *cap, struct lines *ls)
+{
+	cap->finishing = true;
+	fw_corr_finish(c);
+	fw_corr_free(c);
+	free_lines(ls);
 }
 
 /* The index of the first line at or after t s. */
@@ -53,7 +66,6 @@ static void lost_fin_v2(struct lines *ls, const struct sk *cl,
 static void test_ticks_move_the_watermark(void)
 {
 	struct sk cl = client_sk(47001, 1, 2), sv = server_sk(47001, 1, 2);
-	struct fw_corr_opts o = follow_opts();
 	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
@@ -67,8 +79,7 @@ static void test_ticks_move_the_watermark(void)
 	rec_v = 1;
 	lost_fin_v2(&ls, &cl, &sv);
 	sort_lines(&ls);
-	memset(&cap, 0, sizeof(cap));
-	c = fw_corr_new(&o, capture_cb, &cap);
+	c = follow_new(&cap);
 	mid = line_at(&ls, 13.9);
 	feed_range(c, &ls, 0, mid);
 	/*
@@ -82,11 +93,8 @@ static void test_ticks_move_the_watermark(void)
 	CHECK_INT(cap.n, 2);
 	CHECK(cap.n == 2 && !cap.got[1].provisional &&
 	      cap.got[1].verdict == FW_V_LOST_FIN);
-	cap.finishing = true;
-	fw_corr_finish(c);
+	follow_end(c, &cap, &ls);
 	CHECK_INT(cap.n, 2);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /*
@@ -96,7 +104,6 @@ static void test_ticks_move_the_watermark(void)
 static void test_silence_without_ticks_proves_nothing(void)
 {
 	struct sk cl = client_sk(47002, 3, 4), sv = server_sk(47002, 3, 4);
-	struct fw_corr_opts o = follow_opts();
 	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
@@ -105,20 +112,16 @@ static void test_silence_without_ticks_proves_nothing(void)
 	lost_fin_v2(&ls, &cl, &sv);
 	host_rec(&ls, "app1", 0, 100, "snapshot_end", ",\"count\":0");
 	sort_lines(&ls);
-	memset(&cap, 0, sizeof(cap));
-	c = fw_corr_new(&o, capture_cb, &cap);
+	c = follow_new(&cap);
 	feed_range(c, &ls, 0, ls.n);
 	CHECK_INT(cap.n, 0);
 	fake_now = T0 + 1000 * SEC;
-	cap.finishing = true;
-	fw_corr_finish(c);
+	follow_end(c, &cap, &ls);
 	CHECK_INT(cap.n, 1);
 	CHECK_INT(cap.got[0].verdict, FW_V_INCOMPLETE);
 	CHECK(strstr(cap.got[0].reason, "db1's log ends at "
 					"2026-11-30T00:00:01.000Z") != NULL);
 	CHECK(strstr(cap.got[0].reason, "too soon after the FIN") != NULL);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /*
@@ -130,7 +133,6 @@ static void test_stalled_log_is_incomplete(void)
 {
 	struct sk cl = client_sk(47003, 5, 6), sv = server_sk(47003, 5, 6);
 	struct sk cl2 = client_sk(47004, 7, 8), sv2 = server_sk(47004, 7, 8);
-	struct fw_corr_opts o = follow_opts();
 	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
@@ -149,13 +151,11 @@ static void test_stalled_log_is_incomplete(void)
 	st(&ls, &cl2, 30, "ESTABLISHED", "FIN_WAIT1");
 	rec_v = 1;
 	sort_lines(&ls);
-	memset(&cap, 0, sizeof(cap));
-	c = fw_corr_new(&o, capture_cb, &cap);
+	c = follow_new(&cap);
 	feed_range(c, &ls, 0, ls.n);
 	CHECK_INT(cap.n, 0);
 	fake_now = T0 + 61 * SEC;
-	cap.finishing = true;
-	fw_corr_finish(c);
+	follow_end(c, &cap, &ls);
 	CHECK_INT(cap.n, 2);
 	g = find_client(&cap, "10.0.0.1:47003");
 	CHECK(g && g->verdict == FW_V_INCOMPLETE);
@@ -168,8 +168,6 @@ static void test_stalled_log_is_incomplete(void)
 		CHECK(strstr(g->reason, "stalled at 2026-11-30T00:00:20.000Z "
 					"(no heartbeat since) (the server's), "
 					"too soon after the FIN") != NULL);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 /*
@@ -179,7 +177,6 @@ static void test_stalled_log_is_incomplete(void)
 static void test_stalled_host_holds_up_nobody(void)
 {
 	struct sk cl = client_sk(47005, 9, 10), sv = server_sk(47005, 9, 10);
-	struct fw_corr_opts o = follow_opts();
 	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
@@ -194,14 +191,11 @@ static void test_stalled_host_holds_up_nobody(void)
 	rec_v = 1;
 	lost_fin_v2(&ls, &cl, &sv);
 	sort_lines(&ls);
-	memset(&cap, 0, sizeof(cap));
-	c = fw_corr_new(&o, capture_cb, &cap);
+	c = follow_new(&cap);
 	feed_range(c, &ls, 0, ls.n);
 	CHECK_INT(count_verdict(&cap, FW_V_LOST_FIN), 2);
 	CHECK(cap.n == 2 && !cap.got[1].provisional);
-	fw_corr_finish(c);
-	fw_corr_free(c);
-	free_lines(&ls);
+	follow_end(c, &cap, &ls);
 }
 
 /*
@@ -291,7 +285,6 @@ static void test_reopen_continues_the_trace(void)
 static void test_catching_up_is_no_stall(void)
 {
 	struct sk cl = client_sk(47008, 15, 16), sv = server_sk(47008, 15, 16);
-	struct fw_corr_opts o = follow_opts();
 	struct lines ls = { 0 };
 	struct capture cap;
 	struct fw_corr *c;
@@ -305,8 +298,7 @@ static void test_catching_up_is_no_stall(void)
 	rec_v = 1;
 	lost_fin_v2(&ls, &cl, &sv);
 	sort_lines(&ls);
-	memset(&cap, 0, sizeof(cap));
-	c = fw_corr_new(&o, capture_cb, &cap);
+	c = follow_new(&cap);
 	fake_now = T0 + 86400 * SEC;
 	for (int i = 0; i < ls.n; i++)
 		fw_corr_feed_line(c, ls.line[i], strlen(ls.line[i]), why,
@@ -314,11 +306,8 @@ static void test_catching_up_is_no_stall(void)
 	CHECK_INT(cap.n, 2);
 	CHECK(cap.n == 2 && cap.got[0].provisional &&
 	      cap.got[1].verdict == FW_V_LOST_FIN);
-	cap.finishing = true;
-	fw_corr_finish(c);
+	follow_end(c, &cap, &ls);
 	CHECK_INT(cap.n, 2);
-	fw_corr_free(c);
-	free_lines(&ls);
 }
 
 int main(void)

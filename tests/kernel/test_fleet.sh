@@ -128,8 +128,10 @@ kill -INT "$FOLLOW"
 fw_wait_pid "$FOLLOW" 20
 fw_check fleet/follow_exit "$?" 0 "$FW_TMP/follow.err"
 
-verdicts() { # FILE: one "verdict client server" a line, sorted
-	jq -r 'select(.type == "finding") | "\(.verdict) \(.client) \(.server)"' "$1" | sort
+verdicts() { # FILE: "verdict client server" of the last finding of each id (--follow
+	# names lost closes provisionally first), sorted
+	jq -r 'select(.type == "finding") | "\(.id) \(.verdict) \(.client) \(.server)"' "$1" |
+		awk '{ last[$1] = $2 " " $3 " " $4 } END { for (k in last) print last[k] }' | sort
 }
 run() { # NAME FILES...: batch correlate; its verdicts in $FW_TMP/NAME.v
 	local n=$1

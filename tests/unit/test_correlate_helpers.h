@@ -40,13 +40,20 @@ struct got {
 	char drop_reason[32];
 	uint64_t surv_idle_ms; /* the surviving end's, FW_UNKNOWN */
 	int surv_keepalive;    /* -1 unknown or no survivor */
-	char evidence[512];
-	char reason[256];
+	char evidence[768];
+	char reason[384];
 	bool before_finish; /* decided while input was still coming */
+	char id[FW_FINDING_ID_MAX];
+	bool provisional, revision;
+	char reaped_by[32];
+	uint64_t reaped_after_ms;
+	uint64_t client_gap, server_gap;
 };
 
+#define CAPTURE_MAX 128
+
 struct capture {
-	struct got got[64];
+	struct got got[CAPTURE_MAX];
 	int n;
 	bool finishing;
 };
@@ -61,7 +68,7 @@ static void capture_cb(const struct fw_finding *f, void *ctx)
 	struct capture *cap = ctx;
 	struct got *g;
 
-	if (cap->n >= 64)
+	if (cap->n >= CAPTURE_MAX)
 		return;
 	g = &cap->got[cap->n++];
 	memset(g, 0, sizeof(*g));
@@ -94,6 +101,13 @@ static void capture_cb(const struct fw_finding *f, void *ctx)
 	copy_str(g->evidence, sizeof(g->evidence), f->evidence);
 	copy_str(g->reason, sizeof(g->reason), f->reason);
 	g->before_finish = !cap->finishing;
+	copy_str(g->id, sizeof(g->id), f->id);
+	g->provisional = f->provisional;
+	g->revision = f->revision;
+	copy_str(g->reaped_by, sizeof(g->reaped_by), f->reaped_by);
+	g->reaped_after_ms = f->reaped_after_ms;
+	g->client_gap = f->client.gap;
+	g->server_gap = f->server.gap;
 }
 
 /* The findings with a given verdict. */
@@ -173,6 +187,9 @@ static void free_lines(struct lines *ls)
 	ls->n = ls->cap = 0;
 }
 
+/* The "v" of the records the helpers write: 1, or 2 for schema v2. */
+static int rec_v = 1;
+
 static uint64_t at(const struct sk *s, double t)
 {
 	return (uint64_t)((int64_t)(T0 + (uint64_t)(t * 1e9)) +
@@ -190,12 +207,12 @@ static void ev(struct lines *ls, const struct sk *s, double t, const char *type,
 			 ",\"isn_local\":%u,\"isn_remote\":%u", s->isn_local,
 			 s->isn_remote);
 	add_line(ls,
-		 "{\"v\":1,\"type\":\"%s\",\"time_ns\":%llu,\"host\":\"%s\","
+		 "{\"v\":%d,\"type\":\"%s\",\"time_ns\":%llu,\"host\":\"%s\","
 		 "\"netns\":%llu,\"sock\":%llu,\"family\":%d,\"laddr\":\"%s\","
 		 "\"lport\":%d,\"raddr\":\"%s\",\"rport\":%d,\"role\":\"%s\","
 		 "\"oldstate\":\"%s\",\"newstate\":\"%s\",\"pid\":%d,"
 		 "\"comm\":\"%s\"%s%s}",
-		 type, (unsigned long long)at(s, t), s->host,
+		 rec_v, type, (unsigned long long)at(s, t), s->host,
 		 (unsigned long long)s->netns, (unsigned long long)s->sock,
 		 s->family ? s->family : 4, s->laddr, s->lport, s->raddr,
 		 s->rport, s->role, old, new, s->pid, s->comm, isn, extra);
@@ -213,8 +230,8 @@ static void host_rec(struct lines *ls, const char *host, int64_t off, double t,
 {
 	add_line(
 		ls,
-		"{\"v\":1,\"type\":\"%s\",\"time_ns\":%llu,\"host\":\"%s\"%s}",
-		type,
+		"{\"v\":%d,\"type\":\"%s\",\"time_ns\":%llu,\"host\":\"%s\"%s}",
+		rec_v, type,
 		(unsigned long long)((int64_t)(T0 + (uint64_t)(t * 1e9)) + off),
 		host, extra);
 }

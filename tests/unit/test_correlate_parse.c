@@ -4,6 +4,7 @@
  * validation, the line reader (plain, gzip, truncated, over-long lines)
  * and the CLI's handling of bad input and exit codes.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -233,6 +234,116 @@ static void test_record_ok(void)
 	CHECK_INT(r.laddr[3], 4);
 }
 
+/* Schema v2 (SCHEMA-v2): the keys and record types it added. */
+static void test_record_v2(void)
+{
+	struct fw_rec r;
+
+	CHECK_INT(
+		parse("{\"v\":2,\"type\":\"state\",\"time_ns\":9,"
+		      "\"host\":\"h\"," CONN_KEYS
+		      ",\"oldstate\":\"FIN_WAIT2\",\"newstate\":"
+		      "\"TIME_WAIT\",\"path\":[[\"ESTABLISHED\",\"FIN_WAIT1\","
+		      "7] , [\"FIN_WAIT1\",\"FIN_WAIT2\",null]],\"gap\":3,"
+		      "\"final\":true,\"sk_err\":\"ECONNRESET\",\"probes_out\""
+		      ":2,\"rto_retrans\":0,\"keepalive\":true,"
+		      "\"drop_reason_last\":\"NETFILTER_DROP\",\"ct_last\":"
+		      "\"none\"}",
+		      &r),
+		0);
+	CHECK_INT(r.version, 2);
+	CHECK_INT(r.npath, 2);
+	CHECK_INT(r.path[0].from, FW_TCP_ESTABLISHED);
+	CHECK_INT(r.path[0].to, FW_TCP_FIN_WAIT1);
+	CHECK_INT(r.path[0].time_ns, 7);
+	CHECK_INT(r.path[1].to, FW_TCP_FIN_WAIT2);
+	CHECK_INT(r.path[1].time_ns, FW_UNKNOWN);
+	CHECK(!r.path_cut);
+	CHECK_INT(r.gap, 3);
+	CHECK(r.final);
+	CHECK_INT(r.sk_err, ECONNRESET);
+	CHECK((r.has & FW_HAS_PROBES_OUT) && r.probes_out == 2);
+	CHECK((r.has & FW_HAS_RTO_RETRANS) && r.rto_retrans == 0);
+	CHECK((r.has & FW_HAS_KEEPALIVE) && r.keepalive);
+	CHECK_STR(r.drop_reason_last, "NETFILTER_DROP");
+	CHECK_STR(r.ct_last, "none");
+	/* a number for an errno without a name, and a name we do not know */
+	CHECK_INT(parse("{\"v\":2,\"type\":\"close\",\"time_ns\":9,"
+			"\"host\":\"h\"," CONN_KEYS
+			",\"sk_err\":110,\"path\":[],\"path_cut\":true}",
+			&r),
+		  0);
+	CHECK_INT(r.sk_err, ETIMEDOUT);
+	CHECK_INT(r.npath, 0);
+	CHECK(r.path_cut);
+	CHECK_INT(parse("{\"v\":2,\"type\":\"close\",\"time_ns\":9,"
+			"\"host\":\"h\"," CONN_KEYS
+			",\"sk_err\":\"EWHATEVER\"}",
+			&r),
+		  0);
+	CHECK(r.sk_err != 0);
+	/* more steps than kept: the rest count as cut */
+	CHECK_INT(parse("{\"v\":2,\"type\":\"state\",\"time_ns\":9,"
+			"\"host\":\"h\"," CONN_KEYS
+			",\"path\":[[\"A\",\"B\",1],[\"A\",\"B\",1],[\"A\","
+			"\"B\",1],[\"A\",\"B\",1],[\"A\",\"B\",1],[\"A\",\"B\","
+			"1],[\"A\",\"B\",1],[\"A\",\"B\",1],[\"A\",\"B\",1]]}",
+			&r),
+		  0);
+	CHECK_INT(r.npath, FW_REC_PATH_MAX);
+	CHECK(r.path_cut);
+	CHECK_INT(r.path[0].from, 0);
+	/* start: heartbeats, a reopened file, the boot */
+	CHECK_INT(
+		parse("{\"v\":2,\"type\":\"start\",\"time_ns\":1,"
+		      "\"host\":\"h\",\"ports\":[6379],\"netns\":[],"
+		      "\"stream\":\"folded\",\"tick_ms\":1000,\"reopen\":true,"
+		      "\"boot_id\":\"7c1f0b2e-0000-4000-8000-000000000001\","
+		      "\"netns_facts\":[{\"netns\":1,\"ct_max\":5}]}",
+		      &r),
+		0);
+	CHECK_INT(r.type, FW_REC_START);
+	CHECK((r.has & FW_HAS_TICK_MS) && r.tick_ms == 1000);
+	CHECK(r.reopen);
+	CHECK(r.has & FW_HAS_BOOT_ID);
+	CHECK_STR(r.boot_id, "7c1f0b2e-0000-4000-8000-000000000001");
+	CHECK_INT(parse("{\"v\":2,\"type\":\"tick\",\"time_ns\":3,"
+			"\"host\":\"h\",\"lost\":0,\"lost_buffer_full\":0,"
+			"\"lost_recursion\":0,\"lost_unpinned\":0}",
+			&r),
+		  0);
+	CHECK_INT(r.type, FW_REC_TICK);
+	CHECK_INT(parse("{\"v\":2,\"type\":\"lost\",\"time_ns\":5,"
+			"\"host\":\"h\",\"count\":4,\"from_ns\":2,"
+			"\"transport\":\"ring\",\"reason\":\"recursion\","
+			"\"program\":\"state\",\"pinned\":true,\"scope\":"
+			"\"all\"}",
+			&r),
+		  0);
+	CHECK(r.pinned);
+	CHECK(!r.drops_only);
+	CHECK_STR(r.reason, "recursion");
+	CHECK_INT(parse("{\"v\":2,\"type\":\"snapshot_end\",\"time_ns\":5,"
+			"\"host\":\"h\",\"snap\":2,\"count\":0,\"netns\":[],"
+			"\"repair\":true}",
+			&r),
+		  0);
+	CHECK(r.repair);
+	CHECK(r.has & FW_HAS_COUNT);
+	CHECK_INT(parse("{\"v\":2,\"type\":\"netns\",\"time_ns\":5,"
+			"\"host\":\"h\",\"netns\":4026531840,\"ct_max\":5}",
+			&r),
+		  0);
+	CHECK_INT(r.type, FW_REC_NETNS);
+	/* v1 records say nothing of v2's keys */
+	CHECK_INT(parse("{\"v\":1,\"type\":\"state\",\"time_ns\":9,"
+			"\"host\":\"h\"," CONN_KEYS "}",
+			&r),
+		  0);
+	CHECK_INT(r.version, 1);
+	CHECK(!r.final && !r.npath && !r.gap && !r.sk_err);
+}
+
 static void expect_bad(const char *line, const char *why_part)
 {
 	struct fw_rec r;
@@ -247,6 +358,23 @@ static void test_record_bad(void)
 {
 	expect_bad("{\"v\":3,\"type\":\"state\",\"time_ns\":5,\"host\":\"h\"}",
 		   "unknown schema version 3");
+	expect_bad("{\"v\":0,\"type\":\"tick\",\"time_ns\":5,\"host\":\"h\"}",
+		   "unknown schema version 0");
+	expect_bad("{\"v\":2,\"type\":\"state\",\"time_ns\":5,\"host\":"
+		   "\"h\"," CONN_KEYS ",\"path\":[[\"A\",\"B\"]]}",
+		   "key \"path\"");
+	expect_bad("{\"v\":2,\"type\":\"state\",\"time_ns\":5,\"host\":"
+		   "\"h\"," CONN_KEYS ",\"path\":[[\"A\",\"B\",1.5]]}",
+		   "key \"path\"");
+	expect_bad("{\"v\":2,\"type\":\"state\",\"time_ns\":5,\"host\":"
+		   "\"h\"," CONN_KEYS ",\"path\":{\"a\":1}}",
+		   "expected an array");
+	expect_bad("{\"v\":2,\"type\":\"state\",\"time_ns\":5,\"host\":"
+		   "\"h\"," CONN_KEYS ",\"final\":1}",
+		   "boolean");
+	expect_bad("{\"v\":2,\"type\":\"state\",\"time_ns\":5,\"host\":"
+		   "\"h\"," CONN_KEYS ",\"gap\":-1}",
+		   "non-negative");
 	expect_bad("{\"type\":\"state\",\"time_ns\":5,\"host\":\"h\"}",
 		   "missing key \"v\"");
 	expect_bad(
@@ -530,8 +658,15 @@ static void test_cli_rotated_logs_and_json_keys(void)
 	static char old_part[4096], new_part[4096], server[4096];
 	static char out[65536], err[4096];
 	static const char *const keys[] = {
-		"\"type\":\"finding\"",
+		"\"type\":\"finding\",\"v\":1",
 		"\"verdict\":\"lost_fin\"",
+		"\"id\":\"app1:11\"",
+		"\"provisional\":false",
+		"\"revision\":false",
+		"\"reaped_by\":null",
+		"\"reaped_after_ms\":null",
+		"\"client_gap\":0",
+		"\"server_gap\":0",
 		"\"client\":\"10.0.0.1:40001\"",
 		"\"server\":\"10.0.0.2:6379\"",
 		"\"client_host\":\"app1\"",
@@ -556,7 +691,7 @@ static void test_cli_rotated_logs_and_json_keys(void)
 		"\"surviving_state\":\"ESTABLISHED\"",
 		"\"evidence\":\"",
 		"\"reason\":null",
-		"\"type\":\"summary\"",
+		"\"type\":\"summary\",\"v\":1",
 		"\"verdicts\":{\"lost_fin\":1,",
 		"\"bad_lines\":0",
 		"\"lost_events\":0",
@@ -685,6 +820,7 @@ int main(void)
 	RUN_TEST(test_json_integers);
 	RUN_TEST(test_json_unescape);
 	RUN_TEST(test_record_ok);
+	RUN_TEST(test_record_v2);
 	RUN_TEST(test_record_bad);
 	RUN_TEST(test_input_lines);
 	RUN_TEST(test_cli_bad_lines_are_skipped);

@@ -42,6 +42,7 @@ enum {
 	OPT_IDLE,
 	OPT_MAXCLIENTS,
 	OPT_MAX_BAD_SHARE,
+	OPT_LIVE_RETRANS,
 };
 
 static const struct argp_option options[] = {
@@ -59,6 +60,10 @@ static const struct argp_option options[] = {
 	  "CLOSE_WAIT longer than this is a leak (default 60s)", 0 },
 	{ "strict", OPT_STRICT, NULL, 0,
 	  "Make the first bad input line fatal (exit 2)", 0 },
+	{ "live-retrans", OPT_LIVE_RETRANS, "N", 0,
+	  "--follow: name a FIN retransmitted N times that its receiver's "
+	  "current log shows no sign of at once, provisionally (default 2)",
+	  0 },
 	{ "prom", OPT_PROM, "FILE", 0,
 	  "Also write Prometheus metrics to FILE (node_exporter's textfile "
 	  "collector), atomically",
@@ -108,6 +113,26 @@ static int parse_share(const char *arg, double *share)
 	return 0;
 }
 
+/* --maxclients N, --live-retrans N (at most 1000). */
+static int parse_count_opt(int key, char *arg, struct argp_state *state)
+{
+	struct cli *cli = state->input;
+	uint64_t n;
+
+	if (parse_count(arg, &n) < 0 || (key == OPT_LIVE_RETRANS && n > 1000)) {
+		argp_error(state, "bad --%s '%s'",
+			   key == OPT_MAXCLIENTS ? "maxclients"
+						 : "live-retrans",
+			   arg);
+		return EINVAL;
+	}
+	if (key == OPT_MAXCLIENTS)
+		cli->ropts.maxclients = n;
+	else
+		cli->opts.live_retrans = (unsigned int)n;
+	return 0;
+}
+
 static int parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct cli *cli = state->input;
@@ -146,11 +171,8 @@ static int parse_opt(int key, char *arg, struct argp_state *state)
 		cli->ropts.chart_path = arg;
 		break;
 	case OPT_MAXCLIENTS:
-		if (parse_count(arg, &cli->ropts.maxclients) < 0) {
-			argp_error(state, "bad --maxclients '%s'", arg);
-			return EINVAL;
-		}
-		break;
+	case OPT_LIVE_RETRANS:
+		return parse_count_opt(key, arg, state);
 	case OPT_STRICT:
 		cli->strict = true;
 		break;
@@ -237,30 +259,6 @@ static bool all_done(const struct cli *cli)
 	return true;
 }
 
-/*
- * --follow and every file is idle: tracers flush each record as they
- * write it, so an idle log has seen nothing up to about now. Allow for
- * the clock skew and a second of flush and transport delay.
- */
-static void idle_logs_are_current(struct cli *cli)
-{
-	uint64_t now, lag = cli->opts.skew_ns + FW_FLIGHT_NS;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	if (now <= lag)
-		return;
-	for (size_t i = 0; i < cli->nfiles; i++) {
-		struct source *s = &cli->src[i];
-
-		if (s->done || s->has_rec)
-			continue;
-		for (size_t k = 0; k < s->nhosts; k++)
-			fw_corr_host_alive(cli->corr, s->hosts[k], now - lag);
-	}
-}
-
 static void run(struct cli *cli)
 {
 	const struct timespec pause = { 0, FOLLOW_POLL_NS };
@@ -274,7 +272,6 @@ static void run(struct cli *cli)
 		}
 		if (all_done(cli))
 			break;
-		idle_logs_are_current(cli);
 		nanosleep(&pause, NULL);
 	}
 }

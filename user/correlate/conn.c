@@ -44,6 +44,10 @@ struct end *end_new(struct fw_corr *c, struct host *h, const struct fw_rec *r)
 	e->fin_recv_ns = e->rst_sent_ns = e->rst_recv_ns = UNSET;
 	e->cw_ns = e->cw_left_ns = e->died_ns = e->idle_ms = UNSET;
 	e->snap_idle_ms = e->fin_drop_in_ns = UNSET;
+	e->last_ns = e->unk_from = e->unk_to = e->died_lo = UNSET;
+	e->probes_out = e->rto_retrans = UINT32_MAX;
+	e->seq = c->next_seq++;
+	e->boot_gen = h->boot_gen;
 	e->seen_ns = r->time_ns;
 	e->keepalive = -1;
 	cause_end_init(&e->cause);
@@ -103,7 +107,9 @@ void conn_unlink(struct fw_corr *c, struct conn *cn)
 static void end_free(struct fw_corr *c, struct end *e)
 {
 	unindex_pairing(c, e);
-	fw_table_remove(&c->socks, sock_hash(e->host, e->netns, e->sock), e);
+	if (!e->detached)
+		fw_table_remove(&c->socks,
+				sock_hash(e->host, e->netns, e->sock), e);
 	free(e->doubt);
 	free(e);
 }
@@ -111,6 +117,11 @@ static void end_free(struct fw_corr *c, struct end *e)
 void conn_free(struct fw_corr *c, struct conn *cn)
 {
 	conn_unlink(c, cn);
+	if (cn->kept) {
+		cn->kept_prev->kept_next = cn->kept_next;
+		cn->kept_next->kept_prev = cn->kept_prev;
+		free(cn->kept);
+	}
 	if (cn->e[0])
 		end_free(c, cn->e[0]);
 	if (cn->e[1])
@@ -151,4 +162,100 @@ uint64_t end_fin_resends(const struct end *e)
 	uint64_t n = end_fin_retrans(e) + end_out_drops(e);
 
 	return e->first_try_dropped && n ? n - 1 : n;
+}
+
+/* Remembers a move of e to state at t; the oldest is forgotten. */
+void end_note_move(struct end *e, uint64_t t, uint8_t state)
+{
+	if (e->nhist == FW_END_HIST) {
+		memmove(e->hist, e->hist + 1, sizeof(e->hist[0]) * --e->nhist);
+	}
+	e->hist[e->nhist].t = t;
+	e->hist[e->nhist].state = state;
+	e->nhist++;
+}
+
+/*
+ * The state e was in at t, as far as its remembered moves tell (the
+ * folded stream tells some moves late); its current state else.
+ */
+uint8_t end_state_at(const struct end *e, uint64_t t)
+{
+	for (size_t i = e->nhist; i-- > 0;)
+		if (e->hist[i].t <= t)
+			return e->hist[i].state;
+	return e->state;
+}
+
+/* e is gone, unseen: after its latest record, by gone_ns. */
+static void end_gone_unseen(struct end *e, uint64_t gone_ns)
+{
+	e->died_unseen = true;
+	e->died_lo = e->last_ns;
+	e->died_ns = gone_ns;
+	e->died_at_bound = true;
+}
+
+/*
+ * A complete pass of h listed every socket of h alive while it ran, in
+ * the namespaces it covers: an end the log knew as open before it began,
+ * and not heard of after it, that it does not list died unseen. Returns
+ * how many.
+ */
+size_t ends_gone_from_pass(struct fw_corr *c, struct host *h, size_t pass)
+{
+	const struct snap_pass *p = &h->snaps[pass];
+	size_t n = 0;
+
+	for (struct conn *cn = c->list.next; cn != &c->list; cn = cn->next) {
+		for (size_t i = 0; i < 2; i++) {
+			struct end *e = cn->e[i];
+
+			if (!e || e->host != h || end_dead(e) || e->detached ||
+			    e->listed_pass == pass + 1 ||
+			    !pass_covers(p, true, e->netns) ||
+			    e->seen_ns >= p->begin_ns || e->last_ns > p->end_ns)
+				continue;
+			end_gone_unseen(e, p->end_ns);
+			n++;
+		}
+	}
+	return n;
+}
+
+/*
+ * h booted again: none of the sockets its earlier logs knew exists any
+ * more, and the new boot's cookies may reuse theirs, so they leave the
+ * socket index.
+ */
+void ends_gone_with_boot(struct fw_corr *c, struct host *h)
+{
+	for (struct conn *cn = c->list.next; cn != &c->list; cn = cn->next) {
+		for (size_t i = 0; i < 2; i++) {
+			struct end *e = cn->e[i];
+
+			if (!e || e->host != h || e->detached)
+				continue;
+			fw_table_remove(&c->socks,
+					sock_hash(h, e->netns, e->sock), e);
+			e->detached = true;
+			if (end_dead(e))
+				continue;
+			end_gone_unseen(e, h->boot_ns);
+			e->died_by_boot = true;
+		}
+	}
+}
+
+/*
+ * A record of an end taken for dead unseen came after all (written
+ * late): it was not. Its own records say how it goes on.
+ */
+void end_revive(struct end *e)
+{
+	if (e->died_by_boot || e->conn->reported)
+		return;
+	e->died_unseen = false;
+	e->died_ns = e->died_lo = UNSET;
+	e->died_at_bound = false;
 }

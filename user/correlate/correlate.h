@@ -104,7 +104,11 @@ struct fw_finding_end {
 	uint16_t lport, rport;
 	bool has_isn;
 	uint32_t isn_local, isn_remote;
+	uint64_t gap; /* its records the tracer lost (schema v2) */
 };
+
+/* Room for a finding's id, "HOST:SOCK" (docs/CORRELATE.md). */
+#define FW_FINDING_ID_MAX 288
 
 struct fw_finding {
 	enum fw_verdict verdict;
@@ -135,13 +139,48 @@ struct fw_finding {
 	 * reap` checks that). FW_UNKNOWN when no moment proves it.
 	 */
 	uint64_t peer_gone_ns;
+	/*
+	 * One per connection, the same in every finding about it: the host
+	 * and socket cookie of its end seen first ("app1:8195"; ":bN" after
+	 * N new boots of that host).
+	 */
+	char id[FW_FINDING_ID_MAX];
+	/*
+	 * --follow: the truth so far, named before the final verdict; a
+	 * finding with the same id follows.
+	 */
+	bool provisional;
+	/* an earlier finding with this id went out: this one replaces it */
+	bool revision;
+	/*
+	 * This is the connection's verdict as the stats count it: its
+	 * first finding that is not provisional. Revised ones say more.
+	 */
+	bool counted;
+	/*
+	 * How the end that survived the lost close died later (NULL: it was
+	 * still open when the logs ended, or no close was lost), and how
+	 * long after the close (FW_UNKNOWN when not known).
+	 */
+	const char *reaped_by;
+	uint64_t reaped_after_ms;
 };
 
 struct fw_corr_opts {
 	uint64_t skew_ns;	/* largest clock difference between hosts */
 	uint64_t close_wait_ns; /* CLOSE_WAIT longer than this is a leak */
 	bool follow;		/* more input may come: never assume EOF */
+	/*
+	 * --follow: a FIN retransmitted this many times that the receiver's
+	 * current log shows no sign of is named at once, provisionally
+	 * (--live-retrans; 0: FW_DEFAULT_LIVE_RETRANS).
+	 */
+	unsigned int live_retrans;
+	/* --follow: the wall clock, ns since the epoch (NULL: the system's) */
+	uint64_t (*now_ns)(void);
 };
+
+#define FW_DEFAULT_LIVE_RETRANS 2
 
 /* Default --skew and --close-wait. */
 #define FW_DEFAULT_SKEW_NS	 2000000000ull
@@ -162,11 +201,17 @@ struct fw_corr_stats {
 	uint64_t hosts;
 	uint64_t open_now; /* connections held in memory right now */
 	uint64_t open_peak;
+	uint64_t provisional; /* --follow: provisional findings */
+	uint64_t revisions;   /* findings that replaced an earlier one */
 };
 
 struct fw_corr;
 
-/* Called once per decided connection; the finding lives until it returns. */
+/*
+ * Called once per decided connection (and, with --follow, for its
+ * provisional and revised findings: the same id); the finding lives
+ * until it returns.
+ */
 typedef void (*fw_finding_cb)(const struct fw_finding *f, void *ctx);
 
 /*
@@ -210,13 +255,6 @@ void fw_corr_count_duplicate(struct fw_corr *c);
  * when not following): what it did not record by now, it never will.
  */
 void fw_corr_host_done(struct fw_corr *c, const char *host);
-
-/*
- * --follow: host's log has nothing new, and its tracer flushes every
- * record at once, so it has seen nothing up to until_ns (its own clock).
- * Moves its watermark there, so decisions about silence can be made.
- */
-void fw_corr_host_alive(struct fw_corr *c, const char *host, uint64_t until_ns);
 
 /*
  * A host's time in the reference clock, corrected by the offset learned

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine.h"
 #include "timeline.h"
@@ -81,41 +82,6 @@ bool corr_table_put(struct fw_corr *c, struct fw_table *t, uint64_t h, void *v)
 
 /* ---- judging, and judging again ---- */
 
-/* Decides cn if its evidence allows; frees it once reported and dead. */
-void conn_evaluate(struct fw_corr *c, struct conn *cn, bool final)
-{
-	struct judgement j = { .verdict = FW_V_OK, .cw_ns = UNSET };
-	uint64_t wake = UNSET;
-	enum judge_status st;
-
-	if (c->failed)
-		return;
-	if (cn->reported) {
-		if (final || conn_dead(cn))
-			conn_free(c, cn);
-		return;
-	}
-	st = judge_conn(c, cn, &j, &wake, final);
-	if (c->failed)
-		return; /* a nested eviction ran out of memory */
-	switch (st) {
-	case JUDGE_DECIDED:
-		break;
-	case JUDGE_DISCARD:
-		conn_free(c, cn);
-		return;
-	default: /* undecided: no judge has a say yet */
-		heap_set(c, cn, wake);
-		return;
-	}
-	finding_report(c, cn, &j);
-	cn->reported = true;
-	heap_remove(c, cn);
-	held_del(c, cn);
-	if (final || conn_dead(cn))
-		conn_free(c, cn);
-}
-
 /* The address book changed: held ends may know their peer's host now. */
 static void reevaluate_held(struct fw_corr *c)
 {
@@ -156,10 +122,14 @@ static void reevaluate_all(struct fw_corr *c)
 static void feed_conn_record(struct fw_corr *c, struct host *h,
 			     const struct fw_rec *r)
 {
-	struct end *e = sock_find(c, h, r->netns, r->sock);
-	bool is_new = !e;
+	struct end *e;
+	bool is_new;
 	unsigned int news = 0;
 
+	if (is_listener(r))
+		return; /* a listener is no connection */
+	e = sock_find(c, h, r->netns, r->sock);
+	is_new = !e;
 	if (!e) {
 		if (r->type != FW_REC_SNAPSHOT && is_epitaph(r))
 			return;
@@ -168,6 +138,8 @@ static void feed_conn_record(struct fw_corr *c, struct host *h,
 			return;
 		e->from_snap = r->type == FW_REC_SNAPSHOT;
 	}
+	if (e->died_unseen)
+		end_revive(e);
 	if (!is_new)
 		apply_addresses(c, e, r, &news);
 	news |= apply_record(c, e, r);
@@ -184,33 +156,131 @@ static void feed_snapshot(struct fw_corr *c, struct host *h,
 			  const struct fw_rec *r)
 {
 	host_begin_pass(h, r->time_ns);
-	/* a listener is no connection: nothing to pair or judge */
+	/* a listener is no connection: nothing to pair, judge or count */
 	if (r->newstate == FW_TCP_LISTEN)
 		return;
 	feed_conn_record(c, h, r);
 	timeline_note_listed(c, h, r);
 }
 
-void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
+/*
+ * A complete pass of h settles the pinned losses before it, and the
+ * sockets it did not list died unseen if the log knew them as open.
+ * Records the tracer wrote late (it holds them a little to put them in
+ * time order) may still tell how some did, so both wait until h's log
+ * has run FW_LATE_NS past the pass (or ends), and only then do the
+ * decisions that waited for them go on.
+ */
+static void check_unlisted(struct fw_corr *c, struct host *h, bool now)
 {
-	struct host *h;
-	bool first;
-	uint64_t old_wm;
+	size_t p = h->unlisted_pass;
+	bool settled, gone = false;
 
-	if (c->failed)
+	if (p == NO_PASS ||
+	    (!now && h->wm_ns < add_sat(h->snaps[p].end_ns, FW_LATE_NS)))
 		return;
-	h = host_find(c, r->host, r->host_len);
-	first = !h;
-	c->stats.records++;
-	if (!h)
-		h = host_get(c, r->host, r->host_len, r->time_ns);
-	if (!h)
-		return;
-	old_wm = h->wm_ns;
-	if (r->type == FW_REC_START)
-		host_start(c, h, r, first);
-	if (r->time_ns > h->wm_ns)
-		h->wm_ns = r->time_ns;
+	h->unlisted_pass = NO_PASS;
+	settled = host_settle_windows(h, p);
+	/*
+	 * A v1 tracer's pass lists the sockets too, but its losses are not
+	 * all told (evictions of its socket table): only a v2 pass says
+	 * that a socket it does not list died unseen.
+	 */
+	if (h->v2)
+		gone = ends_gone_from_pass(c, h, p) > 0;
+	if (settled || gone)
+		reevaluate_all(c);
+}
+
+/* A snapshot pass is over; if complete, what it shows is looked at soon. */
+static void feed_pass_end(struct fw_corr *c, struct host *h,
+			  const struct fw_rec *r)
+{
+	const struct snap_pass *p;
+
+	check_unlisted(c, h, true);
+	p = host_end_pass(c, h, r);
+	if (p && p->complete)
+		h->unlisted_pass = h->nsnaps - 1;
+}
+
+/* --follow: the wall clock. */
+static uint64_t wall_now(const struct fw_corr *c)
+{
+	struct timespec ts;
+
+	if (c->opts.now_ns)
+		return c->opts.now_ns();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The latest watermark of any host, in the reference clock. */
+static uint64_t newest_watermark(const struct fw_corr *c)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < c->nhosts; i++)
+		if (to_ref(c->hosts[i], c->hosts[i]->wm_ns) > t)
+			t = to_ref(c->hosts[i], c->hosts[i]->wm_ns);
+	return t;
+}
+
+/*
+ * --follow: a traced host whose heartbeats stopped coming is stalled:
+ * its latest record is older than its tick interval plus a margin, by
+ * the wall clock less --skew. Its silence since proves nothing, and the
+ * other hosts' decisions stop waiting for it. While the input still
+ * comes, it must also lag the other hosts by that much: catching up on
+ * old logs, every host looks old by the wall clock, and none is behind.
+ */
+static void update_stalls(struct fw_corr *c, bool at_end)
+{
+	uint64_t now = sub_sat(wall_now(c), c->opts.skew_ns);
+	uint64_t newest = newest_watermark(c);
+	bool changed = false;
+
+	for (size_t i = 0; i < c->nhosts; i++) {
+		struct host *h = c->hosts[i];
+		uint64_t late =
+			add_sat(h->tick_ms * 1000000ull, FW_STALL_MARGIN_NS);
+		bool stalled =
+			h->traced && !h->stopped && !h->done && h->tick_ms &&
+			now > add_sat(h->wm_ns, late) &&
+			(at_end ||
+			 add_sat(to_ref(h, h->wm_ns),
+				 add_sat(late, c->opts.skew_ns)) < newest);
+
+		changed |= stalled != h->stalled;
+		h->stalled = stalled;
+	}
+	if (changed)
+		clock_update(c);
+}
+
+/* What any record of h may have changed: the clocks, the held ends. */
+static void after_record(struct fw_corr *c, struct host *h,
+			 const struct fw_rec *r, bool clock_moved)
+{
+	check_unlisted(c, h, false);
+	if (c->opts.follow &&
+	    (r->type == FW_REC_TICK || !(c->stats.records & 1023)))
+		update_stalls(c, false);
+	if (clock_moved)
+		clock_update(c);
+	if (c->addr_changed)
+		reevaluate_held(c);
+	run_clock(c);
+	timeline_settle(c);
+}
+
+/*
+ * What one record says, by its type. Returns false when it stopped its
+ * host for good (--follow): everything was judged again already.
+ */
+static bool feed_record(struct fw_corr *c, struct host *h,
+			const struct fw_rec *r)
+{
 	switch (r->type) {
 	case FW_REC_STATE:
 	case FW_REC_CLOSE:
@@ -224,7 +294,7 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 		feed_snapshot(c, h, r);
 		break;
 	case FW_REC_SNAPSHOT_END:
-		host_end_pass(c, h, r);
+		feed_pass_end(c, h, r);
 		timeline_end_pass(c, h, r);
 		break;
 	case FW_REC_NETNS:
@@ -232,30 +302,73 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 		break;
 	case FW_REC_LOST:
 		c->stats.lost_events += r->count;
-		host_add_lost(c, h, r->from_ns, r->time_ns, r->count);
+		/*
+		 * Skipped runs of the drop program hide only drop records,
+		 * never a transition: the counters on the sockets' later
+		 * records still count the drops.
+		 */
+		if (!r->drops_only)
+			host_add_lost(c, h, r->from_ns, r->time_ns, r->count,
+				      r->pinned);
 		break;
 	case FW_REC_STOP:
+		h->stopped = true;
 		/*
 		 * Following, a stopped tracer's log will not grow (unless it
 		 * starts again). Otherwise the end of the file says so, and
 		 * a later start in the same file is not a surprise.
 		 */
 		if (c->opts.follow) {
+			check_unlisted(c, h, true);
 			h->done = true;
 			reevaluate_all(c);
-			return;
+			return false;
 		}
 		break;
 	default:
-		/* start only moves the clock */
+		/* start and tick (a heartbeat) only move the clock */
 		break;
 	}
-	if (first || (h->wm_ns != old_wm && to_ref(h, old_wm) <= c->clock))
-		clock_update(c);
-	if (c->addr_changed)
-		reevaluate_held(c);
-	run_clock(c);
-	timeline_settle(c);
+	return true;
+}
+
+void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
+{
+	bool first, resumed = false;
+	struct host *h;
+	uint64_t old_wm;
+
+	if (c->failed)
+		return;
+	h = host_find(c, r->host, r->host_len);
+	first = !h;
+	c->stats.records++;
+	if (!h)
+		h = host_get(c, r->host, r->host_len, r->time_ns);
+	if (!h)
+		return;
+	old_wm = h->wm_ns;
+	if (r->version >= 2)
+		h->v2 = true;
+	if (r->type == FW_REC_START && host_start(c, h, r, first)) {
+		ends_gone_with_boot(c, h);
+		resumed = true; /* its old connections may be decided now */
+	}
+	if (h->stalled) {
+		/* it was only late: what waited for it may go on */
+		h->stalled = false;
+		resumed = true;
+	}
+	if (r->time_ns > h->wm_ns)
+		h->wm_ns = r->time_ns;
+	if (!feed_record(c, h, r))
+		return;
+	after_record(
+		c, h, r,
+		first || resumed ||
+			(h->wm_ns != old_wm && to_ref(h, old_wm) <= c->clock));
+	if (resumed)
+		reevaluate_all(c);
 }
 
 int fw_corr_feed_line(struct fw_corr *c, const char *line, size_t len,
@@ -304,29 +417,26 @@ void fw_corr_host_done(struct fw_corr *c, const char *name)
 
 	if (c->failed || !h || h->done)
 		return;
+	check_unlisted(c, h, true);
 	h->done = true;
 	reevaluate_all(c);
-}
-
-void fw_corr_host_alive(struct fw_corr *c, const char *name, uint64_t until_ns)
-{
-	struct host *h = host_find(c, name, strlen(name));
-
-	if (c->failed || !h || h->done || until_ns <= h->wm_ns)
-		return;
-	h->wm_ns = until_ns;
-	clock_update(c);
-	run_clock(c);
 }
 
 void fw_corr_finish(struct fw_corr *c)
 {
 	if (c->failed)
 		return;
+	if (c->opts.follow)
+		update_stalls(c, true);
+	for (size_t i = 0; i < c->nhosts; i++)
+		check_unlisted(c, c->hosts[i], true);
 	for (size_t i = 0; i < c->nhosts; i++)
 		c->hosts[i]->done = true;
 	clock_update(c);
 	timeline_settle(c);
+	/* the findings that waited for their survivors, as decided */
+	while (!c->failed && c->kept.kept_next != &c->kept)
+		conn_evaluate(c, c->kept.kept_next, true);
 	/* with final set every connection is decided and freed */
 	while (!c->failed && c->list.next != &c->list)
 		conn_evaluate(c, c->list.next, true);
@@ -367,6 +477,7 @@ struct fw_corr *fw_corr_new(const struct fw_corr_opts *opts, fw_finding_cb cb,
 	c->ctx = ctx;
 	c->list.next = c->list.prev = &c->list;
 	c->held.held_next = c->held.held_prev = &c->held;
+	c->kept.kept_next = c->kept.kept_prev = &c->kept;
 	c->clock = UINT64_MAX;
 	if (!table_init(&c->socks, 1024) || !table_init(&c->isns, 1024) ||
 	    !table_init(&c->tuples, 1024) || !table_init(&c->addrs, 64)) {

@@ -47,6 +47,16 @@
  * oldest is judged alone.
  */
 #define FW_HOLD_MAX 65536
+/*
+ * How long after a snapshot pass a record of its time may still come
+ * (the tracer holds records a little to put them in time order).
+ */
+#define FW_LATE_NS 1000000000ull
+/* A heartbeat this much later than its interval: the log is stalled. */
+#define FW_STALL_MARGIN_NS 1000000000ull
+
+/* Moves an end remembers with their times (end.hist). */
+#define FW_END_HIST 4
 
 /* What a record taught an end that may let it pair now. */
 #define FW_NEW_ISN  1u
@@ -55,7 +65,16 @@
 struct lost_win {
 	uint64_t from_ns, to_ns;
 	uint64_t count; /* 0: the tracer was not running */
+	/*
+	 * Every record lost belongs to a socket that says so later (its
+	 * next record's gap, or a snapshot pass): settled by the host's
+	 * first complete pass that began after to_ns.
+	 */
+	bool pinned;
+	size_t settled_by; /* index of that pass in host.snaps, or NO_PASS */
 };
+
+#define NO_PASS SIZE_MAX
 
 /*
  * A snapshot pass of a host: every socket on the watched ports in the
@@ -66,6 +85,13 @@ struct snap_pass {
 	uint64_t begin_ns, end_ns;
 	uint64_t *netns; /* NULL: all namespaces */
 	size_t nnetns;
+	/*
+	 * Every socket it counted came (its count), and no record of the
+	 * host was lost while it ran: a socket the log knew as open that
+	 * it does not list is gone.
+	 */
+	bool complete;
+	bool repair; /* run to settle a loss */
 };
 
 struct host {
@@ -79,12 +105,24 @@ struct host {
 			    * 2^64), learned from ISN-paired connections */
 	struct lost_win *lost;
 	size_t nlost, caplost;
+	size_t nsettled; /* lost[0..nsettled) ended before a complete pass */
 	struct snap_pass *snaps;
 	size_t nsnaps, capsnaps;
-	bool in_pass;	   /* snapshot records of a pass are coming */
-	uint64_t pass_ns;  /* the first of them */
-	uint64_t *watched; /* the tracer's netns list (start), NULL: all */
+	bool in_pass;	       /* snapshot records of a pass are coming */
+	uint64_t pass_ns;      /* the first of them */
+	uint64_t pass_records; /* how many */
+	uint64_t *watched;     /* the tracer's netns list (start), NULL: all */
 	size_t nwatched;
+	bool traced;	  /* a start record came: a trace, not a snapshot */
+	bool v2;	  /* it writes schema v2: its passes show the dead */
+	bool stopped;	  /* a stop record after its latest start */
+	bool stalled;	  /* --follow: its heartbeats stopped coming */
+	uint32_t tick_ms; /* its heartbeat interval, 0: none */
+	char boot_id[FW_REC_BOOT_ID_MAX]; /* "" unknown */
+	unsigned int boot_gen;	    /* boots seen before the current one */
+	uint64_t boot_ns;	    /* a new boot started then (UNSET: none) */
+	size_t unlisted_pass;	    /* a complete pass whose missing sockets
+				     * are still to be looked for, or NO_PASS */
 	struct fw_rec_facts *facts; /* per namespace (start, netns) */
 	size_t nfacts, capfacts;
 	bool attach_known; /* a start record listed its attach points */
@@ -142,12 +180,54 @@ struct end {
 	struct end_cause cause;	    /* cause.c */
 	struct pair_doubt *doubt;   /* pair.c; NULL mostly */
 	char comm[FW_REC_COMM_MAX];
+	/* schema v2 */
+	uint64_t seq; /* creation order: the first end names the conn */
+	unsigned int boot_gen; /* its host's boots seen before this one */
+	uint64_t last_ns;      /* its latest record */
+	uint64_t gap;	    /* its records the tracer lost (their steps came) */
+	size_t listed_pass; /* 1 + the index of its host's latest pass that
+			     * listed it; 0: none */
+	/*
+	 * When its records may be missing: its history between two records
+	 * was cut (path_cut), or it died unseen after its last record.
+	 */
+	uint64_t unk_from, unk_to;
+	bool died_unseen; /* gone from its host's pass (or boot),
+			   * after died_lo, by died_ns */
+	uint64_t died_lo;
+	bool died_by_boot;    /* its host booted again */
+	bool detached;	      /* out of the socket index (a new boot) */
+	bool fin_sent_unseen; /* fin_sent_ns is only a latest time */
+	bool rst_sent_unseen; /* likewise rst_sent_ns */
+	bool rst_recv_unseen; /* a reset known from sk_err alone */
+	bool died_at_bound;   /* died_ns is only a latest time */
+	uint32_t sk_err;      /* of its final record */
+	uint32_t probes_out;  /* of its final record, or UINT32_MAX */
+	uint32_t rto_retrans; /* of its final record, or UINT32_MAX */
+	uint8_t live_state;   /* its latest state before it died */
+	bool traced;	      /* a record not of a snapshot came */
+	/* its latest moves, oldest first: the state it was in at a time */
+	struct {
+		uint64_t t;
+		uint8_t state;
+	} hist[FW_END_HIST];
+	uint8_t nhist;
 };
 
 struct conn {
 	struct end *e[2]; /* e[1] NULL while unpaired */
 	enum fw_paired_by paired_by;
-	bool reported;
+	bool reported;		      /* its verdict is decided */
+	bool emitted;		      /* a finding with its id went out */
+	bool live_out;		      /* the latest one out was provisional */
+	enum fw_verdict live_verdict; /* ... with this verdict */
+	struct end *live_closer;      /* ... about this end's close */
+	/*
+	 * The decision, kept while its survivor lives, for the finding that
+	 * says how it died (reaped_by): in batch mode that finding waits.
+	 */
+	struct judgement *kept;
+	struct conn *kept_prev, *kept_next; /* c->kept, in decision order */
 	bool held;
 	size_t heap_idx;
 	uint64_t wake_ns; /* in the reference clock */
@@ -167,6 +247,7 @@ struct fw_corr {
 	size_t heap_len, heap_cap;
 	struct conn list; /* sentinel of all live conns */
 	struct conn held; /* sentinel of the held ones, oldest first */
+	struct conn kept; /* sentinel of those with a decision kept */
 	size_t nheld;
 	uint64_t clock;	   /* min watermark of hosts not done, in the
 			    * reference clock */
@@ -177,6 +258,7 @@ struct fw_corr {
 	char **reasons; /* drop reasons seen, interned */
 	size_t nreasons;
 	bool failed; /* out of memory: it does nothing any more */
+	uint64_t next_seq;
 	struct timeline *timeline;
 };
 
@@ -204,6 +286,11 @@ enum evidence {
 	EV_NO_PASS_WHILE_OPEN, /* other has no snapshot while self existed */
 	EV_PASS_MISSES_NETNS,  /* other's snapshot misses the peer's netns */
 	EV_PEER_UNPROVEN,      /* an unpaired end could be self's peer */
+	EV_HISTORY_CUT,	       /* self's steps did not all come (path_cut) */
+	EV_DIED_UNSEEN,	       /* self died unseen: did the close reach it? */
+	EV_DIED_UNSEEN_ALONE,  /* self died unseen, no peer: how it closed */
+	EV_LOG_CUT,	       /* self open when its log ended, no stop */
+	EV_LIVE_UNDONE,	       /* provisional: an earlier one is undone */
 	/* every other verdict */
 	EV_CLOSE_WAIT_LEAK,    /* self stayed in CLOSE_WAIT */
 	EV_LOST_RST,	       /* self's RST, peer still open */
@@ -212,6 +299,9 @@ enum evidence {
 	EV_UNACKED_FIN,	       /* self's FIN (fin) never acknowledged */
 	EV_PEER_VANISHED,      /* other's log covers self's birth, no peer */
 	EV_SNAPSHOT_VANISHED,  /* other's snapshot lists no peer of self */
+	EV_VANISHED_UNSEEN,    /* self's peer died unseen, self never knew */
+	EV_LIVE_FIN,	       /* provisional: self's FIN not there (yet) */
+	EV_LIVE_RST,	       /* provisional: self's RST never left */
 	EV_FIN_UNSEEN,	       /* both closed, self's FIN unseen */
 	EV_BOTH_CLOSED,
 	EV_CLOSE_IN_FLIGHT, /* the logs ended during the close */
@@ -229,22 +319,36 @@ enum fin_story {
 
 /* What the words say of an end, as it was when judged. */
 struct end_facts {
+	const struct end *end; /* while the connection lives */
 	bool client;
 	const char *host;
 	uint8_t state;
 	uint64_t log_end_ns; /* its host's watermark */
+	uint64_t still_ns;   /* it was still in state then (a survivor
+			      * that died since: until it died) */
+	bool log_cut;	     /* its host's log ends without a stop record */
+	bool stalled;	     /* ... it stopped growing (--follow) */
+	uint64_t gap;	     /* its records the tracer lost */
+	/* died unseen: last heard of, surely gone by, and why */
+	bool died_unseen, by_boot;
+	uint64_t last_ns, gone_ns;
+	/* a stretch of its history that did not all come (path_cut) */
+	uint64_t unk_from, unk_to;
 };
 
 /* The FIN self sent. */
 struct fin_facts {
 	enum fin_story story;
 	uint64_t sent_ns; /* the snapshot's time for FIN_IN_SNAPSHOT */
+	bool sent_unseen; /* sent_ns is only the latest it can have been */
 	uint8_t snap_state;
 	uint64_t drops; /* tries its own host dropped */
 	const char *drop_reason;
 	uint64_t retrans;
-	bool then_died; /* its socket died afterwards */
+	uint64_t last_tx_ns; /* its latest try */
+	bool then_died;	     /* its socket died afterwards */
 	uint64_t died_ns;
+	bool died_unseen; /* died_ns is only the latest it can have been */
 };
 
 /* The peer's FINs an end's host dropped on arrival. */
@@ -254,6 +358,18 @@ struct arrival_facts {
 	uint64_t first_ns;
 };
 
+/* How the survivor of a lost close died later (issue 15). */
+enum reaper {
+	REAPED_NOT, /* still open when the logs end */
+	REAPED_KEEPALIVE,
+	REAPED_USER_TIMEOUT,
+	REAPED_RETRANSMIT_TIMEOUT,
+	REAPED_REDIS_TIMEOUT,
+	REAPED_APP_CLOSE,
+	REAPED_RESET,
+	REAPED_UNKNOWN, /* it died unseen, or as nothing above tells */
+};
+
 /* Every fact the words need, beyond the decision itself. */
 struct evidence_facts {
 	enum evidence what;
@@ -261,6 +377,7 @@ struct evidence_facts {
 	struct end_facts peer; /* the other end they name */
 	struct fin_facts fin;
 	struct arrival_facts arrival;
+	bool close_unseen; /* the close's time is only a latest time */
 	/* EV_LOST_WINDOW: the window, and whose */
 	const char *lost_host;
 	struct lost_win lost;
@@ -277,19 +394,32 @@ struct evidence_facts {
 	bool cw_through_end;
 	uint64_t limit_ns;	 /* --close-wait */
 	struct pair_doubt doubt; /* EV_PEER_UNPROVEN: that end */
+	/* provisional: the receiver's log is current through then */
+	uint64_t live_through_ns;
+	enum fw_verdict undone; /* EV_LIVE_UNDONE: the verdict undone */
+	/* the survivor's death (reaped_ns in its clock), after the close */
+	enum reaper reaped_by;
+	uint64_t reaped_ns, reaped_after_ns;
 };
 
 /* What a judge decided, about which close, and what tells it. */
 struct judgement {
 	enum fw_verdict verdict;
+	bool provisional;   /* --follow: the truth so far, not the last word */
 	struct end *closer; /* NULL: no close involved */
 	struct end *survivor;
 	enum fw_close_kind kind;
 	uint64_t close_ns;
 	uint64_t cw_ns;
-	struct end *fin_unseen; /* sent a FIN the peer did not record, but
-				 * the peer closed anyway */
+	struct end *fin_unseen;	 /* sent a FIN the peer did not record, but
+				  * the peer closed anyway */
+	struct end *vanished;	 /* died unseen before the other's close */
+	uint8_t surviving_state; /* the survivor's, at survivor_at */
+	uint64_t survivor_at;	 /* in its clock; UNSET: when decided */
 	struct evidence_facts ev;
+	/* while judging: the end of all input; when to look again */
+	bool final;
+	uint64_t wake; /* in the reference clock; UNSET: at a record */
 };
 
 static inline bool is_set(uint64_t t)
@@ -341,23 +471,34 @@ void *corr_grow(struct fw_corr *c, void *arr, size_t *cap, size_t first,
 bool corr_table_put(struct fw_corr *c, struct fw_table *t, uint64_t h, void *v);
 /* Tests only: the nth allocation from now fails (1: the next); 0: none. */
 void fw_corr_test_fail_alloc(unsigned long nth);
+
+/* verdict.c */
 void conn_evaluate(struct fw_corr *c, struct conn *cn, bool final);
+
+/* reap.c */
+bool judgement_reapable(const struct judgement *j);
+void reap_note(const struct fw_corr *c, struct judgement *j);
+
+/* live.c */
+uint64_t live_judge(struct fw_corr *c, struct conn *cn);
 
 /* hosts.c */
 struct host *host_find(struct fw_corr *c, const char *name, size_t len);
 struct host *host_get(struct fw_corr *c, const char *name, size_t len,
 		      uint64_t now);
 void host_add_lost(struct fw_corr *c, struct host *h, uint64_t from,
-		   uint64_t to, uint64_t count);
+		   uint64_t to, uint64_t count, bool pinned);
 const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
-				    uint64_t to);
-void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
+				    uint64_t to, bool ns_known, uint64_t ns);
+bool host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first);
 void host_learn_facts(struct fw_corr *c, struct host *h,
 		      const struct fw_rec *r);
 const struct fw_rec_facts *host_facts(const struct host *h, uint64_t netns);
 void host_begin_pass(struct host *h, uint64_t t);
-void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r);
+const struct snap_pass *host_end_pass(struct fw_corr *c, struct host *h,
+				      const struct fw_rec *r);
+bool host_settle_windows(struct host *h, size_t p);
 const struct snap_pass *host_pass_while_open(struct fw_corr *c,
 					     const struct host *h,
 					     const struct end *e);
@@ -368,6 +509,7 @@ void clock_sync(struct fw_corr *c, struct end *a, struct end *b);
 uint64_t clock_convert(const struct end *a, const struct end *b, uint64_t t);
 uint64_t clock_tolerance(const struct fw_corr *c, const struct end *a,
 			 const struct end *b);
+bool host_cut(const struct fw_corr *c, const struct host *h);
 
 /* index.c */
 void addr_learn(struct fw_corr *c, const struct end *e);
@@ -390,6 +532,9 @@ void heap_set(struct fw_corr *c, struct conn *cn, uint64_t wake);
 /* conn.c */
 struct end *end_new(struct fw_corr *c, struct host *h, const struct fw_rec *r);
 void conn_unlink(struct fw_corr *c, struct conn *cn);
+size_t ends_gone_from_pass(struct fw_corr *c, struct host *h, size_t pass);
+void ends_gone_with_boot(struct fw_corr *c, struct host *h);
+void end_revive(struct end *e);
 void conn_free(struct fw_corr *c, struct conn *cn);
 bool conn_dead(const struct conn *cn);
 void held_add(struct fw_corr *c, struct conn *cn);
@@ -398,6 +543,8 @@ bool end_is_client(const struct end *e);
 uint64_t end_fin_retrans(const struct end *e);
 uint64_t end_out_drops(const struct end *e);
 uint64_t end_fin_resends(const struct end *e);
+void end_note_move(struct end *e, uint64_t t, uint8_t state);
+uint8_t end_state_at(const struct end *e, uint64_t t);
 
 /* apply.c */
 unsigned int apply_record(struct fw_corr *c, struct end *e,
@@ -405,6 +552,7 @@ unsigned int apply_record(struct fw_corr *c, struct end *e,
 void apply_addresses(struct fw_corr *c, struct end *e, const struct fw_rec *r,
 		     unsigned int *news);
 bool is_epitaph(const struct fw_rec *r);
+bool is_listener(const struct fw_rec *r);
 uint64_t rec_idle_ms(const struct fw_rec *r);
 const char *intern_reason(struct fw_corr *c, const char *s);
 void reasons_free(struct fw_corr *c);
@@ -415,19 +563,46 @@ void confirm_by_isn(struct fw_corr *c, struct end *e);
 void pair_note_evidence(const struct conn *cn, char *buf, size_t sz);
 void pair_check_unproven(struct fw_corr *c, struct end *e, struct judgement *j);
 
-/* judge.c */
+/* judge.c: the judges; judge_alone.c those of a lone end */
 enum judge_status judge_conn(struct fw_corr *c, struct conn *cn,
-			     struct judgement *j, uint64_t *wake, bool final);
+			     struct judgement *j, bool final);
+void judgement_refresh(struct judgement *j);
+enum judge_status decide(struct judgement *j, enum fw_verdict v,
+			 enum evidence what);
+void note_end(const struct fw_corr *c, struct end_facts *f,
+	      const struct end *e);
+void note_fin(struct fin_facts *f, const struct end *s);
+void note_arrival(struct arrival_facts *f, const struct end *r);
+void wake_at(struct judgement *j, uint64_t ref_ns);
+enum judge_status judge_window(const struct fw_corr *c, struct judgement *j,
+			       const struct host *h, uint64_t from, uint64_t to,
+			       const struct end *who);
+enum judge_status judge_peer_window(struct fw_corr *c, struct judgement *j,
+				    const struct end *e, const struct host *h,
+				    uint64_t from, uint64_t to);
+enum judge_status too_soon(const struct fw_corr *c, const struct end *r,
+			   struct judgement *j, uint64_t deadline);
+enum judge_status judge_close_wait(const struct fw_corr *c, struct end *e,
+				   struct judgement *j);
+enum judge_status short_close_wait(const struct fw_corr *c, struct end *e,
+				   struct judgement *j);
+enum judge_status judge_single(struct fw_corr *c, struct conn *cn,
+			       struct judgement *j);
 
 /* evidence.c: the finding's text, written from the judgement alone */
-#define FW_EVIDENCE_MAX 512
-#define FW_REASON_MAX	256
+#define FW_EVIDENCE_MAX 768
+#define FW_REASON_MAX	384
 void evidence_write_reason(const struct judgement *j, char *buf, size_t sz);
 void evidence_write(const struct judgement *j, const char *reason, char *buf,
 		    size_t sz);
 
 /* finding.c */
+enum report_kind {
+	REPORT_PROVISIONAL, /* --follow: the truth so far */
+	REPORT_FINAL,	    /* the verdict, counted */
+	REPORT_REVISED,	    /* the verdict again, with how it ended */
+};
 void finding_report(struct fw_corr *c, struct conn *cn,
-		    const struct judgement *j);
+		    const struct judgement *j, enum report_kind how);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* A judged connection as the struct fw_finding the callback receives. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,6 +47,7 @@ static void fill_end(struct fw_corr *c, struct fw_finding_end *fe,
 		fe->pid = e->pid;
 		fe->comm = e->comm;
 		fe->state = e->state;
+		fe->gap = e->gap;
 		fe->family = e->family;
 		memcpy(fe->laddr, e->laddr, sizeof(fe->laddr));
 		memcpy(fe->raddr, e->raddr, sizeof(fe->raddr));
@@ -123,15 +125,16 @@ static void fill_close(struct fw_finding *f, const struct judgement *j,
 
 /*
  * When the survivor's peer was surely closed or gone, in the survivor's
- * clock, early by the allowance between the two clocks.
+ * clock, early by the allowance between the two clocks; UNSET when no
+ * moment proves it, or the finding is provisional.
  */
 static uint64_t peer_gone_at(struct fw_corr *c, const struct judgement *j)
 {
-	const struct end *s = j->survivor;
+	const struct end *s = j->survivor, *gone = j->ev.peer.end;
 	const struct host *other;
 	uint64_t t;
 
-	if (!s || end_dead(s))
+	if (!s || end_dead(s) || j->provisional)
 		return UNSET;
 	switch (j->ev.what) {
 	case EV_LOST_FIN:
@@ -150,44 +153,109 @@ static uint64_t peer_gone_at(struct fw_corr *c, const struct judgement *j)
 			return UNSET;
 		t = from_ref(s->host, to_ref(other, j->ev.pass_ns));
 		return sub_sat(t, tolerance(c));
+	case EV_VANISHED_UNSEEN: /* gone unseen by then (a pass, a boot) */
+		if (!gone || !is_set(gone->died_ns))
+			return UNSET;
+		t = clock_convert(gone, s, gone->died_ns);
+		return sub_sat(t, clock_tolerance(c, gone, s));
 	default:
 		return UNSET;
 	}
 }
 
+/*
+ * The id of a connection: its end seen first, "HOST:SOCK", with the
+ * boot of that host it belongs to after the first (cookies are unique
+ * within a boot only).
+ */
+static void conn_id(const struct conn *cn, char *buf, size_t sz)
+{
+	const struct end *e = cn->e[0];
+
+	if (cn->e[1] && cn->e[1]->seq < e->seq)
+		e = cn->e[1];
+	if (e->boot_gen)
+		snprintf(buf, sz, "%s:%" PRIu64 ":b%u", e->host->name, e->sock,
+			 e->boot_gen);
+	else
+		snprintf(buf, sz, "%s:%" PRIu64, e->host->name, e->sock);
+}
+
+static const char *const reaper_names[] = {
+	[REAPED_NOT] = NULL,
+	[REAPED_KEEPALIVE] = "keepalive",
+	[REAPED_USER_TIMEOUT] = "user_timeout",
+	[REAPED_RETRANSMIT_TIMEOUT] = "retransmit_timeout",
+	[REAPED_REDIS_TIMEOUT] = "redis_timeout",
+	[REAPED_APP_CLOSE] = "app_close",
+	[REAPED_RESET] = "reset",
+	[REAPED_UNKNOWN] = "unknown",
+};
+
+static void fill_facts(struct fw_corr *c, struct conn *cn, struct fw_finding *f,
+		       const struct judgement *j)
+{
+	const struct end *client, *server;
+
+	conn_roles(cn, &client, &server);
+	f->verdict = j->verdict;
+	fill_end(c, &f->client, client, server);
+	fill_end(c, &f->server, server, client);
+	f->paired_by = cn->paired_by;
+	fill_close(f, j, client);
+	f->close_wait_ns =
+		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_UNKNOWN;
+	fill_drops(f, j);
+	f->peer_gone_ns = peer_gone_at(c, j);
+	if (j->survivor && j->surviving_state &&
+	    j->surviving_state != FW_TCP_CLOSE &&
+	    j->surviving_state != FW_TCP_TIME_WAIT) {
+		f->surviving_state = j->surviving_state;
+		f->survivor = j->survivor == client ? &f->client : &f->server;
+	}
+	f->reaped_by = reaper_names[j->ev.reaped_by];
+	f->reaped_after_ms = is_set(j->ev.reaped_after_ns)
+				     ? j->ev.reaped_after_ns / 1000000
+				     : FW_UNKNOWN;
+	conn_id(cn, f->id, sizeof(f->id));
+}
+
+/*
+ * A finding of cn goes out: provisional (--follow, the truth so far),
+ * or its verdict, the first time or again with more to say (a revision).
+ * Only a connection's first final finding is counted.
+ */
 void finding_report(struct fw_corr *c, struct conn *cn,
-		    const struct judgement *j)
+		    const struct judgement *decided, enum report_kind how)
 {
 	char evidence[FW_EVIDENCE_MAX], reason[FW_REASON_MAX] = "";
 	char cause[FW_CAUSE_TEXT_MAX];
-	const struct end *client, *server;
+	struct judgement j = *decided;
 	struct fw_finding f;
 
-	conn_roles(cn, &client, &server);
+	judgement_refresh(&j);
 	memset(&f, 0, sizeof(f));
-	f.verdict = j->verdict;
-	fill_end(c, &f.client, client, server);
-	fill_end(c, &f.server, server, client);
-	f.paired_by = cn->paired_by;
-	fill_close(&f, j, client);
-	f.close_wait_ns =
-		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_UNKNOWN;
-	fill_drops(&f, j);
-	f.peer_gone_ns = peer_gone_at(c, j);
-	if (j->survivor && !end_dead(j->survivor)) {
-		f.surviving_state = j->survivor->state;
-		f.survivor = j->survivor == client ? &f.client : &f.server;
-	}
-	if (j->verdict == FW_V_INCOMPLETE) {
-		evidence_write_reason(j, reason, sizeof(reason));
+	fill_facts(c, cn, &f, &j);
+	f.provisional = how == REPORT_PROVISIONAL;
+	f.revision = cn->emitted;
+	f.counted = how == REPORT_FINAL;
+	if (j.verdict == FW_V_INCOMPLETE) {
+		evidence_write_reason(&j, reason, sizeof(reason));
 		f.reason = reason;
 	}
-	evidence_write(j, reason, evidence, sizeof(evidence));
+	evidence_write(&j, reason, evidence, sizeof(evidence));
 	pair_note_evidence(cn, evidence, sizeof(evidence));
 	f.evidence = evidence;
-	cause_fill(cn, j, &f, cause, sizeof(cause));
-	c->stats.connections++;
-	c->stats.verdicts[j->verdict]++;
+	cause_fill(cn, &j, &f, cause, sizeof(cause));
+	if (how == REPORT_FINAL) {
+		c->stats.connections++;
+		c->stats.verdicts[j.verdict]++;
+	}
+	c->stats.provisional += f.provisional;
+	c->stats.revisions += f.revision;
+	cn->emitted = true;
+	cn->live_out = f.provisional;
+	cn->live_verdict = j.verdict;
 	if (c->cb)
 		c->cb(&f, c->ctx);
 }

@@ -3,6 +3,7 @@
  * Hosts (one per log) and their clocks, the windows in which a host's
  * tracer lost events or was not running, and its snapshot passes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +46,8 @@ struct host *host_get(struct fw_corr *c, const char *name, size_t len,
 	h->name = copy;
 	h->len = len;
 	h->start_ns = now;
+	h->boot_ns = UNSET;
+	h->unlisted_pass = NO_PASS;
 	h->wm_ns = now;
 	/* the first host's clock is the reference for the others */
 	h->synced = c->nhosts == 0;
@@ -67,17 +70,30 @@ void host_free(struct host *h)
 
 /* ---- lost windows ---- */
 
+/* A window that overlaps a complete pass of h makes that pass unsure. */
+static void passes_spoiled_by(struct host *h, uint64_t from)
+{
+	for (size_t i = h->nsnaps; i-- > 0 && h->snaps[i].end_ns >= from;)
+		h->snaps[i].complete = false;
+}
+
 void host_add_lost(struct fw_corr *c, struct host *h, uint64_t from,
-		   uint64_t to, uint64_t count)
+		   uint64_t to, uint64_t count, bool pinned)
 {
 	struct lost_win *last = h->nlost ? &h->lost[h->nlost - 1] : NULL;
 
+	passes_spoiled_by(h, from);
 	/* windows arrive in time order: merge one that touches the last */
 	if (last && from <= last->to_ns) {
 		last->from_ns = min_u64(last->from_ns, from);
-		if (to > last->to_ns)
+		if (to > last->to_ns) {
 			last->to_ns = to;
+			last->settled_by = NO_PASS;
+			if (h->nsettled == h->nlost)
+				h->nsettled--;
+		}
 		last->count += count;
+		last->pinned = last->pinned && pinned;
 		return;
 	}
 	if (h->nlost == h->caplost) {
@@ -88,16 +104,73 @@ void host_add_lost(struct fw_corr *c, struct host *h, uint64_t from,
 			return;
 		h->lost = lost;
 	}
-	h->lost[h->nlost++] = (struct lost_win){ from, to, count };
+	h->lost[h->nlost++] =
+		(struct lost_win){ from, to, count, pinned, NO_PASS };
 }
 
-const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
-				    uint64_t to)
+/*
+ * Whether a complete pass of h that began after w covers namespace ns
+ * (known, else only a pass of all namespaces will do): then every
+ * socket of h in ns that lived through w has told what it lost.
+ */
+static bool window_settled(const struct host *h, const struct lost_win *w,
+			   bool ns_known, uint64_t ns)
 {
-	for (size_t i = h->nlost; i-- > 0;)
-		if (h->lost[i].from_ns <= to && h->lost[i].to_ns >= from)
-			return &h->lost[i];
+	if (!w->pinned || w->settled_by == NO_PASS)
+		return false;
+	for (size_t i = w->settled_by; i < h->nsnaps; i++) {
+		const struct snap_pass *p = &h->snaps[i];
+
+		if (p->complete && p->begin_ns > w->to_ns &&
+		    pass_covers(p, ns_known, ns))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The latest window of h overlapping [from, to] that still counts for
+ * a socket of h in namespace ns: unpinned, or pinned and not settled
+ * for ns. Windows are in time order and do not overlap.
+ */
+const struct lost_win *host_lost_in(const struct host *h, uint64_t from,
+				    uint64_t to, bool ns_known, uint64_t ns)
+{
+	for (size_t i = h->nlost; i-- > 0;) {
+		const struct lost_win *w = &h->lost[i];
+
+		if (w->to_ns < from)
+			break;
+		if (w->from_ns <= to && !window_settled(h, w, ns_known, ns))
+			return w;
+	}
 	return NULL;
+}
+
+/* Pinned windows that ended before the pass p began are settled by it. */
+bool host_settle_windows(struct host *h, size_t p)
+{
+	bool any = false;
+
+	while (h->nsettled < h->nlost &&
+	       h->lost[h->nsettled].to_ns < h->snaps[p].begin_ns) {
+		struct lost_win *w = &h->lost[h->nsettled++];
+
+		if (w->pinned && w->settled_by == NO_PASS) {
+			w->settled_by = p;
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* Whether h lost records between from and to (pinned or not). */
+static bool host_lost_any(const struct host *h, uint64_t from, uint64_t to)
+{
+	for (size_t i = h->nlost; i-- > 0 && h->lost[i].to_ns >= from;)
+		if (h->lost[i].from_ns <= to)
+			return true;
+	return false;
 }
 
 /* A copy of n namespaces; NULL for none, meaning all of them. */
@@ -125,20 +198,50 @@ static uint64_t *copy_rec_netns(struct fw_corr *c, const struct fw_rec *r,
 	return v;
 }
 
-/* A start record: the namespaces its tracer watches. */
-void host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
+/* A new boot_id: the host booted since its previous trace. */
+static bool note_boot(struct host *h, const struct fw_rec *r)
+{
+	bool rebooted;
+
+	if (!(r->has & FW_HAS_BOOT_ID) || !r->boot_id[0])
+		return false;
+	rebooted = h->boot_id[0] && strcmp(h->boot_id, r->boot_id) != 0;
+	snprintf(h->boot_id, sizeof(h->boot_id), "%s", r->boot_id);
+	if (rebooted) {
+		h->boot_gen++;
+		h->boot_ns = r->time_ns;
+	}
+	return rebooted;
+}
+
+/*
+ * A start record: the namespaces its tracer watches, its heartbeats,
+ * its boot. Returns true when the host booted since its previous trace:
+ * none of the sockets that trace knew exists any more.
+ */
+bool host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first)
 {
+	bool rebooted = note_boot(h, r);
+
 	free(h->watched);
 	h->watched = copy_rec_netns(c, r, &h->nwatched);
 	host_learn_facts(c, h, r);
-	/* a restarted tracer: what happened in between was not seen */
-	if (!first && r->time_ns > h->wm_ns)
-		host_add_lost(c, h, h->wm_ns, r->time_ns, 0);
+	h->traced = true;
+	h->stopped = false;
+	h->stalled = false;
+	h->tick_ms = (r->has & FW_HAS_TICK_MS) ? r->tick_ms : 0;
+	/*
+	 * A restarted tracer: what happened in between was not seen. A
+	 * reopened file (log rotation) continues the same trace.
+	 */
+	if (!first && r->time_ns > h->wm_ns && !r->reopen)
+		host_add_lost(c, h, h->wm_ns, r->time_ns, 0, false);
 	if (h->done) {
 		h->done = false;
 		clock_update(c);
 	}
+	return rebooted;
 }
 
 /* ---- the facts of its namespaces, and what its tracer traced ---- */
@@ -186,15 +289,21 @@ const struct fw_rec_facts *host_facts(const struct host *h, uint64_t netns)
 
 /* ---- clocks ---- */
 
-/* The global clock: the least watermark of the hosts still growing. */
+/*
+ * The global clock: the least watermark of the hosts still growing. A
+ * stalled host's is left out: waiting for it would hold up every other
+ * host's decisions, and its own wait for its records anyway.
+ */
 void clock_update(struct fw_corr *c)
 {
 	uint64_t t = UINT64_MAX;
 
-	for (size_t i = 0; i < c->nhosts; i++)
-		if (!c->hosts[i]->done &&
-		    to_ref(c->hosts[i], c->hosts[i]->wm_ns) < t)
-			t = to_ref(c->hosts[i], c->hosts[i]->wm_ns);
+	for (size_t i = 0; i < c->nhosts; i++) {
+		const struct host *h = c->hosts[i];
+
+		if (!h->done && !h->stalled && to_ref(h, h->wm_ns) < t)
+			t = to_ref(h, h->wm_ns);
+	}
 	c->clock = t;
 }
 
@@ -252,6 +361,18 @@ uint64_t clock_tolerance(const struct fw_corr *c, const struct end *a,
 	return calibrated(a, b) ? FW_FLIGHT_NS : tolerance(c);
 }
 
+/*
+ * h's log ended (following: stalled) without a stop record: it proves
+ * nothing after its last record. A log without a start record is a
+ * snapshot, which only ever says how things stood.
+ */
+bool host_cut(const struct fw_corr *c, const struct host *h)
+{
+	if (!h->traced || h->stopped)
+		return false;
+	return c->opts.follow ? h->stalled : h->done;
+}
+
 /* ---- snapshot passes ---- */
 
 /* A snapshot record: a pass is under way since the first of them. */
@@ -260,27 +381,36 @@ void host_begin_pass(struct host *h, uint64_t t)
 	if (!h->in_pass) {
 		h->in_pass = true;
 		h->pass_ns = t;
+		h->pass_records = 0;
 	}
+	h->pass_records++;
 }
 
 /*
- * A pass is complete: what it did not list did not exist then. Its
+ * A pass is over: what it did not list did not exist then. Its
  * namespaces are its own list, else the tracer's (start), else all.
+ * It is complete when every socket it counted came and no record of the
+ * host was lost meanwhile. Returns the pass, or NULL (no memory). What
+ * it settles, it settles later (host_settle_windows), together with the
+ * sockets it shows gone.
  */
-void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r)
+const struct snap_pass *host_end_pass(struct fw_corr *c, struct host *h,
+				      const struct fw_rec *r)
 {
+	uint64_t records = h->in_pass ? h->pass_records : 0;
 	struct snap_pass *p;
 
+	h->in_pass = false;
 	if (h->nsnaps == h->capsnaps) {
 		struct snap_pass *snaps =
 			corr_grow(c, h->snaps, &h->capsnaps, 4, sizeof(*snaps));
 
 		if (!snaps)
-			return;
+			return NULL;
 		h->snaps = snaps;
 	}
 	p = &h->snaps[h->nsnaps++];
-	p->begin_ns = h->in_pass ? h->pass_ns : r->time_ns;
+	p->begin_ns = records ? h->pass_ns : r->time_ns;
 	p->end_ns = r->time_ns;
 	if (r->has & FW_HAS_NETNS_LIST) {
 		p->netns = copy_rec_netns(c, r, &p->nnetns);
@@ -288,7 +418,11 @@ void host_end_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r)
 		p->netns = copy_netns(c, h->watched, h->nwatched);
 		p->nnetns = p->netns ? h->nwatched : 0;
 	}
-	h->in_pass = false;
+	p->repair = r->repair;
+	p->complete = (r->has & FW_HAS_COUNT) && r->count == records &&
+		      !r->netns_more &&
+		      !host_lost_any(h, p->begin_ns, p->end_ns);
+	return p;
 }
 
 bool pass_covers(const struct snap_pass *p, bool known, uint64_t ns)

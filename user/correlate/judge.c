@@ -3,28 +3,52 @@
  * The judges: from what the ends recorded and what their hosts' logs
  * cover, a connection's verdict, or the time to look again. A judge
  * leaves the verdict and every fact its words need in the judgement;
- * evidence.c writes the words.
+ * evidence.c writes the words. This file has what the judges share and
+ * those of a connection with both ends; judge_alone.c those of a lone
+ * end.
  */
 #include <string.h>
 
 #include "engine.h"
 
-static enum judge_status decide(struct judgement *j, enum fw_verdict v,
-				enum evidence what)
+enum judge_status decide(struct judgement *j, enum fw_verdict v,
+			 enum evidence what)
 {
 	j->verdict = v;
 	j->ev.what = what;
 	return JUDGE_DECIDED;
 }
 
+/* Look again once the reference clock reaches ref_ns. */
+void wake_at(struct judgement *j, uint64_t ref_ns)
+{
+	j->wake = min_u64(j->wake, ref_ns);
+}
+
 /* ---- the facts the words need ---- */
 
-static void note_end(struct end_facts *f, const struct end *e)
+void note_end(const struct fw_corr *c, struct end_facts *f, const struct end *e)
 {
+	bool dead = end_dead(e);
+
+	f->end = e;
 	f->client = end_is_client(e);
 	f->host = e->host->name;
-	f->state = e->state;
+	/* a survivor that died since: as it was until then */
+	f->state = dead && e->live_state ? e->live_state : e->state;
 	f->log_end_ns = e->host->wm_ns;
+	f->still_ns = !dead	       ? e->host->wm_ns
+		      : e->died_unseen ? e->died_lo
+				       : e->died_ns;
+	f->log_cut = host_cut(c, e->host);
+	f->stalled = c->opts.follow && e->host->stalled;
+	f->gap = e->gap;
+	f->died_unseen = e->died_unseen;
+	f->by_boot = e->died_by_boot;
+	f->last_ns = e->died_lo;
+	f->gone_ns = e->died_ns;
+	f->unk_from = e->unk_from;
+	f->unk_to = e->unk_to;
 }
 
 /*
@@ -32,7 +56,7 @@ static void note_end(struct end_facts *f, const struct end *e)
  * snapshot, tries its own host dropped (the FIN never left), or
  * retransmissions on the wire.
  */
-static void note_fin(struct fin_facts *f, const struct end *s)
+void note_fin(struct fin_facts *f, const struct end *s)
 {
 	f->drops = end_out_drops(s);
 	f->retrans = end_fin_retrans(s);
@@ -43,50 +67,113 @@ static void note_fin(struct fin_facts *f, const struct end *s)
 	else
 		f->story = FIN_RETRANSMITTED;
 	f->sent_ns = s->fin_sent_ns;
+	f->sent_unseen = s->fin_sent_unseen;
+	f->last_tx_ns = s->fin_last_tx_ns;
 	f->snap_state = s->snap_state;
 	f->drop_reason = s->drop_reason;
 	f->then_died = end_dead(s) && !s->fin_from_snap;
 	f->died_ns = s->died_ns;
+	f->died_unseen = s->died_unseen || s->died_at_bound;
 }
 
 /* The receiving host dropped the peer's FIN on arrival: it came that far. */
-static void note_arrival(struct arrival_facts *f, const struct end *r)
+void note_arrival(struct arrival_facts *f, const struct end *r)
 {
 	f->drops = r->fin_drops_in;
 	f->reason = r->drop_in_reason;
 	f->first_ns = r->fin_drop_in_ns;
 }
 
-/* Incomplete because of a lost-event window; true if there was one. */
-static bool lost_window(struct judgement *j, const struct host *h,
-			uint64_t from, uint64_t to)
-{
-	const struct lost_win *w = host_lost_in(h, from, to);
+/* ---- what the logs may lack ---- */
 
-	if (!w)
-		return false;
+/*
+ * Whether who's own history between from and to may lack records: its
+ * steps were cut (path_cut), or it died unseen in that time.
+ */
+static enum evidence end_unknown(const struct end *who, uint64_t from,
+				 uint64_t to)
+{
+	if (is_set(who->unk_from) && who->unk_from <= to && who->unk_to >= from)
+		return EV_HISTORY_CUT;
+	if (who->died_unseen && who->died_lo < to && who->died_ns >= from)
+		return EV_DIED_UNSEEN;
+	return EV_NONE;
+}
+
+static enum judge_status window_status(const struct fw_corr *c,
+				       struct judgement *j,
+				       const struct host *h,
+				       const struct lost_win *w)
+{
+	(void)c;
+	/* a pinned loss: the pass that settles it comes soon; wait */
+	if (w->pinned && !j->final && !h->done)
+		return JUDGE_UNDECIDED;
 	j->ev.lost_host = h->name;
 	j->ev.lost = *w;
-	decide(j, FW_V_INCOMPLETE, EV_LOST_WINDOW);
-	return true;
+	return decide(j, FW_V_INCOMPLETE, EV_LOST_WINDOW);
+}
+
+/*
+ * Whether the records of h between from and to, on which a verdict
+ * about its socket who rests, may be missing. JUDGE_PASSED: they are
+ * all there. JUDGE_UNDECIDED: a pinned loss its next pass settles.
+ * JUDGE_DECIDED: incomplete, and why.
+ */
+enum judge_status judge_window(const struct fw_corr *c, struct judgement *j,
+			       const struct host *h, uint64_t from, uint64_t to,
+			       const struct end *who)
+{
+	enum evidence unk = who ? end_unknown(who, from, to) : EV_NONE;
+	const struct lost_win *w;
+
+	if (unk != EV_NONE) {
+		const struct end *other =
+			who == j->closer ? j->survivor : j->closer;
+
+		note_end(c, &j->ev.self, who);
+		if (other && other != who)
+			note_end(c, &j->ev.peer, other);
+		return decide(j, FW_V_INCOMPLETE, unk);
+	}
+	w = host_lost_in(h, from, to, who != NULL, who ? who->netns : 0);
+	return w ? window_status(c, j, h, w) : JUDGE_PASSED;
+}
+
+/*
+ * The same for a socket of h that the logs may lack: the peer of e,
+ * in the namespace that the address book says e's peer lives in.
+ */
+enum judge_status judge_peer_window(struct fw_corr *c, struct judgement *j,
+				    const struct end *e, const struct host *h,
+				    uint64_t from, uint64_t to)
+{
+	uint64_t ns = 0;
+	bool known = addr_peer_netns(c, e, &ns);
+	const struct lost_win *w = host_lost_in(h, from, to, known, ns);
+
+	return w ? window_status(c, j, h, w) : JUDGE_PASSED;
 }
 
 /* ---- the judges of a close ---- */
 
 /* A CLOSE_WAIT longer than --close-wait, as soon as it is that long. */
-static enum judge_status judge_close_wait(struct fw_corr *c, struct end *e,
-					  struct judgement *j, uint64_t *wake)
+enum judge_status judge_close_wait(const struct fw_corr *c, struct end *e,
+				   struct judgement *j)
 {
 	uint64_t until, limit = c->opts.close_wait_ns;
+	bool growing = !is_set(e->cw_left_ns) && !e->died_unseen;
+	enum judge_status st;
 
 	if (!is_set(e->cw_ns))
 		return JUDGE_PASSED;
-	until = is_set(e->cw_left_ns) ? e->cw_left_ns : e->host->wm_ns;
+	until = is_set(e->cw_left_ns) ? e->cw_left_ns
+		: e->died_unseen      ? e->died_lo
+				      : e->host->wm_ns;
 	if (sub_sat(until, e->cw_ns) <= limit) {
 		/* a host that stopped cannot make it longer */
-		if (!is_set(e->cw_left_ns) && !e->host->done)
-			*wake = min_u64(
-				*wake,
+		if (growing && !e->host->done)
+			wake_at(j,
 				to_ref(e->host, add_sat(e->cw_ns, limit)) + 1);
 		return JUDGE_PASSED;
 	}
@@ -94,12 +181,13 @@ static enum judge_status judge_close_wait(struct fw_corr *c, struct end *e,
 	j->cw_ns = until - e->cw_ns;
 	j->kind = FW_CLOSE_FIN;
 	j->close_ns = e->cw_ns;
-	if (lost_window(j, e->host, e->cw_ns, add_sat(e->cw_ns, limit)))
-		return JUDGE_DECIDED;
-	note_end(&j->ev.self, e);
+	st = judge_window(c, j, e->host, e->cw_ns, add_sat(e->cw_ns, limit), e);
+	if (st != JUDGE_PASSED)
+		return st;
+	note_end(c, &j->ev.self, e);
 	j->ev.cw_since_ns = e->cw_ns;
 	j->ev.cw_for_ns = j->cw_ns;
-	j->ev.cw_through_end = !is_set(e->cw_left_ns);
+	j->ev.cw_through_end = growing;
 	j->ev.limit_ns = limit;
 	return decide(j, FW_V_CLOSE_WAIT_LEAK, EV_CLOSE_WAIT_LEAK);
 }
@@ -108,37 +196,90 @@ static enum judge_status judge_close_wait(struct fw_corr *c, struct end *e,
  * r's log has not reached deadline yet: wait for it while it may grow,
  * else the close in j cannot be judged.
  */
-static enum judge_status too_soon(const struct end *r, struct judgement *j,
-				  uint64_t deadline, uint64_t *wake, bool final)
+enum judge_status too_soon(const struct fw_corr *c, const struct end *r,
+			   struct judgement *j, uint64_t deadline)
 {
-	if (!final && !r->host->done) {
-		*wake = min_u64(*wake, to_ref(r->host, deadline));
+	if (!j->final && !r->host->done) {
+		wake_at(j, to_ref(r->host, deadline));
 		return JUDGE_UNDECIDED;
 	}
-	note_end(&j->ev.self, r);
+	note_end(c, &j->ev.self, r);
 	return decide(j, FW_V_INCOMPLETE, EV_LOG_TOO_SHORT);
 }
 
+/*
+ * Where r stood when its silence about a close sent at sent (r's clock)
+ * counts, at deadline (UNSET: not known yet).
+ */
+enum fate {
+	R_OPEN,	    /* open through deadline: its silence counts */
+	R_GONE,	    /* died before deadline, as its log shows */
+	R_VANISHED, /* died unseen before the close was even sent */
+	R_UNKNOWN,  /* died unseen around it: nobody can tell */
+};
+
+static enum fate fate_of(const struct end *r, uint64_t sent, uint64_t deadline,
+			 uint64_t tol)
+{
+	if (!end_dead(r))
+		return R_OPEN;
+	if (!r->died_unseen)
+		return is_set(deadline) && r->died_ns > deadline ? R_OPEN
+								 : R_GONE;
+	if (is_set(deadline) && r->died_lo >= deadline)
+		return R_OPEN;
+	if (add_sat(r->died_ns, tol) < sent)
+		return R_VANISHED;
+	return R_UNKNOWN;
+}
+
+/* The close in j cannot be told: r died unseen around it. */
+static enum judge_status fate_unknown(const struct fw_corr *c, struct end *s,
+				      struct end *r, struct judgement *j)
+{
+	note_end(c, &j->ev.self, r);
+	note_end(c, &j->ev.peer, s);
+	return decide(j, FW_V_INCOMPLETE, EV_DIED_UNSEEN);
+}
+
 static enum judge_status judge_rst(struct fw_corr *c, struct end *s,
-				   struct end *r, struct judgement *j,
-				   uint64_t *wake, bool final)
+				   struct end *r, struct judgement *j)
 {
 	uint64_t t = s->rst_sent_ns;
 	uint64_t t_r = clock_convert(s, r, t);
-	uint64_t deadline = add_sat(t_r, clock_tolerance(c, s, r));
+	uint64_t tol = clock_tolerance(c, s, r);
+	uint64_t deadline = add_sat(t_r, tol);
+	enum judge_status st;
 
-	if (is_set(r->rst_recv_ns) || end_dead(r))
+	/*
+	 * RSTs are not retransmitted, and one kills the socket it reaches:
+	 * a reset that came later (its keepalive answered) is another one.
+	 */
+	if (is_set(r->rst_recv_ns) && r->rst_recv_ns <= deadline)
 		return JUDGE_PASSED;
 	j->closer = s;
 	j->survivor = r;
 	j->kind = FW_CLOSE_RST;
 	j->close_ns = t;
+	j->ev.close_unseen = s->rst_sent_unseen;
+	switch (fate_of(r, t_r, deadline, tol)) {
+	case R_GONE:
+		return JUDGE_PASSED;
+	case R_VANISHED:
+	case R_UNKNOWN:
+		return fate_unknown(c, s, r, j);
+	default:
+		break;
+	}
 	if (r->host->wm_ns < deadline)
-		return too_soon(r, j, deadline, wake, final);
-	if (lost_window(j, r->host, sub_sat(t_r, c->opts.skew_ns), deadline))
-		return JUDGE_DECIDED;
-	note_end(&j->ev.self, s);
-	note_end(&j->ev.peer, r);
+		return too_soon(c, r, j, deadline);
+	st = judge_window(c, j, r->host, sub_sat(t_r, c->opts.skew_ns),
+			  deadline, r);
+	if (st != JUDGE_PASSED)
+		return st;
+	note_end(c, &j->ev.self, s);
+	note_end(c, &j->ev.peer, r);
+	j->ev.peer.still_ns = j->survivor_at = deadline;
 	return decide(j, FW_V_LOST_RST, EV_LOST_RST);
 }
 
@@ -166,14 +307,20 @@ static enum judge_status fin_unanswered(struct fw_corr *c, struct end *s,
 					uint64_t deadline)
 {
 	uint64_t t = s->fin_sent_ns;
+	enum judge_status st;
 
-	if (lost_window(j, r->host,
-			sub_sat(clock_convert(s, r, t), c->opts.skew_ns),
-			deadline) ||
-	    lost_window(j, s->host, t, fin_deadline(c, s, s, true)))
-		return JUDGE_DECIDED;
-	note_end(&j->ev.self, s);
-	note_end(&j->ev.peer, r);
+	st = judge_window(c, j, r->host,
+			  sub_sat(clock_convert(s, r, t), c->opts.skew_ns),
+			  deadline, r);
+	if (st == JUDGE_PASSED)
+		st = judge_window(c, j, s->host, t, fin_deadline(c, s, s, true),
+				  s);
+	if (st != JUDGE_PASSED)
+		return st;
+	note_end(c, &j->ev.self, s);
+	note_end(c, &j->ev.peer, r);
+	/* the moment its silence counts */
+	j->ev.peer.still_ns = j->survivor_at = deadline;
 	/*
 	 * An acknowledged FIN the receiver never recorded means a record is
 	 * missing, unless a snapshot showed both: the receiver listed as
@@ -187,27 +334,38 @@ static enum judge_status fin_unanswered(struct fw_corr *c, struct end *s,
 }
 
 static enum judge_status judge_fin(struct fw_corr *c, struct end *s,
-				   struct end *r, struct judgement *j,
-				   uint64_t *wake, bool final)
+				   struct end *r, struct judgement *j)
 {
-	uint64_t deadline;
+	uint64_t tol = clock_tolerance(c, s, r), deadline;
 
 	if (is_set(r->fin_recv_ns))
 		return JUDGE_PASSED;
-	if (end_dead(r)) {
+	deadline = fin_deadline(c, s, r, j->final);
+	switch (fate_of(r, clock_convert(s, r, s->fin_sent_ns), deadline,
+			tol)) {
+	case R_GONE:
 		if (!j->fin_unseen)
 			j->fin_unseen = s;
 		return JUDGE_PASSED;
+	case R_VANISHED:
+	case R_UNKNOWN:
+		j->kind = FW_CLOSE_FIN;
+		j->close_ns = s->fin_sent_ns;
+		j->closer = s;
+		j->survivor = r;
+		return fate_unknown(c, s, r, j);
+	default:
+		break;
 	}
 	j->closer = s;
 	j->survivor = r;
 	j->kind = FW_CLOSE_FIN;
 	j->close_ns = s->fin_sent_ns;
-	deadline = fin_deadline(c, s, r, final);
+	j->ev.close_unseen = s->fin_sent_unseen;
 	if (deadline == UNSET)
 		return JUDGE_UNDECIDED; /* s is still trying */
 	if (r->host->wm_ns < deadline)
-		return too_soon(r, j, deadline, wake, final);
+		return too_soon(c, r, j, deadline);
 	return fin_unanswered(c, s, r, j, deadline);
 }
 
@@ -247,8 +405,7 @@ static size_t list_actions(struct conn *cn, struct action *a)
 }
 
 static enum judge_status judge_actions(struct fw_corr *c, struct conn *cn,
-				       struct judgement *j, uint64_t *wake,
-				       bool final)
+				       struct judgement *j)
 {
 	struct action a[4];
 	size_t n = list_actions(cn, a);
@@ -256,9 +413,9 @@ static enum judge_status judge_actions(struct fw_corr *c, struct conn *cn,
 
 	for (size_t i = 0; i < n; i++) {
 		if (a[i].kind == FW_CLOSE_FIN)
-			st = judge_fin(c, a[i].s, a[i].r, j, wake, final);
+			st = judge_fin(c, a[i].s, a[i].r, j);
 		else
-			st = judge_rst(c, a[i].s, a[i].r, j, wake, final);
+			st = judge_rst(c, a[i].s, a[i].r, j);
 		if (st != JUDGE_PASSED)
 			return st;
 	}
@@ -270,6 +427,38 @@ static enum judge_status judge_actions(struct fw_corr *c, struct conn *cn,
 	return JUDGE_PASSED;
 }
 
+/*
+ * e died unseen, and o had heard nothing of its close, nor closed
+ * itself, by the time e was surely gone plus the allowance: o holds a
+ * connection whose peer is gone (issue 15: a host that went dark).
+ */
+static enum judge_status judge_vanished(struct fw_corr *c, struct end *e,
+					struct end *o, struct judgement *j)
+{
+	uint64_t tol = clock_tolerance(c, e, o);
+	uint64_t limit = add_sat(clock_convert(e, o, e->died_ns), tol);
+	uint64_t last = clock_convert(e, o, e->died_lo);
+	uint64_t o_close =
+		min_u64(min_u64(o->fin_sent_ns, o->rst_sent_ns), o->died_ns);
+	enum judge_status st;
+
+	if (!e->died_unseen || is_set(o->fin_recv_ns) ||
+	    (is_set(o->rst_recv_ns) && o->rst_recv_ns <= limit) ||
+	    (is_set(o_close) && o_close <= limit))
+		return JUDGE_PASSED;
+	j->survivor = o;
+	if (o->host->wm_ns < limit)
+		return too_soon(c, o, j, limit);
+	st = judge_window(c, j, o->host, sub_sat(last, c->opts.skew_ns), limit,
+			  o);
+	if (st != JUDGE_PASSED)
+		return st;
+	note_end(c, &j->ev.self, o);
+	note_end(c, &j->ev.peer, e);
+	j->ev.self.still_ns = j->survivor_at = limit;
+	return decide(j, FW_V_PEER_VANISHED, EV_VANISHED_UNSEEN);
+}
+
 static struct end *still_in_close_wait(struct conn *cn)
 {
 	for (size_t i = 0; i < 2; i++)
@@ -279,45 +468,74 @@ static struct end *still_in_close_wait(struct conn *cn)
 	return NULL;
 }
 
-static enum judge_status short_close_wait(struct end *e, struct judgement *j)
+enum judge_status short_close_wait(const struct fw_corr *c, struct end *e,
+				   struct judgement *j)
 {
 	j->survivor = e;
-	note_end(&j->ev.self, e);
+	note_end(c, &j->ev.self, e);
 	j->ev.cw_for_ns = sub_sat(e->host->wm_ns, e->cw_ns);
 	return decide(j, FW_V_INCOMPLETE, EV_SHORT_CLOSE_WAIT);
 }
 
-/* Every close was judged and received: how the connection ended. */
-static enum judge_status judge_pair_end(struct conn *cn, struct judgement *j,
-					bool final)
+/* An end that died unseen: what the judges passed, it may still hide. */
+static struct end *died_unseen(struct conn *cn)
 {
-	struct end *cw;
+	for (size_t i = 0; i < 2; i++)
+		if (cn->e[i] && cn->e[i]->died_unseen)
+			return cn->e[i];
+	return NULL;
+}
 
+/* An end still open on a host whose log proves nothing after its end. */
+static struct end *open_on_cut_log(const struct fw_corr *c, struct conn *cn)
+{
+	for (size_t i = 0; i < 2; i++)
+		if (cn->e[i] && !end_dead(cn->e[i]) &&
+		    host_cut(c, cn->e[i]->host))
+			return cn->e[i];
+	return NULL;
+}
+
+/* Every close was judged and received: how the connection ended. */
+static enum judge_status judge_pair_end(struct fw_corr *c, struct conn *cn,
+					struct judgement *j)
+{
+	struct end *e = died_unseen(cn);
+
+	if (e && (conn_dead(cn) || j->final)) {
+		note_end(c, &j->ev.self, e);
+		return decide(j, FW_V_INCOMPLETE, EV_DIED_UNSEEN_ALONE);
+	}
 	if (conn_dead(cn) && j->fin_unseen) {
-		note_end(&j->ev.self, j->fin_unseen);
+		note_end(c, &j->ev.self, j->fin_unseen);
 		return decide(j, FW_V_OK, EV_FIN_UNSEEN);
 	}
 	if (conn_dead(cn))
 		return decide(j, FW_V_OK, EV_BOTH_CLOSED);
-	if (!final)
+	if (!j->final)
 		return JUDGE_UNDECIDED;
-	cw = still_in_close_wait(cn);
-	if (cw)
-		return short_close_wait(cw, j);
+	e = still_in_close_wait(cn);
+	if (e)
+		return short_close_wait(c, e, j);
 	if (j->closer)
 		return decide(j, FW_V_OK, EV_CLOSE_IN_FLIGHT);
 	j->survivor = cn->e[0];
+	e = open_on_cut_log(c, cn);
+	if (e) {
+		j->survivor = e;
+		note_end(c, &j->ev.self, e);
+		return decide(j, FW_V_INCOMPLETE, EV_LOG_CUT);
+	}
 	return decide(j, FW_V_OPEN, EV_BOTH_OPEN);
 }
 
 static enum judge_status judge_pair(struct fw_corr *c, struct conn *cn,
-				    struct judgement *j, uint64_t *wake,
-				    bool final)
+				    struct judgement *j)
 {
 	enum judge_status st;
 
 	for (size_t i = 0; i < 2; i++) {
-		st = judge_close_wait(c, cn->e[i], j, wake);
+		st = judge_close_wait(c, cn->e[i], j);
 		if (st != JUDGE_PASSED) {
 			j->closer = cn->e[!i];
 			if (is_set(j->closer->fin_sent_ns))
@@ -325,216 +543,63 @@ static enum judge_status judge_pair(struct fw_corr *c, struct conn *cn,
 			return st;
 		}
 	}
-	st = judge_actions(c, cn, j, wake, final);
+	for (size_t i = 0; i < 2; i++) {
+		st = judge_vanished(c, cn->e[i], cn->e[!i], j);
+		if (st != JUDGE_PASSED)
+			return st;
+	}
+	st = judge_actions(c, cn, j);
 	if (st != JUDGE_PASSED)
 		return st;
-	return judge_pair_end(cn, j, final);
-}
-
-/* ---- a connection of one end ---- */
-
-/*
- * One end, whose FIN went unacknowledged until its socket died, or that
- * its own host dropped (then it never left: decisive even while the
- * socket still tries).
- */
-static enum judge_status judge_unacked(struct end *e, struct judgement *j)
-{
-	uint64_t until = end_dead(e) ? e->died_ns : e->host->wm_ns;
-
-	j->closer = e;
-	j->kind = FW_CLOSE_FIN;
-	j->close_ns = e->fin_sent_ns;
-	if (!end_dead(e))
-		j->survivor = e;
-	if (lost_window(j, e->host, e->fin_sent_ns, until))
-		return JUDGE_DECIDED;
-	note_end(&j->ev.self, e);
-	note_fin(&j->ev.fin, e);
-	return decide(j, FW_V_UNACKED_FIN, EV_UNACKED_FIN);
-}
-
-/* A lone open end whose host dropped its peer's FIN on arrival. */
-static enum judge_status judge_dropped_arrival(struct end *e,
-					       struct judgement *j)
-{
-	j->survivor = e;
-	j->kind = FW_CLOSE_FIN;
-	j->close_ns = e->fin_drop_in_ns;
-	if (lost_window(j, e->host, e->fin_drop_in_ns, e->host->wm_ns))
-		return JUDGE_DECIDED;
-	note_end(&j->ev.self, e);
-	note_arrival(&j->ev.arrival, e);
-	return decide(j, FW_V_LOST_FIN, EV_DROPPED_ON_ARRIVAL);
-}
-
-/* An open end whose peer host's log covers its start yet has no peer. */
-static enum judge_status judge_peer_vanished(struct fw_corr *c, struct end *e,
-					     struct judgement *j)
-{
-	struct host *h = addr_peer_host(c, e);
-	uint64_t tol = tolerance(c), est;
-
-	if (!h || !is_set(e->est_ns))
-		return JUDGE_PASSED;
-	est = from_ref(h, to_ref(e->host, e->est_ns)); /* in h's clock */
-	if (h->start_ns > sub_sat(est, c->opts.skew_ns) ||
-	    h->wm_ns < add_sat(est, tol))
-		return JUDGE_PASSED;
-	j->survivor = e;
-	if (lost_window(j, h, sub_sat(est, c->opts.skew_ns), add_sat(est, tol)))
-		return JUDGE_DECIDED;
-	note_end(&j->ev.self, e);
-	j->ev.est_ns = e->est_ns;
-	j->ev.other = h->name;
-	j->ev.other_start_ns = h->start_ns;
-	j->ev.other_end_ns = h->wm_ns;
-	return decide(j, FW_V_PEER_VANISHED, EV_PEER_VANISHED);
+	return judge_pair_end(c, cn, j);
 }
 
 /*
- * An established end (perhaps older than the logs) whose peer's host
- * listed its sockets while this end surely existed, and listed none for
- * it: the peer is gone without a trace (its FIN or RST lost long ago).
+ * What the words say of the ends that later records may still tell: the
+ * survivor's state as it was when it mattered (the folded stream tells
+ * some of its moves late), the records lost. Done again when the words
+ * are written.
  */
-static enum judge_status judge_snap_vanished(struct fw_corr *c, struct end *e,
-					     struct judgement *j)
+void judgement_refresh(struct judgement *j)
 {
-	struct host *h = addr_peer_host(c, e);
-	const struct snap_pass *p;
-	uint64_t ns = 0;
-	bool known;
+	const struct end *s = j->survivor;
+	uint8_t st;
 
-	if (!h || e->state != FW_TCP_ESTABLISHED ||
-	    (!h->nsnaps && !e->from_snap))
-		return JUDGE_PASSED;
-	j->survivor = e;
-	note_end(&j->ev.self, e);
-	j->ev.other = h->name;
-	p = host_pass_while_open(c, h, e);
-	if (!p) {
-		j->ev.seen_ns = e->seen_ns;
-		return decide(j, FW_V_INCOMPLETE, EV_NO_PASS_WHILE_OPEN);
-	}
-	j->ev.pass_ns = p->end_ns;
-	known = addr_peer_netns(c, e, &ns);
-	if (!pass_covers(p, known, ns))
-		return decide(j, FW_V_INCOMPLETE, EV_PASS_MISSES_NETNS);
-	if (lost_window(j, h, p->begin_ns, p->end_ns))
-		return JUDGE_DECIDED;
-	j->ev.idle_ms = e->snap_idle_ms;
-	j->ev.keepalive = e->keepalive;
-	return decide(j, FW_V_PEER_VANISHED, EV_SNAPSHOT_VANISHED);
+	/* records lost that a later record owned up to count too */
+	if (j->ev.self.end)
+		j->ev.self.gap = j->ev.self.end->gap;
+	if (j->ev.peer.end)
+		j->ev.peer.gap = j->ev.peer.end->gap;
+	if (!s)
+		return;
+	st = is_set(j->survivor_at) ? end_state_at(s, j->survivor_at)
+	     : end_dead(s)	    ? s->live_state
+				    : s->state;
+	j->surviving_state = st;
+	if (j->ev.self.end == s && st)
+		j->ev.self.state = st;
+	if (j->ev.peer.end == s && st)
+		j->ev.peer.state = st;
 }
 
-static enum judge_status judge_single_open(struct fw_corr *c, struct end *e,
-					   struct judgement *j)
-{
-	enum judge_status st;
-
-	j->survivor = e;
-	if (is_set(e->fin_sent_ns) && !e->fin_acked && end_out_drops(e) &&
-	    !is_set(e->fin_recv_ns) && !is_set(e->rst_recv_ns))
-		return judge_unacked(e, j);
-	if (e->fin_drops_in && !is_set(e->fin_recv_ns) &&
-	    !is_set(e->rst_recv_ns))
-		return judge_dropped_arrival(e, j);
-	if (is_set(e->fin_sent_ns) && !e->fin_acked) {
-		j->closer = e;
-		j->kind = FW_CLOSE_FIN;
-		j->close_ns = e->fin_sent_ns;
-		note_fin(&j->ev.fin, e);
-		return decide(j, FW_V_INCOMPLETE, EV_FIN_UNACKED_AT_END);
-	}
-	if (e->state == FW_TCP_CLOSE_WAIT)
-		return short_close_wait(e, j);
-	st = judge_peer_vanished(c, e, j);
-	if (st == JUDGE_PASSED)
-		st = judge_snap_vanished(c, e, j);
-	if (st != JUDGE_PASSED)
-		return st;
-	note_end(&j->ev.self, e);
-	return decide(j, FW_V_OPEN, EV_OPEN_ALONE);
-}
-
-/*
- * Whether e's peer can no longer show up: its host's log has gone past
- * e's establishment (plus tolerance) without it. While the peer's host
- * is unknown, dead ends are held for pairing, open ones just wait; once
- * known, an end is held no more.
- */
-static bool alone_else_hold(struct fw_corr *c, struct conn *cn, uint64_t *wake)
-{
-	struct end *e = cn->e[0];
-	struct host *h = addr_peer_host(c, e);
-	uint64_t until;
-
-	if (!h) {
-		if (end_dead(e))
-			held_add(c, cn);
-		return false;
-	}
-	held_del(c, cn);
-	until = add_sat(from_ref(h, to_ref(e->host, e->pair_ns)), tolerance(c));
-	if (h->wm_ns >= until || h->done)
-		return true;
-	*wake = min_u64(*wake, to_ref(h, until));
-	return false;
-}
-
-/* A lone dead end: its own story is all there is. */
-static enum judge_status judge_single_dead(struct end *e, struct judgement *j)
-{
-	if (is_set(e->fin_sent_ns) && !e->fin_acked &&
-	    !is_set(e->fin_recv_ns) && !is_set(e->rst_recv_ns) &&
-	    (end_fin_retrans(e) > 0 || end_out_drops(e) > 0))
-		return judge_unacked(e, j);
-	/*
-	 * A socket a snapshot found already closing, with no peer to tell
-	 * whether its close arrived: history from before the logs, no
-	 * connection of theirs.
-	 */
-	if (e->from_snap)
-		return JUDGE_DISCARD;
-	if (is_set(e->fin_sent_ns) || is_set(e->rst_sent_ns)) {
-		j->closer = e;
-		j->kind = is_set(e->fin_sent_ns) ? FW_CLOSE_FIN : FW_CLOSE_RST;
-		j->close_ns = j->kind == FW_CLOSE_FIN ? e->fin_sent_ns
-						      : e->rst_sent_ns;
-	}
-	note_end(&j->ev.self, e);
-	return decide(j, FW_V_OK, EV_CLOSED_ALONE);
-}
-
-static enum judge_status judge_single(struct fw_corr *c, struct conn *cn,
-				      struct judgement *j, uint64_t *wake,
-				      bool final)
-{
-	struct end *e = cn->e[0];
-	enum judge_status st;
-
-	st = judge_close_wait(c, e, j, wake);
-	if (st != JUDGE_PASSED)
-		return st;
-	if (!final && !c->evicting && !alone_else_hold(c, cn, wake))
-		return JUDGE_UNDECIDED;
-	if (end_dead(e))
-		return judge_single_dead(e, j);
-	if (!final)
-		return JUDGE_UNDECIDED;
-	return judge_single_open(c, e, j);
-}
-
-/* With JUDGE_UNDECIDED, *wake is when to look again (UNSET: at a record). */
+/* With JUDGE_UNDECIDED, j->wake is when to look again (UNSET: at a record). */
 enum judge_status judge_conn(struct fw_corr *c, struct conn *cn,
-			     struct judgement *j, uint64_t *wake, bool final)
+			     struct judgement *j, bool final)
 {
 	enum judge_status st;
 
-	if (cn->e[1])
-		return judge_pair(c, cn, j, wake, final);
-	st = judge_single(c, cn, j, wake, final);
+	j->final = final;
+	j->wake = UNSET;
+	j->survivor_at = UNSET;
+	j->ev.reaped_ns = j->ev.reaped_after_ns = UNSET;
+	if (cn->e[1]) {
+		st = judge_pair(c, cn, j);
+	} else {
+		st = judge_single(c, cn, j);
+		if (st == JUDGE_DECIDED)
+			pair_check_unproven(c, cn->e[0], j);
+	}
 	if (st == JUDGE_DECIDED)
-		pair_check_unproven(c, cn->e[0], j);
+		judgement_refresh(j);
 	return st;
 }

@@ -4,7 +4,6 @@
  * per-record-type required keys. Unknown keys and record types are
  * ignored, as docs/SCHEMA.md asks of readers.
  */
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,6 +52,20 @@ enum key {
 	K_DROP_REASON_LAST,
 	K_CT_LAST,
 	K_NETNS_FACTS,
+	/* the stream's v2 keys (docs/SCHEMA.md) */
+	K_PATH,
+	K_PATH_CUT,
+	K_GAP,
+	K_FINAL,
+	K_SK_ERR,
+	K_PROBES_OUT,
+	K_RTO_RETRANS,
+	K_TICK_MS,
+	K_REOPEN,
+	K_BOOT_ID,
+	K_PINNED,
+	K_REPAIR,
+	K_SCOPE,
 	/* keys the correlator does not use, named so the order predicts */
 	K_BYTES_SENT,
 	K_BYTES_RECEIVED,
@@ -70,6 +83,12 @@ enum key {
 	K_USER_TIMEOUT_MS,
 	K_SNDQ,
 	K_RCVQ,
+	K_STREAM,
+	K_PROGRAM,
+	K_LOST_BUFFER_FULL,
+	K_LOST_RECURSION,
+	K_LOST_UNPINNED,
+	K_RECOVERED,
 	K_MAX,
 	K_START = K_MAX, /* prediction slot: the first key of a line */
 };
@@ -84,7 +103,10 @@ enum key {
 #define REQ_DROP  (REQ_CONN | BIT(K_TCP_FLAGS) | BIT(K_DIRECTION))
 #define REQ_NETNS (REQ_ALL | BIT(K_NETNS))
 
-_Static_assert(K_MAX <= 64, "the seen-keys mask is 64 bits");
+/* Only the first 64 keys have a bit: every required one among them. */
+_Static_assert(K_DIRECTION < 64 && K_FROM_NS < 64,
+	       "every required key has a bit in the seen-keys mask");
+_Static_assert(K_MAX < 128, "the name table holds 127 names");
 
 static const char *const key_names[K_MAX] = {
 	[K_V] = "v",
@@ -124,6 +146,25 @@ static const char *const key_names[K_MAX] = {
 	[K_DROP_REASON_LAST] = "drop_reason_last",
 	[K_CT_LAST] = "ct_last",
 	[K_NETNS_FACTS] = "netns_facts",
+	[K_PATH] = "path",
+	[K_PATH_CUT] = "path_cut",
+	[K_GAP] = "gap",
+	[K_FINAL] = "final",
+	[K_SK_ERR] = "sk_err",
+	[K_PROBES_OUT] = "probes_out",
+	[K_RTO_RETRANS] = "rto_retrans",
+	[K_TICK_MS] = "tick_ms",
+	[K_REOPEN] = "reopen",
+	[K_BOOT_ID] = "boot_id",
+	[K_PINNED] = "pinned",
+	[K_REPAIR] = "repair",
+	[K_SCOPE] = "scope",
+	[K_STREAM] = "stream",
+	[K_PROGRAM] = "program",
+	[K_LOST_BUFFER_FULL] = "lost_buffer_full",
+	[K_LOST_RECURSION] = "lost_recursion",
+	[K_LOST_UNPINNED] = "lost_unpinned",
+	[K_RECOVERED] = "recovered",
 	[K_BYTES_SENT] = "bytes_sent",
 	[K_BYTES_RECEIVED] = "bytes_received",
 	[K_RETRANS] = "retrans",
@@ -162,7 +203,7 @@ static unsigned char quoted_len[K_MAX];
 struct name_table {
 	const char *const *names; /* index 0 unused */
 	unsigned int count;
-	unsigned char len[64];
+	unsigned char len[128];
 	unsigned char slot[256]; /* name index, 0 = empty */
 };
 
@@ -234,74 +275,6 @@ static int bad(struct fw_rec *rec, const char *fmt, ...)
 	vsnprintf(rec->why, sizeof(rec->why), fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* A fast path for dotted quads; anything odd falls back to inet_pton. */
-static bool parse_ipv4(const char *s, size_t len, uint8_t *out)
-{
-	unsigned int part = 0, val = 0, digits = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-
-		if (c >= '0' && c <= '9') {
-			val = val * 10 + (unsigned int)(c - '0');
-			if (++digits > 3 || val > 255)
-				return false;
-		} else if (c == '.' && digits && part < 3) {
-			out[part++] = (uint8_t)val;
-			val = digits = 0;
-		} else {
-			return false;
-		}
-	}
-	if (part != 3 || !digits)
-		return false;
-	out[3] = (uint8_t)val;
-	return true;
-}
-
-/*
- * Address texts parsed lately and their bytes, direct-mapped by their
- * last bytes: each host's own address is on nearly every line it writes,
- * and the hosts' lines interleave. Like next_key, it only ever affects
- * speed.
- */
-struct addr_memo {
-	char text[16];
-	size_t len;
-	uint8_t addr[16];
-};
-
-static struct addr_memo addr_memo[16];
-
-static bool parse_addr(const char *s, size_t len, uint8_t *out)
-{
-	struct addr_memo *m;
-	char buf[64];
-
-	if (!len)
-		return false;
-	m = &addr_memo[(len ^ (unsigned char)s[len - 1] ^
-			(unsigned char)s[len / 2] * 3) &
-		       15];
-	if (len == m->len && fwj_same_bytes(s, m->text, len)) {
-		memcpy(out, m->addr, 16);
-		return true;
-	}
-	memset(out, 0, 16);
-	if (parse_ipv4(s, len, out)) {
-		/* only dotted quads: they fit, and cannot fail later */
-		memcpy(m->text, s, len);
-		m->len = len;
-		memcpy(m->addr, out, 16);
-		return true;
-	}
-	if (len >= sizeof(buf))
-		return false;
-	memcpy(buf, s, len);
-	buf[len] = '\0';
-	return inet_pton(AF_INET6, buf, out) == 1;
 }
 
 struct parse_ctx {
@@ -435,6 +408,69 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 	}
 }
 
+/* ---- the stream's v2 keys ---- */
+
+static int take_errno(struct fw_rec *rec, enum key k, const struct fwj_value *v)
+{
+	if (v->type == FWJ_INT)
+		return take_u32(rec, k, v, &rec->sk_err);
+	if (want_type(rec, k, v, FWJ_STRING) < 0)
+		return -1;
+	rec->sk_err = fw_errno_lookup(v->s, v->len);
+	return 0;
+}
+
+static int take_v2_key(struct parse_ctx *pc, enum key k,
+		       const struct fwj_value *v)
+{
+	struct fw_rec *rec = pc->rec;
+
+	switch (k) {
+	case K_PATH:
+		if (v->type != FWJ_ARRAY)
+			return bad(rec, "key \"path\": expected an array");
+		rec->has |= FW_HAS_PATH;
+		return fw_rec_parse_path(v->s, v->len, rec);
+	case K_PATH_CUT:
+		return take_bool(rec, k, v, &rec->path_cut);
+	case K_GAP:
+		return want_uint(rec, k, v, UINT64_MAX, &rec->gap);
+	case K_FINAL:
+		return take_bool(rec, k, v, &rec->final);
+	case K_SK_ERR:
+		return take_errno(rec, k, v);
+	case K_PROBES_OUT:
+		rec->has |= FW_HAS_PROBES_OUT;
+		return take_u32(rec, k, v, &rec->probes_out);
+	case K_RTO_RETRANS:
+		rec->has |= FW_HAS_RTO_RETRANS;
+		return take_u32(rec, k, v, &rec->rto_retrans);
+	case K_TICK_MS:
+		rec->has |= FW_HAS_TICK_MS;
+		return take_u32(rec, k, v, &rec->tick_ms);
+	case K_REOPEN:
+		return take_bool(rec, k, v, &rec->reopen);
+	case K_BOOT_ID:
+		rec->has |= FW_HAS_BOOT_ID;
+		return take_string(rec, k, v, rec->boot_id,
+				   sizeof(rec->boot_id)) < 0
+			       ? -1
+			       : 0;
+	case K_PINNED:
+		return take_bool(rec, k, v, &rec->pinned);
+	case K_REPAIR:
+		return take_bool(rec, k, v, &rec->repair);
+	case K_SCOPE:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		rec->drops_only =
+			v->len == 5 && fwj_same_bytes(v->s, "drops", 5);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 /* ---- the keys of host facts, conntrack views and keepalive ---- */
 
 static int take_cause_key(struct parse_ctx *pc, enum key k,
@@ -483,43 +519,93 @@ static int take_cause_key(struct parse_ctx *pc, enum key k,
 	case K_USER_TIMEOUT_MS:
 		return take_u32(rec, k, v, &rec->user_timeout_ms);
 	default:
-		return 0;
+		return take_v2_key(pc, k, v);
 	}
 }
 
-static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
+/* What a connection record says of its socket beyond its addresses. */
+static int take_sock_key(struct parse_ctx *pc, enum key k,
+			 const struct fwj_value *v)
+{
+	struct fw_rec *rec = pc->rec;
+
+	switch (k) {
+	case K_PID:
+		rec->has |= FW_HAS_PID;
+		return take_u32(rec, k, v, &rec->pid);
+	case K_COMM:
+		rec->has |= FW_HAS_COMM;
+		return take_string(rec, k, v, rec->comm, sizeof(rec->comm)) < 0
+			       ? -1
+			       : 0;
+	case K_ISN_LOCAL:
+		pc->isn_local = true;
+		return take_u32(rec, k, v, &rec->isn_local);
+	case K_ISN_REMOTE:
+		pc->isn_remote = true;
+		return take_u32(rec, k, v, &rec->isn_remote);
+	case K_ACTIVE_OPEN:
+		rec->has |= FW_HAS_ACTIVE_OPEN;
+		return take_bool(rec, k, v, &rec->active_open);
+	case K_CLOSE_RETRANS:
+		rec->has |= FW_HAS_CLOSE_RETRANS;
+		return take_u32(rec, k, v, &rec->close_retrans);
+	case K_LAST_RECV_MS:
+		rec->has |= FW_HAS_LAST_RECV;
+		return take_u32(rec, k, v, &rec->last_recv_ms);
+	case K_LAST_SEND_MS:
+		rec->has |= FW_HAS_LAST_SEND;
+		return take_u32(rec, k, v, &rec->last_send_ms);
+	case K_TCP_FLAGS:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		rec->tcp_flags = (uint8_t)fw_tcp_flags_parse(v->s, v->len);
+		return 0;
+	case K_KEEPALIVE:
+		rec->has |= FW_HAS_KEEPALIVE;
+		return take_bool(rec, k, v, &rec->keepalive);
+	case K_COUNT:
+		rec->has |= FW_HAS_COUNT;
+		return want_uint(rec, k, v, UINT64_MAX, &rec->count);
+	case K_FROM_NS:
+		return want_uint(rec, k, v, UINT64_MAX, &rec->from_ns);
+	case K_MAPPED:
+		return want_type(rec, k, v, FWJ_BOOL);
+	case K_CLOSE_DROPS:
+		rec->has |= FW_HAS_CLOSE_DROPS;
+		return take_u32(rec, k, v, &rec->close_drops);
+	case K_DIRECTION:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		if (v->len == 2 && fwj_same_bytes(v->s, "in", 2))
+			rec->drop_in = true;
+		else if (v->len != 3 || !fwj_same_bytes(v->s, "out", 3))
+			return bad(rec, "key \"direction\": not \"in\" or "
+					"\"out\"");
+		return 0;
+	case K_REASON:
+		return take_string(rec, k, v, rec->reason,
+				   sizeof(rec->reason)) < 0
+			       ? -1
+			       : 0;
+	case K_SNAP:
+		rec->has |= FW_HAS_SNAP;
+		return want_uint(rec, k, v, UINT64_MAX, &rec->snap);
+	case K_KEEPALIVE_IDLE_S:
+		return take_u32(rec, k, v, &rec->keepalive_idle_s);
+	default:
+		return take_cause_key(pc, k, v);
+	}
+}
+
+/* A connection record's namespace, socket, addresses and states. */
+static int take_conn_key(struct parse_ctx *pc, enum key k,
+			 const struct fwj_value *v)
 {
 	struct fw_rec *rec = pc->rec;
 	uint64_t x = 0;
-	int n;
 
 	switch (k) {
-	case K_V:
-		if (want_uint(rec, k, v, UINT64_MAX, &pc->version) < 0)
-			return -1;
-		/* a newer schema may change the meaning of every other key */
-		if (pc->version < FW_JSON_VERSION_OLDEST ||
-		    pc->version > FW_JSON_VERSION)
-			return bad(rec, "unknown schema version %llu",
-				   (unsigned long long)pc->version);
-		return 0;
-	case K_TYPE:
-		if (want_type(rec, k, v, FWJ_STRING) < 0)
-			return -1;
-		rec->type = fw_rec_type_lookup(v->s, v->len);
-		return 0;
-	case K_TIME_NS:
-		return want_uint(rec, k, v, UINT64_MAX, &rec->time_ns);
-	case K_HOST:
-		n = take_string(rec, k, v, rec->host_buf,
-				sizeof(rec->host_buf));
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			return bad(rec, "key \"host\": empty");
-		rec->host = rec->host_buf;
-		rec->host_len = (size_t)n;
-		return 0;
 	case K_NETNS:
 		/* start and snapshot_end records list namespaces instead */
 		if (v->type == FWJ_ARRAY) {
@@ -569,100 +655,65 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 			return -1;
 		rec->oldstate = rec->newstate;
 		return 0;
-	case K_PID:
-		rec->has |= FW_HAS_PID;
-		return take_u32(rec, k, v, &rec->pid);
-	case K_COMM:
-		rec->has |= FW_HAS_COMM;
-		return take_string(rec, k, v, rec->comm, sizeof(rec->comm)) < 0
-			       ? -1
-			       : 0;
-	case K_ISN_LOCAL:
-		pc->isn_local = true;
-		return take_u32(rec, k, v, &rec->isn_local);
-	case K_ISN_REMOTE:
-		pc->isn_remote = true;
-		return take_u32(rec, k, v, &rec->isn_remote);
-	case K_ACTIVE_OPEN:
-		rec->has |= FW_HAS_ACTIVE_OPEN;
-		return take_bool(rec, k, v, &rec->active_open);
-	case K_CLOSE_RETRANS:
-		rec->has |= FW_HAS_CLOSE_RETRANS;
-		return take_u32(rec, k, v, &rec->close_retrans);
-	case K_LAST_RECV_MS:
-		rec->has |= FW_HAS_LAST_RECV;
-		return take_u32(rec, k, v, &rec->last_recv_ms);
-	case K_LAST_SEND_MS:
-		rec->has |= FW_HAS_LAST_SEND;
-		return take_u32(rec, k, v, &rec->last_send_ms);
-	case K_TCP_FLAGS:
-		if (want_type(rec, k, v, FWJ_STRING) < 0)
-			return -1;
-		rec->tcp_flags = (uint8_t)fw_tcp_flags_parse(v->s, v->len);
-		return 0;
-	case K_KEEPALIVE:
-		rec->has |= FW_HAS_KEEPALIVE;
-		return take_bool(rec, k, v, &rec->keepalive);
-	case K_COUNT:
-		return want_uint(rec, k, v, UINT64_MAX, &rec->count);
-	case K_FROM_NS:
-		return want_uint(rec, k, v, UINT64_MAX, &rec->from_ns);
-	case K_MAPPED:
-		return want_type(rec, k, v, FWJ_BOOL);
-	case K_CLOSE_DROPS:
-		rec->has |= FW_HAS_CLOSE_DROPS;
-		return take_u32(rec, k, v, &rec->close_drops);
-	case K_DIRECTION:
-		if (want_type(rec, k, v, FWJ_STRING) < 0)
-			return -1;
-		if (v->len == 2 && fwj_same_bytes(v->s, "in", 2))
-			rec->drop_in = true;
-		else if (v->len != 3 || !fwj_same_bytes(v->s, "out", 3))
-			return bad(rec, "key \"direction\": not \"in\" or "
-					"\"out\"");
-		return 0;
-	case K_REASON:
-		return take_string(rec, k, v, rec->reason,
-				   sizeof(rec->reason)) < 0
-			       ? -1
-			       : 0;
-	case K_SNAP:
-		rec->has |= FW_HAS_SNAP;
-		return want_uint(rec, k, v, UINT64_MAX, &rec->snap);
-	case K_KEEPALIVE_IDLE_S:
-		return take_u32(rec, k, v, &rec->keepalive_idle_s);
 	default:
-		return take_cause_key(pc, k, v);
+		return take_sock_key(pc, k, v);
 	}
 }
 
-static bool is_v6_text(const char *text, size_t len)
+/* The keys every record has; the others by their group. */
+static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 {
-	return memchr(text, ':', len) != NULL;
-}
+	struct fw_rec *rec = pc->rec;
+	int n;
 
-/* IPv4 as ::ffff:a.b.c.d under family 4: keep the IPv4 part. */
-static void unmap_v4(uint8_t *a, const char *text, size_t len)
-{
-	if (is_v6_text(text, len) && fw_addr_is_v4_mapped(a))
-		fw_addr_unmap_v4(a);
+	switch (k) {
+	case K_V:
+		if (want_uint(rec, k, v, UINT64_MAX, &pc->version) < 0)
+			return -1;
+		/* a newer schema may change the meaning of every other key */
+		if (pc->version < FW_JSON_VERSION_OLDEST ||
+		    pc->version > FW_JSON_VERSION)
+			return bad(rec, "unknown schema version %llu",
+				   (unsigned long long)pc->version);
+		rec->version = pc->version;
+		return 0;
+	case K_TYPE:
+		if (want_type(rec, k, v, FWJ_STRING) < 0)
+			return -1;
+		rec->type = fw_rec_type_lookup(v->s, v->len);
+		return 0;
+	case K_TIME_NS:
+		return want_uint(rec, k, v, UINT64_MAX, &rec->time_ns);
+	case K_HOST:
+		n = take_string(rec, k, v, rec->host_buf,
+				sizeof(rec->host_buf));
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return bad(rec, "key \"host\": empty");
+		rec->host = rec->host_buf;
+		rec->host_len = (size_t)n;
+		return 0;
+	default:
+		return take_conn_key(pc, k, v);
+	}
 }
 
 static int check_addrs(struct parse_ctx *pc)
 {
 	struct fw_rec *rec = pc->rec;
 
-	if (!parse_addr(pc->laddr, pc->laddr_len, rec->laddr))
+	if (!fw_rec_parse_addr(pc->laddr, pc->laddr_len, rec->laddr))
 		return bad(rec, "key \"laddr\": not an IP address");
-	if (!parse_addr(pc->raddr, pc->raddr_len, rec->raddr))
+	if (!fw_rec_parse_addr(pc->raddr, pc->raddr_len, rec->raddr))
 		return bad(rec, "key \"raddr\": not an IP address");
 	if (rec->family == 4) {
-		unmap_v4(rec->laddr, pc->laddr, pc->laddr_len);
-		unmap_v4(rec->raddr, pc->raddr, pc->raddr_len);
+		fw_rec_unmap_v4(rec->laddr, pc->laddr, pc->laddr_len);
+		fw_rec_unmap_v4(rec->raddr, pc->raddr, pc->raddr_len);
 		return 0;
 	}
-	if (!is_v6_text(pc->laddr, pc->laddr_len) ||
-	    !is_v6_text(pc->raddr, pc->raddr_len))
+	if (!fw_rec_is_v6_text(pc->laddr, pc->laddr_len) ||
+	    !fw_rec_is_v6_text(pc->raddr, pc->raddr_len))
 		return bad(rec, "address does not match family 6");
 	return 0;
 }
@@ -736,6 +787,18 @@ static int finish_record(struct parse_ctx *pc)
 	return rec->type == FW_REC_UNKNOWN ? 1 : 0;
 }
 
+static void reset_v2_keys(struct fw_rec *rec)
+{
+	rec->npath = 0;
+	rec->path_cut = rec->final = false;
+	rec->gap = 0;
+	rec->sk_err = rec->probes_out = rec->rto_retrans = 0;
+	rec->pinned = rec->drops_only = rec->repair = rec->reopen = false;
+	rec->version = 0;
+	rec->tick_ms = 0;
+	rec->boot_id[0] = '\0';
+}
+
 static void reset_cause_keys(struct fw_rec *rec)
 {
 	rec->keepalive_intvl_s = rec->keepalive_cnt = 0;
@@ -764,6 +827,7 @@ static void reset_record(struct fw_rec *rec)
 	rec->keepalive = false;
 	rec->keepalive_idle_s = 0;
 	reset_cause_keys(rec);
+	reset_v2_keys(rec);
 	rec->snap = 0;
 	rec->n_netns = 0;
 	rec->netns_more = false;
@@ -798,7 +862,8 @@ int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec)
 		hint_next(&jp, k);
 		if (k == K_UNKNOWN)
 			continue;
-		pc.seen |= BIT(k);
+		if (k < 64)
+			pc.seen |= BIT(k);
 		if (take_key(&pc, k, &val) < 0)
 			return -1;
 	}

@@ -28,6 +28,13 @@
 #define FW_HAS_CLOSE_DROPS   (1u << 8)
 #define FW_HAS_SNAP	     (1u << 9)
 #define FW_HAS_NETNS_LIST    (1u << 10) /* start, snapshot_end */
+/* the stream's v2 keys */
+#define FW_HAS_PROBES_OUT  (1u << 11) /* final records */
+#define FW_HAS_RTO_RETRANS (1u << 12)
+#define FW_HAS_TICK_MS	   (1u << 14) /* start */
+#define FW_HAS_BOOT_ID	   (1u << 15) /* start */
+#define FW_HAS_COUNT	   (1u << 16) /* lost, snapshot_end */
+#define FW_HAS_PATH	   (1u << 17)
 /* the causes' keys: high bits, clear of the stream's v2 ones */
 #define FW_HAS_CT_HOOKED   (1u << 24) /* drop */
 #define FW_HAS_KA_SETTINGS (1u << 25) /* snapshot: keepalive_* known */
@@ -35,6 +42,15 @@
 
 /* Namespaces a start or snapshot_end record lists, at most. */
 #define FW_REC_NETNS_MAX 64
+/* Steps of a path kept (the tracer writes at most 6). */
+#define FW_REC_PATH_MAX	   8
+#define FW_REC_BOOT_ID_MAX 40
+
+/* One transition of a v2 "path": [from, to, time_ns or null]. */
+struct fw_rec_step {
+	uint8_t from, to; /* enum fw_tcp_state, 0 if unknown */
+	uint64_t time_ns; /* FW_UNKNOWN: no program saw it happen */
+};
 
 /* What conntrack had attached to a dropped segment (drop "ct"). */
 enum fw_ct_view {
@@ -92,9 +108,28 @@ struct fw_rec {
 	uint32_t keepalive_intvl_s, keepalive_cnt;
 	uint32_t user_timeout_ms; /* snapshot: TCP_USER_TIMEOUT, 0 none */
 
+	/* v2 connection records (docs/SCHEMA.md) */
+	struct fw_rec_step path[FW_REC_PATH_MAX]; /* before its own step */
+	unsigned int npath;
+	bool path_cut;	 /* more steps were waiting than path holds */
+	uint64_t gap;	 /* its records lost since its previous one */
+	bool final;	 /* the socket's last record */
+	uint32_t sk_err; /* final: the pending errno, 0 none */
+	uint32_t probes_out, rto_retrans; /* final: FW_HAS_PROBES_OUT, ... */
+
 	/* lost, snapshot_end (count) */
 	uint64_t count;
 	uint64_t from_ns;
+	bool pinned;	 /* lost: every record lost belongs to a socket that
+			  * will say so (its next record's gap) */
+	bool drops_only; /* lost: "scope":"drops", only drop records */
+	bool repair;	 /* snapshot_end: a pass run to settle a loss */
+
+	/* start */
+	uint64_t version; /* the record's "v" */
+	uint32_t tick_ms; /* heartbeat interval, 0 none (FW_HAS_TICK_MS) */
+	bool reopen;	  /* the same trace, continued in a new file */
+	char boot_id[FW_REC_BOOT_ID_MAX]; /* FW_HAS_BOOT_ID */
 
 	/* snapshot, snapshot_end: the pass */
 	uint64_t snap;
@@ -134,5 +169,21 @@ int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec);
 int fw_rec_parse_facts(struct fw_rec *rec, const char *s, size_t len,
 		       struct fw_rec_facts *f);
 int fw_rec_parse_facts_list(struct fw_rec *rec, const char *s, size_t len);
+
+/*
+ * record_v2.c: the text of a "path" array into rec->path, -1 with
+ * rec->why when bad; an errno's name as its number (UINT32_MAX for one
+ * it does not know).
+ */
+int fw_rec_parse_path(const char *s, size_t len, struct fw_rec *rec);
+
+/*
+ * record_addr.c: an address text to its 16 bytes (IPv4 in the first 4);
+ * whether a text is IPv6; IPv4 as ::ffff:a.b.c.d back to IPv4.
+ */
+bool fw_rec_parse_addr(const char *s, size_t len, uint8_t *out);
+bool fw_rec_is_v6_text(const char *text, size_t len);
+void fw_rec_unmap_v4(uint8_t *a, const char *text, size_t len);
+uint32_t fw_errno_lookup(const char *s, size_t len);
 
 #endif

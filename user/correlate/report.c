@@ -106,6 +106,10 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 
 	fprintf(f, "{\"type\":\"finding\",\"v\":%d,\"verdict\":\"%s\"",
 		FW_REPORT_VERSION, fw_verdict_name(fd->verdict));
+	json_str_or_null(f, "id", fd->id);
+	fprintf(f, ",\"provisional\":%s,\"revision\":%s",
+		fd->provisional ? "true" : "false",
+		fd->revision ? "true" : "false");
 	json_str_or_null(f, "client", fd->client.endpoint);
 	json_str_or_null(f, "server", fd->server.endpoint);
 	json_end(f, "client", &fd->client);
@@ -136,6 +140,12 @@ static void json_finding(FILE *f, const struct fw_finding *fd)
 			 fd->survivor ? fd->survivor->idle_ms : FW_UNKNOWN);
 	json_bool_or_null(f, "keepalive",
 			  fd->survivor ? fd->survivor->keepalive : -1);
+	json_str_or_null(f, "reaped_by", fd->reaped_by);
+	json_u64_or_null(f, "reaped_after_ms", fd->reaped_after_ms);
+	json_u64_or_null(f, "client_gap",
+			 fd->client.present ? fd->client.gap : FW_UNKNOWN);
+	json_u64_or_null(f, "server_gap",
+			 fd->server.present ? fd->server.gap : FW_UNKNOWN);
 	json_str_or_null(f, "evidence", fd->evidence);
 	json_str_or_null(f, "reason", fd->reason);
 	fputs("}\n", f);
@@ -361,11 +371,14 @@ void fw_report_finding(const struct fw_finding *f, void *ctx)
 {
 	struct fw_report *r = ctx;
 
-	count_groups(r, f);
-	count_holding(r, f);
-	count_holder(r, f);
-	fw_advice_note(r->advice, f);
-	if (!shown(r, f->verdict))
+	/* a connection counts once; provisional and revised ones are shown */
+	if (f->counted) {
+		count_groups(r, f);
+		count_holding(r, f);
+		count_holder(r, f);
+		fw_advice_note(r->advice, f);
+	}
+	if (!shown(r, f->verdict) && !f->revision)
 		return;
 	r->shown++;
 	if (r->opts.json)

@@ -139,7 +139,8 @@ static enum listed_status lone_status(struct fw_corr *c, const struct end *s,
 
 		if (h->start_ns <= sub_sat(est, skew) &&
 		    h->wm_ns >= add_sat(est, tol) &&
-		    !host_lost_in(h, sub_sat(est, skew), add_sat(est, tol)))
+		    !host_lost_in(h, sub_sat(est, skew), add_sat(est, tol),
+				  known, ns))
 			return LS_GHOST;
 	}
 	for (size_t i = h->nsnaps; i-- > 0;) {
@@ -150,7 +151,7 @@ static enum listed_status lone_status(struct fw_corr *c, const struct end *s,
 		if (p->end_ns > until)
 			continue;
 		if (!pass_covers(p, known, ns) ||
-		    host_lost_in(h, p->begin_ns, p->end_ns))
+		    host_lost_in(h, p->begin_ns, p->end_ns, known, ns))
 			break;
 		return LS_GHOST;
 	}

@@ -7,7 +7,10 @@
 #   asan      the same, built with ASan and UBSan (build/asan/tests)
 #   valgrind  the unit tests and the CLI under valgrind
 #   fuzz      each libFuzzer target for FW_FUZZ_SECONDS (default 30)
-#   kernel    the kernel-level tests on this kernel (tests/kernel)
+#   style     the code's shape (tests/style.sh: clang-format, lengths)
+#   kernel    the kernel-level tests on this kernel (tests/kernel), the
+#             tracers writing the folded stream (their default)
+#   kernel-all-states  the same, the tracers writing every transition
 #   package   what operators install (tests/package): the Debian package
 #             installed and removed for real, the man page against --help,
 #             the units, logrotate, bash completion, Prometheus metrics
@@ -66,6 +69,10 @@ run_units() { # DIR LABEL
 	done
 }
 
+if wanted style; then
+	echo "== style"
+	count style bash tests/style.sh
+fi
 if wanted unit; then
 	run_units "$build/tests" unit
 fi
@@ -90,6 +97,12 @@ run_scripts() { # PART: tests/PART/test_*.sh matching PATTERN
 	done
 }
 if wanted kernel; then
+	export FW_STREAM=folded
+	run_scripts kernel
+fi
+if wanted kernel-all-states; then
+	echo "== kernel, every transition (FW_STREAM=all-states)"
+	export FW_STREAM=all-states
 	run_scripts kernel
 fi
 if wanted package; then

@@ -28,9 +28,8 @@
 
 /* Heartbeats, by default: a silent log says "nothing happened" this often. */
 #define FW_DEFAULT_TICK_NS 1000000000ULL
-/* The stream JSON logs get without --stream. Until the correlator reads
- * the folded one, every transition. */
-#define FW_JSON_ALL_STATES_DEFAULT 1
+/* The stream JSON logs get without --stream: folded (docs/SCHEMA.md). */
+#define FW_JSON_ALL_STATES_DEFAULT 0
 /* Repair passes (snapshot passes that settle a loss) come at most this
  * often, however often records go missing. */
 #define FW_REPAIR_INTERVAL_NS 1000000000ULL

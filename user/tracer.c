@@ -155,6 +155,7 @@ static bool load_ct_hooks(struct fw_tracer *t)
 		loaded |= v > FW_CT_HOOK_ABSENT;
 		bpf_map_update_elem(fd, &i, &v, BPF_ANY);
 	}
+	t->ct_loaded = loaded;
 	return loaded;
 }
 
@@ -166,7 +167,10 @@ void fw_tracer_check_drop_ct(struct fw_tracer *t, struct fw_event *ev)
 	if (ev->type != FW_EV_DROP || (ev->drop_ct & FW_CT_ENTRY_MASK) ||
 	    (ev->drop_ct & (FW_CT_HOOKED | FW_CT_HOOK_UNKNOWN)))
 		return;
-	/* "No hook" because conntrack is not loaded: still true? */
+	/* With conntrack's hooks known, "not hooked" was looked up. */
+	if (t->ct_loaded)
+		return;
+	/* "No hook" because conntrack was not loaded: still true? */
 	if (fw_now_monotonic_ns() - t->ct_hooks_checked_ns < min_interval_ns ||
 	    load_ct_hooks(t))
 		ev->drop_ct |= FW_CT_HOOK_UNKNOWN;

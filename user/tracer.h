@@ -44,6 +44,7 @@ struct fw_tracer {
 	int (*on_netns)(void *ctx, uint32_t netns);
 	void *on_netns_ctx;
 	uint64_t ct_hooks_checked_ns; /* the last look at /proc/kallsyms */
+	bool ct_loaded; /* conntrack's hook functions were found there */
 };
 
 typedef int (*fw_snapshot_fn)(void *ctx, const struct fw_sock_info *si);

@@ -110,7 +110,7 @@ check correlate/two_tracers "$FW_TMP/two.json" 32000
 # The client of the server that never closes got no FIN: its socket must
 # not be reported entering TIME_WAIT (it goes to a FIN_WAIT2 time-wait
 # socket, which the kernel reports as a plain move to CLOSE).
-got=$(jq -r --argjson p $((32000 + LEAK)) 'select(.type == "state" and .lport == $p) | "\(.oldstate)>\(.newstate)"' "$FW_TMP/app1.jsonl" | tr '\n' ' ')
+got=$(jq -r --argjson p $((32000 + LEAK)) "select(.lport == \$p) | $FW_JQ_TRANSITIONS" "$FW_TMP/app1.jsonl" | tr '\n' ' ')
 fw_check correlate/half_closed_is_not_time_wait "$got" "CLOSE>SYN_SENT SYN_SENT>ESTABLISHED ESTABLISHED>FIN_WAIT1 FIN_WAIT1>FIN_WAIT2 FIN_WAIT2>CLOSE " "$FW_TMP/app1.jsonl"
 got=$(jq -r 'select(.type == "finding" and .verdict == "lost_fin") | "\(.client_host) \(.server_host) \(.closer) \(.client_comm) \(.server_comm)"' "$FW_TMP/two.json" | sort -u)
 fw_check correlate/two_tracers/lost_fin_ends "$got" "app1 db1 client tcpclient redis-server" "$FW_TMP/two.json"

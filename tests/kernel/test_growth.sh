@@ -57,7 +57,9 @@ fw_check growth/exit "$?" 0 "$FW_TMP/out.err"
 tl() { jq -c "select(.type == \"summary\") | .timeline | $1" "$FW_TMP/out.json"; }
 fw_check growth/pairs "$(tl '[.[] | [.server_host, .client_host]]')" '[["db1","app1"]]' "$FW_TMP/out.json"
 fw_check growth/first_pass "$(tl '.[0].points[0] | [.server_holds, .client_holds, .ghosts, .unknown]')" '[3,3,0,0]' "$FW_TMP/out.json"
-fw_check growth/last_pass "$(tl '.[0].points[-1] | [.server_holds, .client_holds, .ghosts, .unknown]')" '[9,3,6,0]' "$FW_TMP/out.json"
+# The last pass both logs cover (the folded stream's tracers end with a
+# pass of their own, which the other host's log may not reach).
+fw_check growth/last_pass "$(tl '[.[0].points[] | select(.unknown == 0)][-1] | [.server_holds, .client_holds, .ghosts, .unknown]')" '[9,3,6,0]' "$FW_TMP/out.json"
 fw_check growth/never_fewer "$(tl '[.[0].points[].ghosts] | . == sort')" true "$FW_TMP/out.json"
 fw_check growth/passes "$(tl '.[0].points | length >= 7')" true "$FW_TMP/out.json"
 fw_check growth/rate "$(tl '.[0].ghosts_per_day > 0')" true "$FW_TMP/out.json"

@@ -346,9 +346,13 @@ static int take_snapshot(struct trace_run *r, fw_snapshot_fn fn)
 {
 	int n;
 
-	read_records(r);
-	fw_reorder_write_settled(&r->pending, fw_now_monotonic_ns(),
-				 write_record, r);
+	/* Before the first start record nothing may be written: what the
+	 * buffers hold then waits for the main loop. */
+	if (r->snap) {
+		read_records(r);
+		fw_reorder_write_settled(&r->pending, fw_now_monotonic_ns(),
+					 write_record, r);
+	}
 	r->snap++;
 	r->snapshot_ns = fw_now_monotonic_ns();
 	r->loss.repair_due = false;

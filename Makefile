@@ -40,6 +40,10 @@ BPF_HDRS := $(wildcard bpf/*.h) vmlinux/vmlinux.h
 PURE_SRCS := $(wildcard user/correlate/*.c) user/schema.c user/duration.c \
 	user/cli_help.c user/textsafe.c user/prom.c
 PURE_OBJS := $(patsubst user/%.c,$(BUILD)/user/%.o,$(PURE_SRCS))
+
+# The fuzzers build the correlator from its sources, the same list.
+print-pure-srcs:
+	@echo $(PURE_SRCS)
 PURE_HDRS := $(wildcard user/correlate/*.h) user/schema.h user/duration.h \
 	user/cli_help.h user/textsafe.h user/prom.h
 USER_SRCS := $(filter-out user/main.c $(PURE_SRCS),$(wildcard user/*.c))
@@ -51,7 +55,7 @@ USER_HDRS := $(wildcard user/*.h user/*/*.h) bpf/finwatch.h
 VERSION := $(shell cat VERSION)
 
 .DELETE_ON_ERROR:
-.PHONY: all clean test unit correlate-lib deps test-deps demo vmtest fuzz \
+.PHONY: print-pure-srcs all clean test unit correlate-lib deps test-deps demo vmtest fuzz \
 	asan format bench install uninstall deb man
 all: finwatch
 

@@ -37,7 +37,8 @@ run() {
 }
 
 # Every target links the whole correlator: the pure C library's sources.
-lib=(user/correlate/*.c user/schema.c user/duration.c)
+# The correlator's sources, as the Makefile lists them (its library).
+read -r -a lib <<<"$(make -s --no-print-directory print-pure-srcs)"
 for name in fuzz_correlate fuzz_lineformat fuzz_follow; do
 	if ! build "$name" "tests/fuzz/$name.c" "${lib[@]}"; then
 		echo "FAIL $name: does not build"

@@ -89,9 +89,10 @@ without() { # CAP: the unit's set less CAP
 as_unit "$(without CAP_SYS_ADMIN)"
 "${SETPRIV[@]}" "$FINWATCH" trace --json -p 6379 -d 1 \
 	>"$FW_TMP/nosysadmin" 2>"$FW_TMP/nosysadmin.err"
+# (Every pass fails: the baseline, and the one the folded stream ends with.)
 fw_check units/sys_admin_for_snapshots \
-	"$(grep -c '"type":"snapshot_end"' "$FW_TMP/nosysadmin") $(grep -c 'no snapshot pass' "$FW_TMP/nosysadmin.err")" \
-	"0 1" "$FW_TMP/nosysadmin.err"
+	"$(grep -c '"type":"snapshot_end"' "$FW_TMP/nosysadmin") $(grep -q 'no snapshot pass' "$FW_TMP/nosysadmin.err" && echo warned)" \
+	"0 warned" "$FW_TMP/nosysadmin.err"
 # (CAP_SYS_ADMIN alone would also let it load BPF: both must go.)
 caps_no_admin=$(without CAP_SYS_ADMIN)
 as_unit "$(caps=$caps_no_admin without CAP_BPF)"

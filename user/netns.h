@@ -2,6 +2,12 @@
 #ifndef FW_NETNS_H
 #define FW_NETNS_H
 
+/*
+ * Network namespaces: listing every one a process lives in or that is
+ * bound under /run/netns, and running code inside each (setns), since the
+ * tcp iterator and sock_diag see one namespace at a time.
+ */
+
 #include <stddef.h>
 #include <stdint.h>
 #include <limits.h>

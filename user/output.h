@@ -2,6 +2,13 @@
 #ifndef FW_OUTPUT_H
 #define FW_OUTPUT_H
 
+/*
+ * The tracer's writer (output.c): every record `finwatch trace` and
+ * `finwatch snapshot` write, as JSON Lines through the schema's line
+ * builder (docs/SCHEMA.md) or as the text tables, one write(2) per line
+ * or per batch of whole lines.
+ */
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

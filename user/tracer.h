@@ -2,6 +2,13 @@
 #ifndef FW_TRACER_H
 #define FW_TRACER_H
 
+/*
+ * The loaded kernel side (tracer.c), shared by `trace` and `snapshot`:
+ * probing the kernel, opening, configuring, loading and attaching the BPF
+ * object along the program table (programs.h), and the snapshot pass
+ * (owners first, then the tcp iterator in each namespace).
+ */
+
 #include <stdbool.h>
 #include <stdint.h>
 

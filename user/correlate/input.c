@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "input.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "input.h"
 
 #define BUF_SIZE (4 * FW_MAX_LINE)
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-#include "table.h"
-
 #include <stdlib.h>
+
+#include "table.h"
 
 int fw_table_init(struct fw_table *t, size_t min_slots)
 {

@@ -16,8 +16,12 @@
 fw_scenario_setup
 fw_require rsyslogd logger
 JREMOTE=/lib/systemd/systemd-journal-remote
-command -v journalctl >/dev/null && [ -x "$JREMOTE" ] ||
-	fw_die "missing journalctl or $JREMOTE (run scripts/deps.sh)"
+# journald's tools check only the reader's formats: the host's suite has
+# them, the VM image not.
+journal=0
+if fw_host_tool journalctl systemd && fw_host_tool "$JREMOTE" systemd-journal-remote; then
+	journal=1
+fi
 
 # The collector, joined to each host by a link of its own.
 FW_L=fwl-$$
@@ -159,6 +163,7 @@ fw_check fleet/mixed/duplicates "$(jq -r 'select(.type == "summary") | .duplicat
 
 # journald's files: the raw logs in its export format, written by
 # systemd-journal-remote, read back by journalctl.
+[ "$journal" = 1 ] || exit 0
 for h in app1 db1; do
 	# (not jq: its numbers are doubles, and time_ns needs 64 bits)
 	awk -v h="$h" 'match($0, /"time_ns":[0-9]+/) {

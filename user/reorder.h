@@ -14,8 +14,7 @@
  */
 struct fw_reorder {
 	struct fw_pending *v;
-	size_t n, cap;
-	uint64_t seq; /* arrivals so far */
+	size_t n, cap; /* in arrival order until sorted */
 };
 
 /* Writes one record; nonzero stops the writing. */

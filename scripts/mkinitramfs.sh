@@ -117,6 +117,8 @@ for w in "${words[@]}"; do
 	# interpreters need their libraries
 	case $w in python3*) [ -d /usr/lib/python3 ] && VMTEST_EXTRA="${VMTEST_EXTRA:-} $(ls -d /usr/lib/python3.[0-9]* | head -1)" ;; esac
 	case $w in perl) VMTEST_EXTRA="${VMTEST_EXTRA:-} /usr/lib/x86_64-linux-gnu/perl-base /usr/share/perl5" ;; esac
+	# rsyslogd loads its inputs and outputs (lmnet, imtcp, omfwd...) at start
+	case $w in rsyslogd) VMTEST_EXTRA="${VMTEST_EXTRA:-} /usr/lib/x86_64-linux-gnu/rsyslog" ;; esac
 done
 for w in ${VMTEST_TOOLS:-}; do copy_bin "$w"; done
 for x in ${VMTEST_EXTRA:-}; do

@@ -474,6 +474,54 @@ static void test_cause_lost_in_network(void)
 	CHECK_INT(cap.got[0].cause, FW_CAUSE_UNKNOWN);
 }
 
+/* A host's lost drop records, scope "drops", after a FIN left. */
+static void drops_lost(struct lines *ls, const char *host, double from,
+		       double to)
+{
+	char extra[256];
+
+	snprintf(extra, sizeof(extra),
+		 ",\"count\":2,\"from_ns\":%llu,\"transport\":\"ring\","
+		 "\"reason\":\"recursion\",\"program\":\"kfree_skb\","
+		 "\"pinned\":true,\"scope\":\"drops\"",
+		 (unsigned long long)(T0 + (uint64_t)(from * 1e9)));
+	host_rec(ls, host, 0, to, "lost", extra);
+}
+
+/*
+ * A drop record lost on the receiver while the FIN was on its way could
+ * have been its drop: the cause is not known, never "lost in network".
+ * Lost before the FIN was sent, it tells nothing about it.
+ */
+static void test_cause_drops_lost(void)
+{
+	struct sk cl = client_sk(44055, 1, 2), sv = server_sk(44055, 1, 2);
+	struct lines ls = { 0 };
+	struct ccap cap;
+
+	starts(&ls, 432000);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, 400000, 3);
+	drops_lost(&ls, "db1", 10.1, 10.3);
+	both_stop(&ls, 100);
+	run_causes(&ls, &cap);
+	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
+	CHECK_INT(cap.got[0].cause, FW_CAUSE_UNKNOWN);
+	CHECK_STR(cap.got[0].text,
+		  "no traced host recorded dropping the FIN, but the tracer "
+		  "of db1 lost drop records after it was sent (a lost record "
+		  "of scope drops)");
+	cl = client_sk(44056, 1, 2), sv = server_sk(44056, 1, 2);
+	starts(&ls, 432000);
+	drops_lost(&ls, "app1", 0.5, 0.7);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, 400000, 3);
+	both_stop(&ls, 100);
+	run_causes(&ls, &cap);
+	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
+	CHECK_INT(cap.got[0].cause, FW_CAUSE_LOST_IN_NETWORK);
+}
+
 static void test_cause_lost_rst(void)
 {
 	struct sk cl = client_sk(44060, 1, 2), sv = server_sk(44060, 1, 2);
@@ -996,6 +1044,7 @@ int main(void)
 	RUN_TEST(test_cause_host_drop);
 	RUN_TEST(test_cause_on_arrival);
 	RUN_TEST(test_cause_lost_in_network);
+	RUN_TEST(test_cause_drops_lost);
 	RUN_TEST(test_cause_lost_rst);
 	RUN_TEST(test_cause_one_log);
 	RUN_TEST(test_cause_from_counters);

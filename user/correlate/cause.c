@@ -114,6 +114,7 @@ enum unknown_why {
 	UNK_NOT_SEEN_LEAVING, /* no retransmission: it may never have left */
 	UNK_DROPS_UNTRACED,   /* a host's tracer did not trace drops */
 	UNK_NETFILTER_CT,     /* a netfilter drop, conntrack's view unknown */
+	UNK_DROPS_LOST,	      /* a host lost drop records after the close */
 };
 
 struct lost_close {
@@ -129,7 +130,7 @@ struct lost_close {
 	uint64_t idle_ms;		  /* the flow's, before the close */
 	bool inferred; /* conntrack_invalid from the idle, not the hook */
 	enum unknown_why why;
-	const struct host *untraced; /* UNK_DROPS_UNTRACED: whose */
+	const struct host *untraced; /* UNK_DROPS_UNTRACED/LOST: whose */
 };
 
 static const char *kind_name(const struct lost_close *x)
@@ -217,6 +218,32 @@ static bool traces_drops(const struct host *h)
 	return h->attach_known && h->traces_drops;
 }
 
+/* When the close left its sender (0: not known, so from the start). */
+static uint64_t close_sent_ns(const struct lost_close *x)
+{
+	uint64_t t =
+		x->kind == FW_CLOSE_FIN ? x->s->fin_sent_ns : x->s->rst_sent_ns;
+
+	return is_set(t) ? t : 0;
+}
+
+/*
+ * Whether a host lost drop records while the close was on its way: a drop
+ * of it there would have gone unseen.
+ */
+static const struct host *drops_lost_host(const struct lost_close *x)
+{
+	uint64_t sent = close_sent_ns(x);
+
+	if (x->s->host->drops_lost_to_ns &&
+	    x->s->host->drops_lost_to_ns >= sent)
+		return x->s->host;
+	if (x->r->host->drops_lost_to_ns &&
+	    x->r->host->drops_lost_to_ns >= sent)
+		return x->r->host;
+	return NULL;
+}
+
 /*
  * No host recorded dropping it: it died between the hosts if it surely
  * left the sender and both hosts traced their drops.
@@ -234,6 +261,8 @@ static enum fw_cause wire_cause(struct lost_close *x)
 		x->why = UNK_NOT_SEEN_LEAVING;
 	else if (!traces_drops(s->host) || !traces_drops(r->host))
 		x->why = UNK_DROPS_UNTRACED;
+	else if ((x->untraced = drops_lost_host(x)))
+		x->why = UNK_DROPS_LOST;
 	if (x->why == UNK_DROPS_UNTRACED)
 		x->untraced = traces_drops(s->host) ? r->host : s->host;
 	return x->why ? FW_CAUSE_UNKNOWN : FW_CAUSE_LOST_IN_NETWORK;
@@ -444,6 +473,13 @@ static void unknown_text(const struct lost_close *x, char *buf, size_t sz)
 			 "no traced host recorded dropping the %s, but the "
 			 "tracer of %s did not trace drops (no kfree_skb among "
 			 "its start record's attach points)",
+			 kind_name(x), x->untraced->name);
+		break;
+	case UNK_DROPS_LOST:
+		snprintf(buf, sz,
+			 "no traced host recorded dropping the %s, but the "
+			 "tracer of %s lost drop records after it was sent "
+			 "(a lost record of scope drops)",
 			 kind_name(x), x->untraced->name);
 		break;
 	default:

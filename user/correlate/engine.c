@@ -310,6 +310,8 @@ static bool feed_record(struct fw_corr *c, struct host *h,
 		if (!r->drops_only)
 			host_add_lost(c, h, r->from_ns, r->time_ns, r->count,
 				      r->pinned);
+		else if (r->time_ns > h->drops_lost_to_ns)
+			h->drops_lost_to_ns = r->time_ns;
 		break;
 	case FW_REC_STOP:
 		h->stopped = true;

@@ -127,6 +127,12 @@ struct host {
 	size_t nfacts, capfacts;
 	bool attach_known; /* a start record listed its attach points */
 	bool traces_drops; /* ... and they had the drop program */
+	/*
+	 * The end of its latest window of lost drop records ("scope":
+	 * "drops"), 0: none. Such a loss hides no transition, so no
+	 * verdict, but a FIN dropped in it was dropped unseen.
+	 */
+	uint64_t drops_lost_to_ns;
 };
 
 /* An unpaired end that could be this one's peer (pair.c). */

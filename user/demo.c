@@ -27,8 +27,7 @@ struct demo_opts {
 
 static const struct argp_option demo_options[] = {
 	{ "keep", 'k', NULL, 0,
-	  "Leave the namespaces, redis-server and the tracers running for "
-	  "exploration",
+	  "Leave the namespaces, redis-server and the logs for exploration",
 	  0 },
 	{},
 };
@@ -73,8 +72,9 @@ int demo_main(int argc, char **argv)
 		NULL,
 		"Reproduce the Redis connection leak in network namespaces and "
 		"catch it: an app host, a middlebox that forgets idle flows, "
-		"redis-server with timeout 0; both ends traced and correlated. "
-		"Needs root, redis-server, nft and ip.",
+		"redis-server with timeout 0; both ends traced and correlated "
+		"(the cause, the growth against maxclients), then the proven "
+		"ghosts reaped. Needs root, redis-server, nft and ip.",
 		demo_children,
 		NULL,
 		NULL

@@ -857,6 +857,27 @@ static void answer_of(struct lines *ls, const struct fw_app_side *app,
 	free_lines(ls);
 }
 
+/* Idles that differ below the tenth shown are one value, not a range. */
+static void test_answer_idle_same_tenth(void)
+{
+	struct lines ls = { 0 };
+	char line[1024];
+
+	starts(&ls, 3);
+	for (int i = 0; i < 2; i++) {
+		struct sk cl = client_sk(44100 + i, 10 + i, 20 + i);
+		struct sk sv = server_sk(44100 + i, 10 + i, 20 + i);
+
+		open_conn(&ls, &cl, &sv, 1);
+		client_fin_dropped(&ls, &cl, 6017 + 7 * i, "NETFILTER_DROP",
+				   INVALID_DROP);
+	}
+	both_stop(&ls, 100);
+	answer_of(&ls, NULL, line, sizeof(line));
+	CHECK_STR(line, "The evidence points to the network: 2 closes lost "
+			"after 6.0 s idle (conntrack_invalid on app1)");
+}
+
 static void test_answer_network_or_app(void)
 {
 	struct fw_app_side app = { 40, "it never closes idle connections (40 "
@@ -1057,6 +1078,7 @@ int main(void)
 	RUN_TEST(test_advice_cloud_middlebox);
 	RUN_TEST(test_advice_keepalive_in_force);
 	RUN_TEST(test_answer_network_or_app);
+	RUN_TEST(test_answer_idle_same_tenth);
 	RUN_TEST(test_summary_causes_json);
 	RUN_TEST(test_pair_one_direction_rewritten);
 	RUN_TEST(test_pair_one_direction_rewritten_nat);

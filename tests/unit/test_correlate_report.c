@@ -345,10 +345,11 @@ static void test_timeline_points(void)
 	free_lines(&ls);
 }
 
-static char *seed_report(bool json, const char *prom, const char *chart)
+static char *seed_report_max(uint64_t maxclients, bool json, const char *prom,
+			     const char *chart)
 {
 	struct fw_report_opts ro = { .json = json,
-				     .maxclients = 10000,
+				     .maxclients = maxclients,
 				     .prom_path = prom,
 				     .chart_path = chart };
 	struct lines ls = { 0 };
@@ -360,6 +361,11 @@ static char *seed_report(bool json, const char *prom, const char *chart)
 	CHECK_INT(rc, 0);
 	free_lines(&ls);
 	return out;
+}
+
+static char *seed_report(bool json, const char *prom, const char *chart)
+{
+	return seed_report_max(10000, json, prom, chart);
 }
 
 static void test_timeline_text_and_json(void)
@@ -383,6 +389,17 @@ static void test_timeline_text_and_json(void)
 		     "\"server_holds\":42,\"client_holds\":42,\"ghosts\":0,"
 		     "\"unknown\":0},{\"time_ns\":1796018500750000000,"
 		     "\"server_holds\":60,\"client_holds\":42,\"ghosts\":18,");
+	free(t);
+}
+
+/* Less than a day left: in the unit that fits, never "0.0 hours". */
+static void test_timeline_maxclients_within_a_day(void)
+{
+	char *t = seed_report_max(260, false, NULL, NULL);
+
+	/* 258 held, 2 to go at 72 a day: 40 minutes */
+	check_has(t, "  at that pace (+72 ghosts per day) db1 reaches "
+		     "maxclients (260) in 40 minutes\n");
 	free(t);
 }
 
@@ -723,6 +740,7 @@ int main(void)
 	RUN_TEST(test_idle_holders);
 	RUN_TEST(test_timeline_points);
 	RUN_TEST(test_timeline_text_and_json);
+	RUN_TEST(test_timeline_maxclients_within_a_day);
 	RUN_TEST(test_timeline_of_old_ghosts);
 	RUN_TEST(test_timeline_unknown);
 	RUN_TEST(test_chart_svg);

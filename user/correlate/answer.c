@@ -14,13 +14,19 @@
 
 void advice_idle_range(char *buf, size_t sz, uint64_t lo_ms, uint64_t hi_ms)
 {
-	if (!is_known(lo_ms))
+	char lo[32], hi[32];
+
+	if (!is_known(lo_ms)) {
 		buf[0] = '\0';
-	else if (lo_ms == hi_ms)
-		snprintf(buf, sz, " after %.1f s idle", (double)lo_ms / 1e3);
+		return;
+	}
+	snprintf(lo, sizeof(lo), "%.1f", (double)lo_ms / 1e3);
+	snprintf(hi, sizeof(hi), "%.1f", (double)hi_ms / 1e3);
+	/* 6017 and 6024 ms are both "6.0 s": no range to show */
+	if (!strcmp(lo, hi))
+		snprintf(buf, sz, " after %s s idle", lo);
 	else
-		snprintf(buf, sz, " after %.1f s to %.1f s idle",
-			 (double)lo_ms / 1e3, (double)hi_ms / 1e3);
+		snprintf(buf, sz, " after %s s to %s s idle", lo, hi);
 }
 
 /* "conntrack_invalid on app1, lost_in_network 4" for lost or gone. */

@@ -172,10 +172,11 @@ static void text_maxclients(FILE *f, const struct fw_timeline *tl,
 {
 	double per_day,
 		days = days_to_maxclients(tl, server, maxclients, &per_day);
-	char rate[48];
+	char rate[48], left[32];
 
 	/* the pace of all passes, per day: what maxclients is counted in */
 	fmt_rate(rate, sizeof(rate), per_day, (uint64_t)DAY_NS);
+	fmt_span(left, sizeof(left), days > 0 ? (uint64_t)(days * DAY_NS) : 0);
 	if (days == 0)
 		fprintf(f,
 			"  %s already holds maxclients (%" PRIu64 ") or more\n",
@@ -188,8 +189,8 @@ static void text_maxclients(FILE *f, const struct fw_timeline *tl,
 	else if (days < 1)
 		fprintf(f,
 			"  at that pace (%s) %s reaches maxclients (%" PRIu64
-			") in %.1f hours\n",
-			rate, server, maxclients, days * 24);
+			") in %s\n",
+			rate, server, maxclients, left);
 	else
 		fprintf(f,
 			"  at that pace (%s) %s reaches maxclients (%" PRIu64

@@ -23,15 +23,24 @@ struct name_memo {
 	unsigned int value;
 };
 
+/*
+ * The slot of a name: the TCP states the tracer writes all get slots of
+ * their own (FIN_WAIT1 and FIN_WAIT2, SYN_SENT and SYN_RECV included),
+ * so that a path's steps never evict each other.
+ */
+#define MEMO_SLOTS 16
+
 static unsigned int memo_lookup(struct name_memo *memo, const char *s,
 				size_t len,
 				unsigned int (*lookup)(const char *, size_t))
 {
 	struct name_memo *m;
 
-	if (!len || len > sizeof(m->text))
+	if (len < 2 || len > sizeof(m->text))
 		return lookup(s, len);
-	m = &memo[(len + (unsigned char)s[0]) & 7];
+	m = &memo[((unsigned char)s[len - 1] * 5 + (unsigned char)s[1] +
+		   len * 7) &
+		  (MEMO_SLOTS - 1)];
 	if (m->len == len && fwj_same_bytes(m->text, s, len))
 		return m->value;
 	m->value = lookup(s, len);
@@ -47,7 +56,7 @@ static unsigned int type_lookup(const char *s, size_t len)
 
 static unsigned int state_of(const char *s, size_t len)
 {
-	static struct name_memo memo[8];
+	static struct name_memo memo[MEMO_SLOTS];
 
 	return memo_lookup(memo, s, len, fw_state_lookup);
 }
@@ -226,7 +235,7 @@ static const char *take_path(struct fw_rec *rec, const char *p, const char *end)
 static const char *take_text(struct parse_ctx *pc, enum key k, const char *p,
 			     const char *end)
 {
-	static struct name_memo type_memo[8];
+	static struct name_memo type_memo[MEMO_SLOTS];
 	struct fw_rec *rec = pc->rec;
 	const char *s;
 	size_t len;

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The record loop. A tracer writes the keys of each record type in one
- * order, compact, with plain values, so nearly every pair is the key
- * predicted (record_priv.h) followed by a value of the type that key
- * wants: this file takes such pairs directly, the value parsed by its
- * type and stored, with no token in between. Anything else (a key out of
- * order, whitespace, an escape, a value of another type or out of range,
- * the end of the object) goes to fw_rec_slow_pair(), which reads the pair
- * afresh with the tokenizer and the checks: a fast path takes a pair only
- * when the slow one would take it the same way, and changes nothing when
- * it declines.
+ * The record loop. A tracer writes the keys of each record type in a few
+ * orders, compact, with plain values, so nearly every pair is the key
+ * predicted (record_priv.h), or another known key without escapes,
+ * followed by a value of the type that key wants: this file takes such
+ * pairs directly, the value parsed by its type and stored, with no token
+ * in between. Anything else (whitespace, an escape, an unknown key, a
+ * value of another type or out of range, the end of the object) goes to
+ * fw_rec_slow_pair(), which reads the pair afresh with the tokenizer and
+ * the checks: a fast path takes a pair only when the slow one would take
+ * it the same way, and changes nothing when it declines.
  */
 #include <stddef.h>
 #include <string.h>
@@ -369,11 +369,13 @@ static void key_bits_init(void)
  */
 static enum key read_key(const char *q, const char *end, size_t *n)
 {
-	const char *s = q + 1, *e;
-	size_t room = (size_t)(end - s);
+	const char *s, *e;
+	size_t room;
 
 	if (q >= end || *q != '"')
 		return K_UNKNOWN;
+	s = q + 1;
+	room = (size_t)(end - s);
 	/* no key is longer than 32 bytes */
 	e = memchr(s, '"', room < 34 ? room : 34);
 	if (!e || end - e < 2 || e[1] != ':' ||

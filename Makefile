@@ -56,7 +56,7 @@ VERSION := $(shell cat VERSION)
 
 .DELETE_ON_ERROR:
 .PHONY: print-pure-srcs all clean test unit correlate-lib deps test-deps demo vmtest fuzz \
-	asan format bench install uninstall deb man
+	asan format bench bench-correlate install uninstall deb man
 all: finwatch
 
 # What builds and runs finwatch: safe on a production host (no service
@@ -172,6 +172,13 @@ bench:
 	bash scripts/deps.sh build bench
 	$(MAKE) finwatch $(BENCH_BUILD)/empty
 	bash bench/run.sh
+
+# `finwatch correlate`, main's build against this tree's, on real churn
+# logs (made once, root: flock /work/kernel.lock bench/churn_logs.sh DIR).
+CHURN_LOGS ?= bench/out/churn
+bench-correlate:
+	@[ -s $(CHURN_LOGS)/folded/client.log ] || { echo "no churn logs in $(CHURN_LOGS): bench/churn_logs.sh $(CHURN_LOGS) (root)"; exit 1; }
+	bash bench/correlate_ab.sh $(CHURN_LOGS)/folded $(CHURN_LOGS)/all-states
 
 vmtest: test-deps
 	$(MAKE) WERROR=1 finwatch unit

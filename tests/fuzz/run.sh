@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets and runs each for a bounded time: fuzz_correlate
 # (records and the join), fuzz_lineformat (syslog and journal lines,
-# cut records, duplicates), fuzz_follow (rotations while following).
+# cut records, duplicates), fuzz_follow (rotations while following),
+# fuzz_record_diff (the record parser's fast path against its general
+# parser: the same records on every input).
 #   tests/fuzz/run.sh [SECONDS]     (default 30)
 # Prints "PASS fuzz_NAME" or "FAIL fuzz_NAME: why", like tests/run.sh.
 set -u
@@ -22,12 +24,14 @@ build() {
 }
 
 run() {
-	local name=$1 seeds=tests/fuzz/corpus/${1#fuzz_}
+	local name=$1 seeds=(tests/fuzz/corpus/${1#fuzz_})
 	local work=tests/fuzz/corpus-work/${1#fuzz_} log="$out/$1.log"
 	mkdir -p "$work"
+	# the records of the join's corpus are the parser's seeds too
+	[ "$name" = fuzz_record_diff ] && seeds+=(tests/fuzz/corpus/correlate)
 	if "$out/$name" -max_total_time="$secs" -max_len=16384 -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$out/$name-" "$work" "$seeds" >"$log" 2>&1; then
+		-artifact_prefix="$out/$name-" "$work" "${seeds[@]}" >"$log" 2>&1; then
 		echo "PASS $name ($(grep -m1 -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}') runs in ${secs}s)"
 	else
 		echo "FAIL $name: crashed or leaked, see $log and $out/$name-*"
@@ -39,7 +43,7 @@ run() {
 # Every target links the whole correlator: the pure C library's sources.
 # The correlator's sources, as the Makefile lists them (its library).
 read -r -a lib <<<"$(make -s --no-print-directory print-pure-srcs)"
-for name in fuzz_correlate fuzz_lineformat fuzz_follow; do
+for name in fuzz_correlate fuzz_lineformat fuzz_follow fuzz_record_diff; do
 	if ! build "$name" "tests/fuzz/$name.c" "${lib[@]}"; then
 		echo "FAIL $name: does not build"
 		status=1

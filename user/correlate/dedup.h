@@ -25,6 +25,13 @@ void fw_dedup_free(struct fw_dedup *d);
 uint64_t fw_dedup_hash(const char *s, size_t len);
 
 /*
+ * A hint: the slot fw_dedup_check_and_remember() will look at for @hash,
+ * fetched into the cache while the caller does other work. @d may be
+ * NULL.
+ */
+void fw_dedup_prefetch(const struct fw_dedup *d, uint64_t hash);
+
+/*
  * Whether a record of time @t_ns and hash @hash was seen within the
  * window before: 1 (a duplicate), 0 (new: remembered now), -1 out of
  * memory.

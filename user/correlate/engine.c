@@ -462,6 +462,25 @@ uint64_t fw_corr_ref_time(struct fw_corr *c, const char *host, size_t len,
 	return h ? to_ref(h, t) : t;
 }
 
+void fw_corr_prefetch(struct fw_corr *c, const struct fw_rec *rec)
+{
+	const struct host *h;
+
+	if (!fw_rec_is_conn(rec->type))
+		return;
+	h = host_find(c, rec->host, rec->host_len);
+	if (h)
+		fw_table_prefetch(&c->socks,
+				  sock_hash(h, rec->netns, rec->sock));
+	if (!(rec->has & FW_HAS_ISN))
+		return;
+	/* the peer's ISNs looked up (pair.c), this end's indexed (index.c) */
+	fw_table_prefetch(&c->isns, isn_hash(rec->isn_remote, rec->isn_local));
+	fw_table_prefetch(&c->isns, isn_hash(rec->isn_local, rec->isn_remote));
+	fw_table_prefetch(&c->isns, isn_half_hash(false, rec->isn_local));
+	fw_table_prefetch(&c->isns, isn_half_hash(true, rec->isn_remote));
+}
+
 static bool table_init(struct fw_table *t, size_t slots)
 {
 	return !alloc_refused() && fw_table_init(t, slots) == 0;

@@ -13,8 +13,6 @@
 /* The per-byte helpers: worth inlining on the hot path. */
 #define HOT static inline __attribute__((always_inline))
 
-enum { FWJ_ST_FIRST, FWJ_ST_MORE, FWJ_ST_DONE };
-
 static int fail(struct fwj_parser *jp, const char *why)
 {
 	jp->err = why;
@@ -43,33 +41,15 @@ static const unsigned char str_stop[256] = {
 	[0x80 ... 0xff] = 1,
 };
 
-#define ONES  0x0101010101010101ull
-#define HIGHS 0x8080808080808080ull
-
-/*
- * The high bit of each of the 8 bytes in v that str_stop[] flags. Borrows
- * may flag a harmless byte above a real hit, never below one: the lowest
- * flag is exact.
- */
-HOT uint64_t stop_mask(uint64_t v)
-{
-	uint64_t quote = v ^ (ONES * '"'), bslash = v ^ (ONES * '\\');
-
-	return (((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash) |
-		((v - ONES * 0x20) & ~v) | v) &
-	       HIGHS;
-}
-
 /* Skips string bytes that need no attention, 8 at a time. */
 HOT void skip_plain(struct fwj_parser *jp)
 {
 	uint64_t m;
 
 	while (jp->end - jp->p >= 8) {
-		m = stop_mask(fwj_load64(jp->p));
+		m = fwj_stop_mask(fwj_load64(jp->p));
 		if (m) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			/* the first byte of memory is the lowest */
+#ifdef FWJ_WORDS
 			jp->p += __builtin_ctzll(m) >> 3;
 #endif
 			return;
@@ -138,38 +118,7 @@ HOT int scan_string(struct fwj_parser *jp, struct fwj_value *v)
 	return fail(jp, "unterminated string");
 }
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-/* The value of 8 ASCII digits, first digit in the lowest byte. */
-static uint64_t parse_eight(uint64_t v)
-{
-	v -= ONES * '0';
-	v = v * 10 + (v >> 8);
-	return (((v & 0x000000ff000000ffull) * (100 + (1000000ull << 32))) +
-		(((v >> 16) & 0x000000ff000000ffull) *
-		 (1 + (10000ull << 32)))) >>
-	       32;
-}
-
-/* How many of the 8 bytes in w, from the first, are ASCII digits. */
-static unsigned int leading_digits(uint64_t w)
-{
-	uint64_t t = w - ONES * '0';
-	/* flags bytes below '0' (wrapped) or above '9'; borrows and carries
-	 * only start at such a byte, so the lowest flag is exact */
-	uint64_t other = (t | (t + ONES * 0x76)) & HIGHS;
-
-	return other ? (unsigned int)__builtin_ctzll(other) >> 3 : 8;
-}
-
-/* The value of the first k (1..8) digits of w. */
-static uint64_t parse_prefix(uint64_t w, unsigned int k)
-{
-	if (k == 8)
-		return parse_eight(w);
-	/* move the digits up, fill the bytes below them with '0' */
-	return parse_eight(w << (8 * (8 - k)) | (ONES * '0') >> (8 * k));
-}
-
+#ifdef FWJ_WORDS
 /*
  * Leading digits a word at a time, as long as they stay within 19 digits
  * (which cannot overflow); the byte loop does the rest.
@@ -184,10 +133,10 @@ static uint64_t digits_fast(struct fwj_parser *jp, unsigned int *ndigits)
 
 	while (jp->end - jp->p >= 8) {
 		w = fwj_load64(jp->p);
-		k = leading_digits(w);
+		k = fwj_leading_digits(w);
 		if (!k || *ndigits + k > 19)
 			break;
-		u = u * pow10[k] + parse_prefix(w, k);
+		u = u * pow10[k] + fwj_parse_prefix(w, k);
 		*ndigits += k;
 		jp->p += k;
 		if (k < 8)

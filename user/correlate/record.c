@@ -8,93 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "json.h"
-#include "record.h"
-#include "schema.h"
-
-enum key {
-	K_UNKNOWN,
-	K_V,
-	K_TYPE,
-	K_TIME_NS,
-	K_HOST,
-	K_NETNS,
-	K_SOCK,
-	K_FAMILY,
-	K_LADDR,
-	K_RADDR,
-	K_LPORT,
-	K_RPORT,
-	K_ROLE,
-	K_OLDSTATE,
-	K_NEWSTATE,
-	K_STATE,
-	K_PID,
-	K_COMM,
-	K_ISN_LOCAL,
-	K_ISN_REMOTE,
-	K_ACTIVE_OPEN,
-	K_CLOSE_RETRANS,
-	K_LAST_RECV_MS,
-	K_LAST_SEND_MS,
-	K_TCP_FLAGS,
-	K_KEEPALIVE,
-	K_COUNT,
-	K_FROM_NS,
-	K_MAPPED,
-	K_CLOSE_DROPS,
-	K_DIRECTION,
-	K_REASON,
-	K_SNAP,
-	K_KEEPALIVE_IDLE_S,
-	K_CT,
-	K_CT_HOOKED,
-	K_DROP_REASON_LAST,
-	K_CT_LAST,
-	K_NETNS_FACTS,
-	/* the stream's v2 keys (docs/SCHEMA.md) */
-	K_PATH,
-	K_PATH_CUT,
-	K_GAP,
-	K_FINAL,
-	K_SK_ERR,
-	K_PROBES_OUT,
-	K_RTO_RETRANS,
-	K_TICK_MS,
-	K_REOPEN,
-	K_BOOT_ID,
-	K_PINNED,
-	K_REPAIR,
-	K_SCOPE,
-	/* keys the correlator does not use, named so the order predicts */
-	K_BYTES_SENT,
-	K_BYTES_RECEIVED,
-	K_RETRANS,
-	K_VIA,
-	K_PORTS,
-	K_TRANSPORT,
-	K_VERSION,
-	K_ATTACH,
-	K_EVENTS,
-	K_LOST,
-	K_SOURCE,
-	K_KEEPALIVE_INTVL_S,
-	K_KEEPALIVE_CNT,
-	K_USER_TIMEOUT_MS,
-	K_SNDQ,
-	K_RCVQ,
-	K_STREAM,
-	K_PROGRAM,
-	K_LOST_BUFFER_FULL,
-	K_LOST_RECURSION,
-	K_LOST_UNPINNED,
-	K_RECOVERED,
-	K_MAX,
-	K_START = K_MAX, /* prediction slot: the first key of a line */
-};
+#include "record_priv.h"
 
 /* Bits of the keys seen, to check what each record type requires. */
-#define BIT(k)	(1ull << (k))
 #define REQ_ALL (BIT(K_V) | BIT(K_TYPE) | BIT(K_TIME_NS) | BIT(K_HOST))
 #define REQ_CONN                                                               \
 	(REQ_ALL | BIT(K_NETNS) | BIT(K_SOCK) | BIT(K_FAMILY) | BIT(K_LADDR) | \
@@ -184,15 +100,9 @@ static const char *const key_names[K_MAX] = {
 	[K_RCVQ] = "rcvq",
 };
 
-/*
- * The key that followed each key last time ([K_START]: the first key).
- * Writers keep one order, so the next key is nearly always this one and
- * the tokenizer can take it without scanning or hashing (its hint).
- * It only ever affects speed, never the result.
- */
-static unsigned char next_key[K_MAX + 1];
-static char quoted_keys[K_MAX][24]; /* "\"name\":" */
-static unsigned char quoted_len[K_MAX];
+unsigned char fw_rec_next_key[FW_REC_TYPE_COUNT][K_MAX + 1];
+char fw_rec_quoted_keys[K_MAX][24];
+unsigned char fw_rec_quoted_len[K_MAX];
 
 /*
  * Every line names some 25 keys: looking them up must cost next to
@@ -248,7 +158,7 @@ static unsigned int name_lookup(const struct name_table *t, const char *s,
 
 static struct name_table key_table = { key_names, K_MAX, { 0 }, { 0 } };
 
-static void tables_init(void)
+void fw_rec_tables_init(void)
 {
 	static bool ready;
 
@@ -256,18 +166,18 @@ static void tables_init(void)
 		return;
 	name_table_build(&key_table);
 	for (unsigned int k = 1; k < K_MAX; k++)
-		quoted_len[k] = (unsigned char)snprintf(
-			quoted_keys[k], sizeof(quoted_keys[k]),
+		fw_rec_quoted_len[k] = (unsigned char)snprintf(
+			fw_rec_quoted_keys[k], sizeof(fw_rec_quoted_keys[k]),
 			"\"%s\":", key_names[k]);
 	ready = true;
 }
 
-static enum key key_lookup(const char *s, size_t len)
+enum key fw_rec_key_lookup(const char *s, size_t len)
 {
 	return (enum key)name_lookup(&key_table, s, len);
 }
 
-static int bad(struct fw_rec *rec, const char *fmt, ...)
+int fw_rec_bad(struct fw_rec *rec, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -276,18 +186,6 @@ static int bad(struct fw_rec *rec, const char *fmt, ...)
 	va_end(ap);
 	return -1;
 }
-
-struct parse_ctx {
-	struct fw_rec *rec;
-	const char *line; /* the whole line, for a netns record's facts */
-	size_t len;
-	uint64_t seen;
-	uint64_t version;
-	const char *laddr, *raddr; /* parsed once family is known */
-	size_t laddr_len, raddr_len;
-	bool isn_local, isn_remote;
-	bool netns_list;
-};
 
 static int want_type(struct fw_rec *rec, enum key k, const struct fwj_value *v,
 		     enum fwj_type t)
@@ -300,18 +198,19 @@ static int want_type(struct fw_rec *rec, enum key k, const struct fwj_value *v,
 
 	if (v->type == t)
 		return 0;
-	return bad(rec, "key \"%s\": expected %s", key_names[k], tn[t]);
+	return fw_rec_bad(rec, "key \"%s\": expected %s", key_names[k], tn[t]);
 }
 
 static int want_uint(struct fw_rec *rec, enum key k, const struct fwj_value *v,
 		     uint64_t max, uint64_t *out)
 {
 	if (v->type != FWJ_INT || v->negative)
-		return bad(rec, "key \"%s\": expected a non-negative integer",
-			   key_names[k]);
+		return fw_rec_bad(rec,
+				  "key \"%s\": expected a non-negative integer",
+				  key_names[k]);
 	if (v->u > max)
-		return bad(rec, "key \"%s\": %llu out of range", key_names[k],
-			   (unsigned long long)v->u);
+		return fw_rec_bad(rec, "key \"%s\": %llu out of range",
+				  key_names[k], (unsigned long long)v->u);
 	*out = v->u;
 	return 0;
 }
@@ -333,7 +232,7 @@ static int take_string(struct fw_rec *rec, enum key k,
 		return (int)n;
 	}
 	if (fw_json_unescape(v->s, v->len, out, outsz) < 0)
-		return bad(rec, "key \"%s\": bad escape", key_names[k]);
+		return fw_rec_bad(rec, "key \"%s\": bad escape", key_names[k]);
 	return (int)strlen(out);
 }
 
@@ -393,12 +292,14 @@ static int take_netns_list(struct fw_rec *rec, const struct fwj_value *v)
 		if (p >= end)
 			return 0;
 		if (*p < '0' || *p > '9')
-			return bad(rec, "key \"netns\": expected integers");
+			return fw_rec_bad(rec,
+					  "key \"netns\": expected integers");
 		uint64_t x = 0;
 
 		for (; p < end && *p >= '0' && *p <= '9'; p++) {
 			if (x > (UINT64_MAX - 9) / 10)
-				return bad(rec, "key \"netns\": out of range");
+				return fw_rec_bad(
+					rec, "key \"netns\": out of range");
 			x = x * 10 + (uint64_t)(*p - '0');
 		}
 		if (rec->n_netns < FW_REC_NETNS_MAX)
@@ -428,7 +329,8 @@ static int take_v2_key(struct parse_ctx *pc, enum key k,
 	switch (k) {
 	case K_PATH:
 		if (v->type != FWJ_ARRAY)
-			return bad(rec, "key \"path\": expected an array");
+			return fw_rec_bad(rec,
+					  "key \"path\": expected an array");
 		rec->has |= FW_HAS_PATH;
 		return fw_rec_parse_path(v->s, v->len, rec);
 	case K_PATH_CUT:
@@ -502,12 +404,13 @@ static int take_cause_key(struct parse_ctx *pc, enum key k,
 			       : 0;
 	case K_NETNS_FACTS:
 		if (v->type != FWJ_ARRAY)
-			return bad(rec,
-				   "key \"netns_facts\": expected an array");
+			return fw_rec_bad(
+				rec, "key \"netns_facts\": expected an array");
 		return fw_rec_parse_facts_list(rec, v->s, v->len);
 	case K_ATTACH:
 		if (v->type != FWJ_ARRAY)
-			return bad(rec, "key \"attach\": expected an array");
+			return fw_rec_bad(rec,
+					  "key \"attach\": expected an array");
 		rec->has |= FW_HAS_ATTACH;
 		rec->attach_drops = memmem(v->s, v->len, "kfree_skb", 9);
 		return 0;
@@ -539,10 +442,8 @@ static int take_sock_key(struct parse_ctx *pc, enum key k,
 			       ? -1
 			       : 0;
 	case K_ISN_LOCAL:
-		pc->isn_local = true;
 		return take_u32(rec, k, v, &rec->isn_local);
 	case K_ISN_REMOTE:
-		pc->isn_remote = true;
 		return take_u32(rec, k, v, &rec->isn_remote);
 	case K_ACTIVE_OPEN:
 		rec->has |= FW_HAS_ACTIVE_OPEN;
@@ -580,8 +481,9 @@ static int take_sock_key(struct parse_ctx *pc, enum key k,
 		if (v->len == 2 && fwj_same_bytes(v->s, "in", 2))
 			rec->drop_in = true;
 		else if (v->len != 3 || !fwj_same_bytes(v->s, "out", 3))
-			return bad(rec, "key \"direction\": not \"in\" or "
-					"\"out\"");
+			return fw_rec_bad(rec,
+					  "key \"direction\": not \"in\" or "
+					  "\"out\"");
 		return 0;
 	case K_REASON:
 		return take_string(rec, k, v, rec->reason,
@@ -619,8 +521,9 @@ static int take_conn_key(struct parse_ctx *pc, enum key k,
 		if (want_uint(rec, k, v, 255, &x) < 0)
 			return -1;
 		if (x != 4 && x != 6)
-			return bad(rec, "key \"family\": %llu is not 4 or 6",
-				   (unsigned long long)x);
+			return fw_rec_bad(rec,
+					  "key \"family\": %llu is not 4 or 6",
+					  (unsigned long long)x);
 		rec->family = (uint8_t)x;
 		return 0;
 	case K_LADDR:
@@ -673,8 +576,8 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 		/* a newer schema may change the meaning of every other key */
 		if (pc->version < FW_JSON_VERSION_OLDEST ||
 		    pc->version > FW_JSON_VERSION)
-			return bad(rec, "unknown schema version %llu",
-				   (unsigned long long)pc->version);
+			return fw_rec_bad(rec, "unknown schema version %llu",
+					  (unsigned long long)pc->version);
 		rec->version = pc->version;
 		return 0;
 	case K_TYPE:
@@ -690,7 +593,7 @@ static int take_key(struct parse_ctx *pc, enum key k, const struct fwj_value *v)
 		if (n < 0)
 			return -1;
 		if (n == 0)
-			return bad(rec, "key \"host\": empty");
+			return fw_rec_bad(rec, "key \"host\": empty");
 		rec->host = rec->host_buf;
 		rec->host_len = (size_t)n;
 		return 0;
@@ -704,9 +607,9 @@ static int check_addrs(struct parse_ctx *pc)
 	struct fw_rec *rec = pc->rec;
 
 	if (!fw_rec_parse_addr(pc->laddr, pc->laddr_len, rec->laddr))
-		return bad(rec, "key \"laddr\": not an IP address");
+		return fw_rec_bad(rec, "key \"laddr\": not an IP address");
 	if (!fw_rec_parse_addr(pc->raddr, pc->raddr_len, rec->raddr))
-		return bad(rec, "key \"raddr\": not an IP address");
+		return fw_rec_bad(rec, "key \"raddr\": not an IP address");
 	if (rec->family == 4) {
 		fw_rec_unmap_v4(rec->laddr, pc->laddr, pc->laddr_len);
 		fw_rec_unmap_v4(rec->raddr, pc->raddr, pc->raddr_len);
@@ -714,17 +617,8 @@ static int check_addrs(struct parse_ctx *pc)
 	}
 	if (!fw_rec_is_v6_text(pc->laddr, pc->laddr_len) ||
 	    !fw_rec_is_v6_text(pc->raddr, pc->raddr_len))
-		return bad(rec, "address does not match family 6");
+		return fw_rec_bad(rec, "address does not match family 6");
 	return 0;
-}
-
-static void hint_next(struct fwj_parser *jp, enum key after)
-{
-	unsigned int k = next_key[after];
-
-	/* K_UNKNOWN has length 0: no hint, and no branch for it */
-	jp->hint = quoted_keys[k];
-	jp->hint_len = quoted_len[k];
 }
 
 static uint64_t required_keys(enum fw_rec_type t)
@@ -756,25 +650,27 @@ static int check_required(struct parse_ctx *pc)
 		return 0;
 	for (unsigned int k = 1; k < K_MAX; k++)
 		if (missing & BIT(k))
-			return bad(pc->rec, "missing key \"%s\"", key_names[k]);
+			return fw_rec_bad(pc->rec, "missing key \"%s\"",
+					  key_names[k]);
 	return 0;
 }
 
-static int finish_record(struct parse_ctx *pc)
+int fw_rec_finish(struct parse_ctx *pc)
 {
 	struct fw_rec *rec = pc->rec;
 
 	if (!(pc->seen & BIT(K_V)))
-		return bad(rec, "missing key \"v\"");
+		return fw_rec_bad(rec, "missing key \"v\"");
 	if (!(pc->seen & BIT(K_TYPE)))
-		return bad(rec, "missing key \"type\"");
+		return fw_rec_bad(rec, "missing key \"type\"");
 	if (check_required(pc) < 0)
 		return -1;
-	if (pc->isn_local && pc->isn_remote)
+	if ((pc->seen & (BIT(K_ISN_LOCAL) | BIT(K_ISN_REMOTE))) ==
+	    (BIT(K_ISN_LOCAL) | BIT(K_ISN_REMOTE)))
 		rec->has |= FW_HAS_ISN;
 	if ((fw_rec_is_conn(rec->type) || rec->type == FW_REC_NETNS) &&
 	    pc->netns_list)
-		return bad(rec, "key \"netns\": expected integer");
+		return fw_rec_bad(rec, "key \"netns\": expected integer");
 	if (rec->type == FW_REC_NETNS) {
 		rec->n_facts = 1;
 		if (fw_rec_parse_facts(rec, pc->line, pc->len, rec->facts) < 0)
@@ -783,7 +679,7 @@ static int finish_record(struct parse_ctx *pc)
 	if (fw_rec_is_conn(rec->type) && check_addrs(pc) < 0)
 		return -1;
 	if (rec->type == FW_REC_LOST && rec->from_ns > rec->time_ns)
-		return bad(rec, "lost window ends before it starts");
+		return fw_rec_bad(rec, "lost window ends before it starts");
 	return rec->type == FW_REC_UNKNOWN ? 1 : 0;
 }
 
@@ -811,7 +707,7 @@ static void reset_cause_keys(struct fw_rec *rec)
 	rec->attach_drops = false;
 }
 
-static void reset_record(struct fw_rec *rec)
+void fw_rec_reset(struct fw_rec *rec)
 {
 	/* only the fields a record may leave unset */
 	rec->type = FW_REC_UNKNOWN;
@@ -837,37 +733,38 @@ static void reset_record(struct fw_rec *rec)
 	rec->why[0] = '\0';
 }
 
-int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec)
+/* The key k's prediction for what comes after it, as the tokenizer's hint. */
+static void hint_next(struct fwj_parser *jp, unsigned char *next,
+		      enum key after)
 {
-	struct parse_ctx pc = { .rec = rec, .line = line, .len = len };
-	struct fwj_parser jp;
+	unsigned int k = next[after];
+
+	/* K_UNKNOWN has length 0: no hint, and no branch for it */
+	jp->hint = fw_rec_quoted_keys[k];
+	jp->hint_len = fw_rec_quoted_len[k];
+}
+
+int fw_rec_slow_pair(struct parse_ctx *pc, struct fwj_parser *jp, enum key prev,
+		     enum key *k)
+{
+	unsigned char *next = fw_rec_next_key[pc->rec->type];
 	struct fwj_value key, val;
-	enum key k, prev = K_START;
 	int r;
 
-	tables_init();
-	reset_record(rec);
-	if (fwj_begin(&jp, line, len) < 0)
-		return bad(rec, "%s", jp.err);
-	hint_next(&jp, K_START);
-	while ((r = fwj_next(&jp, &key, &val)) == 1) {
-		if (jp.hint_hit) {
-			k = (enum key)next_key[prev];
-		} else {
-			k = key.escaped ? K_UNKNOWN
-					: key_lookup(key.s, key.len);
-			next_key[prev] = (unsigned char)k;
-		}
-		prev = k;
-		hint_next(&jp, k);
-		if (k == K_UNKNOWN)
-			continue;
-		if (k < 64)
-			pc.seen |= BIT(k);
-		if (take_key(&pc, k, &val) < 0)
-			return -1;
+	hint_next(jp, next, prev);
+	r = fwj_next(jp, &key, &val);
+	if (r <= 0)
+		return r < 0 ? fw_rec_bad(pc->rec, "%s", jp->err) : 0;
+	if (jp->hint_hit) {
+		*k = (enum key)next[prev];
+	} else {
+		*k = key.escaped ? K_UNKNOWN
+				 : fw_rec_key_lookup(key.s, key.len);
+		next[prev] = (unsigned char)*k;
 	}
-	if (r < 0)
-		return bad(rec, "%s", jp.err);
-	return finish_record(&pc);
+	if (*k == K_UNKNOWN)
+		return 1;
+	if (*k < 64)
+		pc->seen |= BIT(*k);
+	return take_key(pc, *k, &val) < 0 ? -1 : 1;
 }

@@ -160,6 +160,12 @@ struct fw_rec {
  * 1 for a valid record of a type to ignore, -1 for a bad line (rec->why).
  */
 int fw_rec_parse(const char *line, size_t len, struct fw_rec *rec);
+/*
+ * The same through the general parser alone (the tokenizer and its
+ * checks), without the fast path for the tracer's own form: what the
+ * differential fuzzer (tests/fuzz/fuzz_record_diff.c) compares it with.
+ */
+int fw_rec_parse_general(const char *line, size_t len, struct fw_rec *rec);
 
 /*
  * record_facts.c: a namespace's facts from a JSON object (an element of

@@ -142,13 +142,16 @@ static bool take_line(struct cli *cli, struct source *s, const char *line,
 		warn_bad_record(cli, s, &m, unterminated);
 		return false;
 	}
+	/* the host is most likely the last record's: its slot comes in
+	 * from memory while the line is parsed */
+	s->hash = fw_dedup_hash(m.msg, trimmed(m.msg, m.len));
+	fw_dedup_prefetch(s->host ? s->host->seen : NULL, s->hash);
 	r = fw_rec_parse(m.msg, m.len, &s->rec);
 	if (r < 0) {
 		warn_bad_record(cli, s, &m, unterminated);
 		return false;
 	}
 	s->ignored = r > 0;
-	s->hash = fw_dedup_hash(m.msg, trimmed(m.msg, m.len));
 	return true;
 }
 
@@ -221,6 +224,7 @@ bool fw_cli_fill(struct cli *cli, struct source *s)
 		s->key = fw_corr_ref_time(cli->corr, s->rec.host,
 					  s->rec.host_len, s->rec.time_ns);
 		s->keyed = true;
+		fw_corr_prefetch(cli->corr, &s->rec);
 	}
 	return s->has_rec;
 }

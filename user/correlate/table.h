@@ -57,6 +57,13 @@ fw_table_find(const struct fw_table *t, uint64_t hash,
 	return NULL;
 }
 
+/* A hint: the slot a lookup of hash starts at, fetched into the cache. */
+static inline void fw_table_prefetch(const struct fw_table *t, uint64_t hash)
+{
+	if (t->slots)
+		__builtin_prefetch(&t->slots[hash & t->mask]);
+}
+
 /* A cheap, good 64-bit mixer (the murmur3 finalizer). */
 static inline uint64_t fw_mix64(uint64_t x)
 {

@@ -785,6 +785,52 @@ static char *network_advice(double idle_s, int clean_ms)
 	return report_text(&ls, false);
 }
 
+/*
+ * A folded clean close: the client's FIN_WAIT1 and FIN_WAIT2 ride in the
+ * path of its TIME_WAIT record, under a millisecond later, whose idle
+ * times are of the peer's FIN (0 ms). They tell nothing of the idle
+ * before the close.
+ */
+static void folded_clean_close(struct lines *ls, const struct sk *a,
+			       const struct sk *b, double t)
+{
+	char extra[320];
+
+	st(ls, b, t + 0.0005, "ESTABLISHED", "CLOSE_WAIT");
+	snprintf(extra, sizeof(extra),
+		 ",\"path\":[[\"CLOSE_WAIT\",\"LAST_ACK\",%llu]],"
+		 "\"final\":true,\"last_recv_ms\":0,\"last_send_ms\":0",
+		 (unsigned long long)at(b, t + 0.002));
+	ev(ls, b, t + 0.003, "state", "LAST_ACK", "CLOSE", extra);
+	snprintf(extra, sizeof(extra),
+		 ",\"path\":[[\"ESTABLISHED\",\"FIN_WAIT1\",%llu],"
+		 "[\"FIN_WAIT1\",\"FIN_WAIT2\",%llu]],\"final\":true,"
+		 "\"last_recv_ms\":0,\"last_send_ms\":0",
+		 (unsigned long long)at(a, t),
+		 (unsigned long long)at(a, t + 0.0002));
+	ev(ls, a, t + 0.0004, "state", "FIN_WAIT2", "TIME_WAIT", extra);
+}
+
+static void test_advice_folded_clean_idle_unknown(void)
+{
+	struct sk cl = client_sk(44310, 1, 2), sv = server_sk(44310, 1, 2);
+	struct sk cl2 = client_sk(44311, 3, 4), sv2 = server_sk(44311, 3, 4);
+	struct lines ls = { 0 };
+	char *t;
+
+	starts(&ls, 432000);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, 6000, 3);
+	open_conn(&ls, &cl2, &sv2, 1);
+	folded_clean_close(&ls, &cl2, &sv2, 5);
+	both_stop(&ls, 100);
+	t = report_text(&ls, false);
+	CHECK(strstr(t, "longest idle before a clean close") == NULL);
+	CHECK(strstr(t, "No clean close with a known idle time was seen") !=
+	      NULL);
+	free(t);
+}
+
 static void test_advice_cloud_middlebox(void)
 {
 	char *t;
@@ -1075,6 +1121,7 @@ int main(void)
 	RUN_TEST(test_advice_conntrack_short_timeout);
 	RUN_TEST(test_advice_conntrack_sane_timeout);
 	RUN_TEST(test_advice_plain_rule);
+	RUN_TEST(test_advice_folded_clean_idle_unknown);
 	RUN_TEST(test_advice_cloud_middlebox);
 	RUN_TEST(test_advice_keepalive_in_force);
 	RUN_TEST(test_answer_network_or_app);

@@ -139,9 +139,16 @@ static void apply_state(struct end *e, const struct fw_rec *r)
 }
 
 /*
+ * The kernel stamps a socket's last send and receive in jiffies (10 ms at
+ * HZ=100): an idle time this close to a step's age may be the step's own
+ * segments (the FIN it sent, the peer's that followed).
+ */
+#define STEP_IDLE_MARGIN_MS 20
+
+/*
  * The idle time at a path step, from the idle times of the record that
  * carries it: only when the step's time is known and nothing came or
- * went since, as far as those times tell.
+ * went since, i.e. the last segment is surely older than the step.
  */
 static uint64_t idle_at_step(const struct fw_rec *r, uint64_t t)
 {
@@ -150,7 +157,7 @@ static uint64_t idle_at_step(const struct fw_rec *r, uint64_t t)
 	if (!is_set(idle) || !is_set(t) || t > r->time_ns)
 		return UNSET;
 	since = (r->time_ns - t) / 1000000;
-	return idle >= since ? idle - since : UNSET;
+	return idle > since + STEP_IDLE_MARGIN_MS ? idle - since : UNSET;
 }
 
 /* A v2 path: the steps that came before the record's own (SCHEMA-v2). */

@@ -56,7 +56,7 @@ VERSION := $(shell cat VERSION)
 
 .DELETE_ON_ERROR:
 .PHONY: print-pure-srcs all clean test unit correlate-lib deps test-deps demo vmtest fuzz \
-	asan format bench bench-correlate install uninstall deb man
+	asan format bench bench-correlate install uninstall deb man soak
 all: finwatch
 
 # What builds and runs finwatch: safe on a production host (no service
@@ -179,6 +179,15 @@ CHURN_LOGS ?= bench/out/churn
 bench-correlate:
 	@[ -s $(CHURN_LOGS)/folded/client.log ] || { echo "no churn logs in $(CHURN_LOGS): bench/churn_logs.sh $(CHURN_LOGS) (root)"; exit 1; }
 	bash bench/correlate_ab.sh $(CHURN_LOGS)/folded $(CHURN_LOGS)/all-states
+
+# Days of tracing in compressed time (scripts/soak.sh, docs/PERFORMANCE.md),
+# as root: SOAK_MINUTES of churn, leaks and rotations with --follow
+# running. The suite runs a one-minute version (tests/kernel/test_soak.sh).
+SOAK_MINUTES ?= 10
+soak:
+	bash scripts/deps.sh build test
+	$(MAKE) finwatch
+	SOAK_DURATION=$$(($(SOAK_MINUTES) * 60)) bash scripts/soak.sh
 
 vmtest: test-deps
 	$(MAKE) WERROR=1 finwatch unit

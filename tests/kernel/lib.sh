@@ -235,6 +235,17 @@ fw_netns_pair() {
 	ip netns exec "$c" sysctl -qw net.ipv4.ip_local_port_range="40000 60999"
 }
 
+# fw_netns_link NS_A IF_A ADDR_A NS_B IF_B ADDR_B: a veth between two
+# namespaces, each end with its IPv4 address (/24), both up.
+fw_netns_link() {
+	ip link add "$2" netns "$1" type veth peer name "$5" netns "$4" ||
+		fw_die "cannot link $1 to $4"
+	ip -n "$1" addr add "$3/24" dev "$2"
+	ip -n "$4" addr add "$6/24" dev "$5"
+	ip -n "$1" link set "$2" up
+	ip -n "$4" link set "$5" up
+}
+
 # fw_refused NS ADDR: a connect from NS to ADDR port 1 is refused.
 fw_refused() {
 	ip netns exec "$1" timeout 2 bash -c 'exec 3<>"/dev/tcp/$1/1"' fw_refused "$2" 2>&1 |

@@ -26,16 +26,8 @@ fi
 # The collector, joined to each host by a link of its own.
 FW_L=fwl-$$
 fw_netns_add "$FW_L"
-link() { # HOST_NS IFACE_HOST IFACE_COLL HOST_ADDR COLL_ADDR
-	ip link add "$2" netns "$1" type veth peer name "$3" netns "$FW_L" ||
-		fw_die "cannot link $1 to the collector"
-	ip -n "$1" addr add "$4/24" dev "$2"
-	ip -n "$FW_L" addr add "$5/24" dev "$3"
-	ip -n "$1" link set "$2" up
-	ip -n "$FW_L" link set "$3" up
-}
-link "$FW_C" fwl0 fwl1 198.18.1.1 198.18.1.2
-link "$FW_S" fwl0 fwl2 198.18.2.1 198.18.2.2
+fw_netns_link "$FW_C" fwl0 198.18.1.1 "$FW_L" fwl1 198.18.1.2
+fw_netns_link "$FW_S" fwl0 198.18.2.1 "$FW_L" fwl2 198.18.2.2
 
 R=$FW_TMP/rsyslog
 mkdir -p "$R/collector"

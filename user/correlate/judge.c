@@ -287,15 +287,17 @@ static enum judge_status judge_rst(struct fw_corr *c, struct end *s,
 static uint64_t fin_deadline(struct fw_corr *c, const struct end *s,
 			     const struct end *r, bool final)
 {
-	if (end_dead(s))
+	if (end_dead(s) && !s->died_unseen)
 		return add_sat(clock_convert(s, r, s->died_ns),
 			       clock_tolerance(c, s, r));
 	/*
-	 * s's log ended while it was still retransmitting: r staying open
-	 * past the first FIN through the end of its own log is the lost
-	 * FIN; the last retransmission in flight changes nothing.
+	 * s's log ended while it was still retransmitting, or s died unseen
+	 * after it (its history after its last record is unknown, as past
+	 * the end of a log): r staying open past the first FIN through the
+	 * end of its own log is the lost FIN; the last retransmission in
+	 * flight changes nothing.
 	 */
-	if (final || s->host->done)
+	if (final || s->host->done || s->died_unseen)
 		return add_sat(clock_convert(s, r, s->fin_sent_ns),
 			       clock_tolerance(c, s, r));
 	return UNSET;
@@ -442,7 +444,9 @@ static enum judge_status judge_vanished(struct fw_corr *c, struct end *e,
 		min_u64(min_u64(o->fin_sent_ns, o->rst_sent_ns), o->died_ns);
 	enum judge_status st;
 
-	if (!e->died_unseen || is_set(o->fin_recv_ns) ||
+	/* a close e sent before it died is judged as such (judge_actions) */
+	if (!e->died_unseen || is_set(e->fin_sent_ns) ||
+	    is_set(e->rst_sent_ns) || is_set(o->fin_recv_ns) ||
 	    (is_set(o->rst_recv_ns) && o->rst_recv_ns <= limit) ||
 	    (is_set(o_close) && o_close <= limit))
 		return JUDGE_PASSED;

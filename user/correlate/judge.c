@@ -287,20 +287,31 @@ static enum judge_status judge_rst(struct fw_corr *c, struct end *s,
 static uint64_t fin_deadline(struct fw_corr *c, const struct end *s,
 			     const struct end *r, bool final)
 {
-	if (end_dead(s) && !s->died_unseen)
+	if (end_dead(s))
 		return add_sat(clock_convert(s, r, s->died_ns),
 			       clock_tolerance(c, s, r));
 	/*
-	 * s's log ended while it was still retransmitting, or s died unseen
-	 * after it (its history after its last record is unknown, as past
-	 * the end of a log): r staying open past the first FIN through the
-	 * end of its own log is the lost FIN; the last retransmission in
-	 * flight changes nothing.
+	 * s's log ended while it was still retransmitting: r staying open
+	 * past the first FIN through the end of its own log is the lost
+	 * FIN; the last retransmission in flight changes nothing.
 	 */
-	if (final || s->host->done || s->died_unseen)
+	if (final || s->host->done)
 		return add_sat(clock_convert(s, r, s->fin_sent_ns),
 			       clock_tolerance(c, s, r));
 	return UNSET;
+}
+
+/*
+ * Until when s's own records must be all there for its FIN: through its
+ * death, or, for one that died unseen, the FIN plus the allowance (seen
+ * still trying then, what it did later cannot bring the FIN to r, whose
+ * silence through s's death is what proves it lost).
+ */
+static uint64_t sender_known_until(struct fw_corr *c, const struct end *s)
+{
+	if (s->died_unseen)
+		return add_sat(s->fin_sent_ns, clock_tolerance(c, s, s));
+	return fin_deadline(c, s, s, true);
 }
 
 /* s's FIN, past its deadline, that r never recorded. */
@@ -315,7 +326,7 @@ static enum judge_status fin_unanswered(struct fw_corr *c, struct end *s,
 			  sub_sat(clock_convert(s, r, t), c->opts.skew_ns),
 			  deadline, r);
 	if (st == JUDGE_PASSED)
-		st = judge_window(c, j, s->host, t, fin_deadline(c, s, s, true),
+		st = judge_window(c, j, s->host, t, sender_known_until(c, s),
 				  s);
 	if (st != JUDGE_PASSED)
 		return st;

@@ -48,6 +48,7 @@ struct got {
 	char reaped_by[32];
 	uint64_t reaped_after_ms;
 	uint64_t client_gap, server_gap;
+	char cause_host[64];
 };
 
 #define CAPTURE_MAX 128
@@ -108,6 +109,7 @@ static void capture_cb(const struct fw_finding *f, void *ctx)
 	g->reaped_after_ms = f->reaped_after_ms;
 	g->client_gap = f->client.gap;
 	g->server_gap = f->server.gap;
+	copy_str(g->cause_host, sizeof(g->cause_host), f->cause.host);
 }
 
 /* The findings with a given verdict. */

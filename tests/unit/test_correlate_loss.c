@@ -390,11 +390,103 @@ static void test_dark_host_rebooted(void)
 	CHECK(g && !g->reaped_by[0]);
 }
 
+/*
+ * As a real tracer writes it: app1's FIN of 48311 is dropped by its own
+ * host before app1 goes dark at 50 s; 48312 dies unseen in the dark;
+ * 48313 lives on. The restarted tracer takes its baseline before it
+ * writes its start record, so the baseline's records are older than the
+ * start; in the file the start comes first, in time order the baseline.
+ */
+static void dark_host_as_traced(struct lines *ls, bool start_first)
+{
+	struct sk cl1 = client_sk(48311, 21, 22),
+		  sv1 = server_sk(48311, 21, 22);
+	struct sk cl2 = client_sk(48312, 23, 24),
+		  sv2 = server_sk(48312, 23, 24);
+	struct sk cl3 = client_sk(48313, 25, 26),
+		  sv3 = server_sk(48313, 25, 26);
+	const struct happen fin[] = {
+		ST(10, "ESTABLISHED", "FIN_WAIT1"),
+		EV(10, H_DROP_OUT),
+		EV(10.2, H_DROP_OUT),
+		EV(10.6, H_DROP_OUT),
+		EV(11.4, H_DROP_OUT),
+		EV(13, H_DROP_OUT),
+	};
+
+	rec_v = 2;
+	start_v2(ls, "app1", 0, true, 1000, "boot-1");
+	start_v2(ls, "db1", 0, true, 1000, "boot-1");
+	established(ls, &cl1, &sv1, 1, true);
+	established(ls, &cl2, &sv2, 2, true);
+	established(ls, &cl3, &sv3, 3, true);
+	render(ls, &cl1, fin, N(fin), true);
+	ticks(ls, "app1", 4, 50, 1);
+	ticks(ls, "db1", 4, 300, 1);
+	snapshot_v2(ls, &cl3, 200.1, "ESTABLISHED", NULL);
+	host_rec(ls, "app1", 0, 200.2, "start",
+		 ",\"ports\":[6379],\"netns\":[],\"transport\":\"ring\","
+		 "\"version\":\"test\",\"attach\":[\"x\"],\"stream\":"
+		 "\"folded\",\"tick_ms\":1000,\"boot_id\":\"boot-1\"");
+	pass_end(ls, "app1", 200.21, 1, false);
+	ticks(ls, "app1", 201, 300, 1);
+	stop_rec(ls, "app1", 0, 300);
+	stop_rec(ls, "db1", 0, 300);
+	rec_v = 1;
+	sort_lines(ls);
+	for (int i = 1; start_first && i < ls->n; i++) {
+		if (strstr(ls->line[i], "\"start\"") &&
+		    strstr(ls->line[i - 1], "\"snapshot\"")) {
+			char *t = ls->line[i];
+
+			ls->line[i] = ls->line[i - 1];
+			ls->line[i - 1] = t;
+		}
+	}
+}
+
+static void check_dark_host_as_traced(bool start_first)
+{
+	struct lines ls = { 0 };
+	struct capture cap;
+	struct fw_corr_opts o = default_opts();
+	const struct got *g;
+
+	dark_host_as_traced(&ls, start_first);
+	fw_corr_free(run_lines(&ls, &cap, &o));
+	free_lines(&ls);
+	CHECK_INT(cap.n, 3);
+	/* lost before the dark: the sender's own host dropped it */
+	g = find_client(&cap, "10.0.0.1:48311");
+	CHECK(g && g->verdict == FW_V_LOST_FIN);
+	if (g)
+		CHECK(strstr(g->evidence, "the sender's own host dropped it "
+					  "5 times") != NULL);
+	/* the baseline, whole, shows the client's end gone */
+	g = find_client(&cap, "10.0.0.1:48312");
+	CHECK(g && g->verdict == FW_V_PEER_VANISHED);
+	if (g) {
+		CHECK(strstr(g->evidence,
+			     "the snapshot of app1 at 2026-11-30T00:03:20.210Z "
+			     "no longer lists it: it died unseen") != NULL);
+		CHECK_STR(g->cause_host, "app1");
+	}
+	g = find_client(&cap, "10.0.0.1:48313");
+	CHECK(g && g->verdict == FW_V_OPEN);
+}
+
+static void test_dark_host_as_traced(void)
+{
+	check_dark_host_as_traced(false);
+	check_dark_host_as_traced(true);
+}
+
 int main(void)
 {
 	RUN_TEST(test_dark_host_is_incomplete);
 	RUN_TEST(test_dark_host_back_shows_the_ghost);
 	RUN_TEST(test_dark_host_rebooted);
+	RUN_TEST(test_dark_host_as_traced);
 	RUN_TEST(test_pinned_loss_spares_the_untouched);
 	RUN_TEST(test_unpinned_loss_stays_a_window);
 	RUN_TEST(test_pinned_loss_without_pass);

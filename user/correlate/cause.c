@@ -519,15 +519,18 @@ static void peer_gone(struct fw_cause_info *ci, const struct judgement *j,
 		      char *buf, size_t sz)
 {
 	const struct end *e = j->survivor;
+	/* a snapshot that lacks the peer names its host; a peer that died
+	 * unseen is in the words itself */
+	const char *gone = j->ev.other ? j->ev.other : j->ev.peer.host;
 
 	ci->cause = FW_CAUSE_PEER_GONE;
-	ci->host = j->ev.other;
+	ci->host = gone;
 	snprintf(buf, sz,
 		 "%s on %s still holds the connection, but %s has no socket "
 		 "for it: its close never arrived, or %s lost the socket "
 		 "without one (a crash, a reboot, a killed socket)",
-		 end_is_client(e) ? "client" : "server", e->host->name,
-		 j->ev.other, j->ev.other);
+		 end_is_client(e) ? "client" : "server", e->host->name, gone,
+		 gone);
 }
 
 static void lost_close(struct fw_cause_info *ci, const struct conn *cn,

@@ -352,6 +352,8 @@ void fw_corr_feed(struct fw_corr *c, const struct fw_rec *r)
 	old_wm = h->wm_ns;
 	if (r->version >= 2)
 		h->v2 = true;
+	if (r->type == FW_REC_SNAPSHOT && !h->in_pass)
+		h->pass_wm = h->wm_ns;
 	if (r->type == FW_REC_START && host_start(c, h, r, first)) {
 		ends_gone_with_boot(c, h);
 		resumed = true; /* its old connections may be decided now */

@@ -111,6 +111,8 @@ struct host {
 	bool in_pass;	       /* snapshot records of a pass are coming */
 	uint64_t pass_ns;      /* the first of them */
 	uint64_t pass_records; /* how many */
+	uint64_t pass_wm;      /* the watermark before the first of them */
+	bool restarted;	       /* the restart window may end at the baseline */
 	uint64_t *watched;     /* the tracer's netns list (start), NULL: all */
 	size_t nwatched;
 	bool traced;	  /* a start record came: a trace, not a snapshot */

@@ -215,6 +215,22 @@ static bool note_boot(struct host *h, const struct fw_rec *r)
 }
 
 /*
+ * A restarted tracer attaches its programs, then takes its baseline,
+ * then writes its start record, stamped after the baseline's records:
+ * it was running by the time its baseline began at t, so the window in
+ * which it was not ends there, and the baseline pass is whole.
+ */
+static void restart_seen_by_pass(struct host *h, uint64_t t)
+{
+	struct lost_win *w = h->nlost ? &h->lost[h->nlost - 1] : NULL;
+
+	h->restarted = false;
+	if (!w || w->count || t <= w->from_ns || t > w->to_ns)
+		return;
+	w->to_ns = t - 1;
+}
+
+/*
  * A start record: the namespaces its tracer watches, its heartbeats,
  * its boot. Returns true when the host booted since its previous trace:
  * none of the sockets that trace knew exists any more.
@@ -223,6 +239,13 @@ bool host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first)
 {
 	bool rebooted = note_boot(h, r);
+	/*
+	 * Its baseline's records, older than the start record, may have
+	 * come first (in time order): they are the new trace's.
+	 */
+	bool baseline_first = h->in_pass && !first &&
+			      r->time_ns < add_sat(h->pass_ns, FW_LATE_NS);
+	uint64_t last = baseline_first ? h->pass_wm : h->wm_ns;
 
 	free(h->watched);
 	h->watched = copy_rec_netns(c, r, &h->nwatched);
@@ -235,8 +258,12 @@ bool host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 	 * A restarted tracer: what happened in between was not seen. A
 	 * reopened file (log rotation) continues the same trace.
 	 */
-	if (!first && r->time_ns > h->wm_ns && !r->reopen)
-		host_add_lost(c, h, h->wm_ns, r->time_ns, 0, false);
+	if (!first && r->time_ns > last && !r->reopen) {
+		host_add_lost(c, h, last, r->time_ns, 0, false);
+		h->restarted = true;
+		if (baseline_first)
+			restart_seen_by_pass(h, h->pass_ns);
+	}
 	if (h->done) {
 		h->done = false;
 		clock_update(c);
@@ -379,6 +406,8 @@ bool host_cut(const struct fw_corr *c, const struct host *h)
 void host_begin_pass(struct host *h, uint64_t t)
 {
 	if (!h->in_pass) {
+		if (h->restarted)
+			restart_seen_by_pass(h, t);
 		h->in_pass = true;
 		h->pass_ns = t;
 		h->pass_records = 0;

@@ -301,6 +301,19 @@ static uint64_t fin_deadline(struct fw_corr *c, const struct end *s,
 	return UNSET;
 }
 
+/*
+ * Until when s's own records must be all there for its FIN: through its
+ * death, or, for one that died unseen, the FIN plus the allowance (seen
+ * still trying then, what it did later cannot bring the FIN to r, whose
+ * silence through s's death is what proves it lost).
+ */
+static uint64_t sender_known_until(struct fw_corr *c, const struct end *s)
+{
+	if (s->died_unseen)
+		return add_sat(s->fin_sent_ns, clock_tolerance(c, s, s));
+	return fin_deadline(c, s, s, true);
+}
+
 /* s's FIN, past its deadline, that r never recorded. */
 static enum judge_status fin_unanswered(struct fw_corr *c, struct end *s,
 					struct end *r, struct judgement *j,
@@ -313,7 +326,7 @@ static enum judge_status fin_unanswered(struct fw_corr *c, struct end *s,
 			  sub_sat(clock_convert(s, r, t), c->opts.skew_ns),
 			  deadline, r);
 	if (st == JUDGE_PASSED)
-		st = judge_window(c, j, s->host, t, fin_deadline(c, s, s, true),
+		st = judge_window(c, j, s->host, t, sender_known_until(c, s),
 				  s);
 	if (st != JUDGE_PASSED)
 		return st;
@@ -442,7 +455,9 @@ static enum judge_status judge_vanished(struct fw_corr *c, struct end *e,
 		min_u64(min_u64(o->fin_sent_ns, o->rst_sent_ns), o->died_ns);
 	enum judge_status st;
 
-	if (!e->died_unseen || is_set(o->fin_recv_ns) ||
+	/* a close e sent before it died is judged as such (judge_actions) */
+	if (!e->died_unseen || is_set(e->fin_sent_ns) ||
+	    is_set(e->rst_sent_ns) || is_set(o->fin_recv_ns) ||
 	    (is_set(o->rst_recv_ns) && o->rst_recv_ns <= limit) ||
 	    (is_set(o_close) && o_close <= limit))
 		return JUDGE_PASSED;

@@ -56,7 +56,7 @@ VERSION := $(shell cat VERSION)
 
 .DELETE_ON_ERROR:
 .PHONY: print-pure-srcs all clean test unit correlate-lib deps test-deps demo vmtest fuzz \
-	asan format bench bench-correlate install uninstall deb man soak
+	asan format bench bench-correlate bench-burst install uninstall deb man soak
 all: finwatch
 
 # What builds and runs finwatch: safe on a production host (no service
@@ -179,6 +179,14 @@ CHURN_LOGS ?= bench/out/churn
 bench-correlate:
 	@[ -s $(CHURN_LOGS)/folded/client.log ] || { echo "no churn logs in $(CHURN_LOGS): bench/churn_logs.sh $(CHURN_LOGS) (root)"; exit 1; }
 	bash bench/correlate_ab.sh $(CHURN_LOGS)/folded $(CHURN_LOGS)/all-states
+
+# The close burst of issue 14 (bench/burst.sh, docs/PERFORMANCE.md): root,
+# a few minutes, not part of `make test`. BURST_CASES: some of none, ring,
+# perf, ring-all-states, perf-all-states (default: the four traced ones).
+BURST_CASES ?=
+bench-burst:
+	$(MAKE) finwatch
+	bash bench/burst.sh $(BURST_CASES)
 
 # Days of tracing in compressed time (scripts/soak.sh, docs/PERFORMANCE.md),
 # as root: SOAK_MINUTES of churn, leaks and rotations with --follow

@@ -261,6 +261,11 @@ static void reaped(struct lines *ls, int port, const char *comm,
 	if (snap_keys)
 		ev(ls, &sv, 30, "snapshot", "ESTABLISHED", "ESTABLISHED",
 		   snap_keys);
+	/* tcp_keepalive_timer sends a RST before it times the socket out */
+	if (!strncmp(how, "RST", 3)) {
+		ev(ls, &sv, 80, "reset_sent", "ESTABLISHED", "ESTABLISHED", "");
+		how += 3;
+	}
 	snprintf(keys, sizeof(keys), ",\"final\":true%s", how);
 	if (!strncmp(how, "FIN", 3)) {
 		ev(ls, &sv, 70, "retransmit", "FIN_WAIT1", "FIN_WAIT1",
@@ -369,6 +374,47 @@ static void test_reaped_by(void)
 }
 
 /*
+ * The kernel's own RST before a keepalive or TCP_USER_TIMEOUT timeout
+ * (as a real server's log shows it) is the timeout's, not its
+ * application's abort.
+ */
+static void test_reaped_by_timeout_with_its_reset(void)
+{
+	struct lines ls = { 0 };
+	struct capture cap;
+	const struct got *g;
+
+	rec_v = 2;
+	hosts(&ls, 120);
+	reaped(&ls, 49111, "redis-server",
+	       "RST,\"sk_err\":\"ETIMEDOUT\",\"probes_out\":3,"
+	       "\"rto_retrans\":0,\"keepalive\":true",
+	       NULL);
+	reaped(&ls, 49112, "redis-server",
+	       "RST,\"sk_err\":\"ETIMEDOUT\",\"probes_out\":0,"
+	       "\"rto_retrans\":0,\"keepalive\":false",
+	       ",\"state\":\"ESTABLISHED\",\"snap\":2,\"source\":\"iter\","
+	       "\"keepalive\":false,\"keepalive_idle_s\":7200,"
+	       "\"keepalive_intvl_s\":75,\"keepalive_cnt\":9,"
+	       "\"user_timeout_ms\":30000");
+	both_stop(&ls, 120);
+	rec_v = 1;
+	sort_lines(&ls);
+	feed_all(&ls, &cap, false);
+	g = find_client(&cap, "10.0.0.1:49111");
+	CHECK(g && g->verdict == FW_V_LOST_FIN);
+	if (g) {
+		CHECK_STR(g->reaped_by, "keepalive");
+		CHECK_INT(g->reaped_after_ms, 70000);
+	}
+	g = find_client(&cap, "10.0.0.1:49112");
+	CHECK(g && g->verdict == FW_V_LOST_FIN);
+	if (g)
+		CHECK_STR(g->reaped_by, "user_timeout");
+	free_lines(&ls);
+}
+
+/*
  * Following, the same log names things sooner, and revises them; the
  * last finding of each connection is the batch's finding.
  */
@@ -416,6 +462,7 @@ int main(void)
 	RUN_TEST(test_live_waits_for_the_repair_pass);
 	RUN_TEST(test_live_undone_when_the_fin_arrives);
 	RUN_TEST(test_reaped_by);
+	RUN_TEST(test_reaped_by_timeout_with_its_reset);
 	RUN_TEST(test_batch_equals_last_live);
 	return CHECK_EXIT();
 }

@@ -46,10 +46,11 @@ static enum reaper reaper_of(const struct end *s, uint64_t close,
 		return strstr(s->comm, "redis") ? REAPED_REDIS_TIMEOUT
 						: REAPED_APP_CLOSE;
 	}
-	if (after(s->rst_sent_ns, close) && !is_set(s->rst_recv_ns)) {
-		*when = s->rst_sent_ns;
-		return REAPED_APP_CLOSE;
-	}
+	/*
+	 * Before the RST: the keepalive timer sends one of its own just
+	 * before it times the socket out (tcp_keepalive_timer), where an
+	 * application's abort leaves ECONNRESET (tcp_disconnect).
+	 */
 	if (s->sk_err == ETIMEDOUT) {
 		if (probes_out(s))
 			return REAPED_KEEPALIVE;
@@ -58,6 +59,10 @@ static enum reaper reaper_of(const struct end *s, uint64_t close,
 		if (s->rto_retrans != UINT32_MAX && s->rto_retrans > 0)
 			return REAPED_RETRANSMIT_TIMEOUT;
 		return REAPED_UNKNOWN;
+	}
+	if (after(s->rst_sent_ns, close) && !is_set(s->rst_recv_ns)) {
+		*when = s->rst_sent_ns;
+		return REAPED_APP_CLOSE;
 	}
 	if (is_set(s->rst_recv_ns) || s->sk_err == ECONNRESET)
 		return probes_out(s) ? REAPED_KEEPALIVE : REAPED_RESET;

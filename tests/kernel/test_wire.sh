@@ -18,6 +18,9 @@
 #  (c) The same SYN proxy with NAT (masquerade towards the server): no
 #      mirrored 4-tuple, the one ISN backed by the moment both ends were
 #      established.
+#  (d) A relay on the router (tcprelay.c, a full proxy: both directions'
+#      ISNs differ, and NAT): nothing pairs, and the FIN the relay never
+#      got is incomplete with its reason, never lost_fin.
 # shellcheck disable=SC2086 # the port lists are words
 . "$(dirname "$0")/lib.sh"
 
@@ -31,6 +34,8 @@ PCLEAN=35110		# (b) through the SYN proxy, clean
 PCLEAN6=35111
 NLOST=35200		# (c) SYN proxy and NAT, FIN dropped
 NCLEAN=35210
+RLOST=35300		# (d) through a relay, FIN dropped on the router
+RCLEAN=35310
 WIRE_CAUSE='something between them (a NAT, firewall or load balancer, or the path) lost it'
 WEAKER="paired by one direction's ISN only: the sequence numbers of the server on db1 were rewritten on the way (a SYN proxy, or a firewall randomising ISNs), so the pairing is weaker than by both ISNs"
 
@@ -40,8 +45,14 @@ fw_netns_routed "$FW_C" "$FW_R" "$FW_S"
 fw_redis_start "$FW_S" 6379 "$FW_RS4" "$FW_RS6"
 fw_redis_start "$FW_S" 6380 "$FW_RS4" "$FW_RS6"
 fw_redis_start "$FW_S" 6381 "$FW_RS4"
+fw_redis_start "$FW_S" 6382 "$FW_RS4"
+fw_build_helper tcprelay
+ip netns exec "$FW_R" "$FW_BUILD/kernel/tcprelay" 198.18.0.254 6382 "$FW_RS4" >"$FW_TMP/relay.out" 2>&1 &
+FW_PIDS+=($!)
+fw_wait_for 5 grep -q listening "$FW_TMP/relay.out" || fw_die "tcprelay did not start: $(cat "$FW_TMP/relay.out")"
+fw_nft_drop "$FW_R" input fin tcp sport "$RLOST"
 # One rule a port, so that each port's drops are counted apart.
-for p in $LOST $LOST6 $PLOST $PLOST6 $NLOST; do
+for p in $LOST $LOST6 $PLOST $PLOST6 $NLOST $RLOST; do
 	fw_nft_drop "$FW_R" forward fin tcp sport "$p"
 	fw_nft_drop "$FW_R" forward rst tcp sport "$p"
 done
@@ -227,3 +238,25 @@ fw_check nat/findings "$(findings nat)" "$( {
 } | sort -n)" "$FW_TMP/nat.json"
 fw_check nat/weaker_words "$(jq -r --arg w "$WEAKER" 'select(.type == "finding") | .evidence | endswith("; " + $w)' "$FW_TMP/nat.json" | paste -sd' ')" \
 	"true true" "$FW_TMP/nat.json"
+
+# ------------------------------- (d) both directions rewritten, behind NAT
+# A relay on the router (a full proxy): each host's ISNs reach only the
+# relay. Nothing proves which server end is the client's peer, so a FIN
+# the relay never got is no lost_fin but incomplete, with the reason.
+trace_both relay 6382
+# the relay serves one connection at a time: the one that never ends last
+connect 198.18.0.254 6382 $RCLEAN $RLOST
+wait_lost $RLOST
+sleep 3.5
+stop_both relay
+got=$(jq -r 'select(.type == "finding") | "\(if .client_host then (.client | sub(".*:"; "")) else "relay" end) \(.verdict) \(.cause) \(.paired_by)"' \
+	"$FW_TMP/relay.json" | sort)
+# The relay still holds its connection to db1 of the FIN it never got:
+# that one is open, truly.
+fw_check relay/findings "$got" "$RLOST incomplete null none
+$RCLEAN ok null none
+relay ok null none
+relay open null none" "$FW_TMP/relay.json"
+got=$(jq -r --arg p ":$RLOST" 'select(.type == "finding" and (.client | endswith($p))) | .reason' "$FW_TMP/relay.json")
+fw_check relay/reason "$got" "FIN still unacknowledged after $(jq -r --arg p ":$RLOST" 'select(.type == "finding" and (.client | endswith($p))) | .close_retrans' "$FW_TMP/relay.json") retransmissions when the log ended; the peer's log has no record of it" "$FW_TMP/relay.json"
+fw_check relay/answer "$(jq -r 'select(.type == "summary") | .answer' "$FW_TMP/relay.json")" unknown "$FW_TMP/relay.json"

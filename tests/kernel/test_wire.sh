@@ -259,4 +259,8 @@ relay ok null none
 relay open null none" "$FW_TMP/relay.json"
 got=$(jq -r --arg p ":$RLOST" 'select(.type == "finding" and (.client | endswith($p))) | .reason' "$FW_TMP/relay.json")
 fw_check relay/reason "$got" "FIN still unacknowledged after $(jq -r --arg p ":$RLOST" 'select(.type == "finding" and (.client | endswith($p))) | .close_retrans' "$FW_TMP/relay.json") retransmissions when the log ended; the peer's log has no record of it" "$FW_TMP/relay.json"
+# The one end in the logs is the closer: no "other end is still" anything.
+got=$(jq -r --arg p ":$RLOST" 'select(.type == "finding" and (.client | endswith($p))) | .surviving_state' "$FW_TMP/relay.json")
+fw_check relay/no_survivor "$got" null "$FW_TMP/relay.json"
+fw_check relay/text_no_survivor "$(grep -c 'the other end is still FIN_WAIT1' "$FW_TMP/relay.txt")" 0 "$FW_TMP/relay.txt"
 fw_check relay/answer "$(jq -r 'select(.type == "summary") | .answer' "$FW_TMP/relay.json")" unknown "$FW_TMP/relay.json"

@@ -715,3 +715,55 @@ FW_SERVER_CLEAN='SYN_RECV>ESTABLISHED ESTABLISHED>CLOSE_WAIT CLOSE_WAIT>LAST_ACK
 FW_SERVER_OPEN='LISTEN>SYN_RECV'
 
 fw_reap_stale
+
+# ------------------------------------------------------- fw_netns_routed
+
+# A router namespace between client and server: the wire, where a
+# middlebox loses or rewrites segments that neither host sees go.
+FW_R=fwr-$$
+FW_RS4=198.18.1.2	# the server's addresses behind the router
+FW_RS6=2001:db8:1::2
+
+# fw_netns_routed CLIENT_NS ROUTER_NS SERVER_NS: the client at 198.18.0.1
+# and 2001:db8::1, the server at FW_RS4 and FW_RS6, each routing through
+# ROUTER_NS (forwarding on, .254 and ::fe on each side).
+fw_netns_routed() {
+	local c=${1:-$FW_C} r=${2:-$FW_R} s=${3:-$FW_S} l
+	fw_netns_add "$c"
+	fw_netns_add "$r"
+	fw_netns_add "$s"
+	ip link add fwv0 netns "$c" type veth peer name fwr0 netns "$r" &&
+		ip link add fwv1 netns "$s" type veth peer name fwr1 netns "$r" ||
+		fw_die "cannot create veth through $r"
+	ip -n "$c" addr add "$FW_C4/24" dev fwv0
+	ip -n "$r" addr add 198.18.0.254/24 dev fwr0
+	ip -n "$r" addr add 198.18.1.254/24 dev fwr1
+	ip -n "$s" addr add "$FW_RS4/24" dev fwv1
+	ip -n "$c" -6 addr add "$FW_C6/64" dev fwv0 nodad
+	ip -n "$r" -6 addr add 2001:db8::fe/64 dev fwr0 nodad
+	ip -n "$r" -6 addr add 2001:db8:1::fe/64 dev fwr1 nodad
+	ip -n "$s" -6 addr add "$FW_RS6/64" dev fwv1 nodad
+	for l in "$c fwv0" "$r fwr0" "$r fwr1" "$s fwv1"; do
+		ip -n "${l% *}" link set "${l#* }" up
+	done
+	ip -n "$c" route add default via 198.18.0.254
+	ip -n "$c" -6 route add default via 2001:db8::fe
+	ip -n "$s" route add default via 198.18.1.254
+	ip -n "$s" -6 route add default via 2001:db8:1::fe
+	ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+		fw_die "cannot turn forwarding on in $r"
+	fw_wait_for 5 fw_refused "$c" "$FW_RS4" || fw_die "$FW_RS4 unreachable from $c through $r"
+	fw_wait_for 5 fw_refused "$c" "$FW_RS6" || fw_die "$FW_RS6 unreachable from $c through $r"
+	ip netns exec "$c" sysctl -qw net.ipv4.ip_local_port_range="40000 60999"
+}
+
+# Routers left by a test killed with SIGKILL (fw_reap_stale knows only
+# the fwc/fws names).
+fw_reap_stale_routers() {
+	local ns
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+		[[ $ns =~ ^fwr[0-9]*-([0-9]+)$ ]] || continue
+		kill -0 "${BASH_REMATCH[1]}" 2>/dev/null || fw_netns_destroy "$ns"
+	done
+}
+fw_reap_stale_routers

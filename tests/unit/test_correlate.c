@@ -282,6 +282,42 @@ static void test_unacked_fin_single_log(void)
 	free_lines(&ls);
 }
 
+/*
+ * A FIN to an address no traced host has (a relay on a router), still
+ * unacknowledged when the logs end: incomplete, and no "other end" is
+ * said to be still FIN_WAIT1: the one end in the logs is the closer.
+ */
+static void test_unacked_fin_to_untraced_peer(void)
+{
+	struct sk cl = client_sk(40014, 2300, 2400),
+		  other = client_sk(40015, 2500, 2600),
+		  other_sv = server_sk(40015, 2500, 2600);
+	struct fw_corr_opts o = default_opts();
+	struct lines ls = { 0 };
+	struct capture cap;
+	struct fw_corr *c;
+	const struct got *g;
+
+	cl.raddr = "10.0.0.9";
+	both_start(&ls);
+	open_conn(&ls, &other, &other_sv, 1);
+	st(&ls, &cl, 2, "SYN_SENT", "ESTABLISHED");
+	ev(&ls, &cl, 10, "state", "ESTABLISHED", "FIN_WAIT1", "");
+	for (int i = 0; i < 3; i++)
+		ev(&ls, &cl, 10.2 + i, "retransmit", "FIN_WAIT1", "FIN_WAIT1",
+		   ",\"tcp_flags\":\"FIN|ACK\"");
+	both_stop(&ls, 30);
+	c = run_lines(&ls, &cap, &o);
+	g = find_client(&cap, "10.0.0.1:40014");
+	CHECK(g != NULL);
+	if (g) {
+		CHECK_INT(g->verdict, FW_V_INCOMPLETE);
+		CHECK_INT(g->surviving_state, 0);
+	}
+	fw_corr_free(c);
+	free_lines(&ls);
+}
+
 static void test_lost_events_make_incomplete(void)
 {
 	struct sk cl = client_sk(40013, 2100, 2200),
@@ -853,6 +889,7 @@ int main(void)
 	RUN_TEST(test_peer_vanished);
 	RUN_TEST(test_peer_log_starting_late_is_not_vanished);
 	RUN_TEST(test_unacked_fin_single_log);
+	RUN_TEST(test_unacked_fin_to_untraced_peer);
 	RUN_TEST(test_lost_events_make_incomplete);
 	RUN_TEST(test_lost_events_elsewhere_do_not_matter);
 	RUN_TEST(test_log_ending_early_is_incomplete);

@@ -207,7 +207,8 @@ static void fill_facts(struct fw_corr *c, struct conn *cn, struct fw_finding *f,
 		j->verdict == FW_V_CLOSE_WAIT_LEAK ? j->cw_ns : FW_UNKNOWN;
 	fill_drops(f, j);
 	f->peer_gone_ns = peer_gone_at(c, j);
-	if (j->survivor && j->surviving_state &&
+	/* a lone closer survives no close: it is no "other end" */
+	if (j->survivor && j->survivor != j->closer && j->surviving_state &&
 	    j->surviving_state != FW_TCP_CLOSE &&
 	    j->surviving_state != FW_TCP_TIME_WAIT) {
 		f->surviving_state = j->surviving_state;

@@ -415,6 +415,33 @@ static void test_reaped_by_timeout_with_its_reset(void)
 }
 
 /*
+ * A peer host powered off: the probes get ICMP host unreachable, and the
+ * timer's death reports that soft error, not ETIMEDOUT (tcp_write_err()).
+ */
+static void test_reaped_by_keepalive_unreachable(void)
+{
+	struct lines ls = { 0 };
+	struct capture cap;
+	const struct got *g;
+
+	rec_v = 2;
+	hosts(&ls, 120);
+	reaped(&ls, 49113, "redis-server",
+	       "RST,\"sk_err\":\"EHOSTUNREACH\",\"probes_out\":3,"
+	       "\"rto_retrans\":0,\"keepalive\":true",
+	       NULL);
+	both_stop(&ls, 120);
+	rec_v = 1;
+	sort_lines(&ls);
+	feed_all(&ls, &cap, false);
+	g = find_client(&cap, "10.0.0.1:49113");
+	CHECK(g && g->verdict == FW_V_LOST_FIN);
+	if (g)
+		CHECK_STR(g->reaped_by, "keepalive");
+	free_lines(&ls);
+}
+
+/*
  * Following, the same log names things sooner, and revises them; the
  * last finding of each connection is the batch's finding.
  */
@@ -463,6 +490,7 @@ int main(void)
 	RUN_TEST(test_live_undone_when_the_fin_arrives);
 	RUN_TEST(test_reaped_by);
 	RUN_TEST(test_reaped_by_timeout_with_its_reset);
+	RUN_TEST(test_reaped_by_keepalive_unreachable);
 	RUN_TEST(test_batch_equals_last_live);
 	return CHECK_EXIT();
 }

@@ -124,10 +124,16 @@ static void apply_step(struct end *e, const struct step *s)
 		end_note_move(e, t, to);
 }
 
-/* A final record whose socket gave up (SCHEMA-v2 sk_err ETIMEDOUT). */
+bool sk_err_timed_out(uint32_t err)
+{
+	return err == ETIMEDOUT || err == EHOSTUNREACH || err == ENETUNREACH ||
+	       err == ECONNREFUSED || err == EPROTO;
+}
+
+/* A final record whose socket gave up (SCHEMA-v2 sk_err). */
 static bool final_timed_out(const struct fw_rec *r)
 {
-	return r->final && r->sk_err == ETIMEDOUT;
+	return r->final && sk_err_timed_out(r->sk_err);
 }
 
 static void apply_state(struct end *e, const struct fw_rec *r)

@@ -562,6 +562,14 @@ void apply_addresses(struct fw_corr *c, struct end *e, const struct fw_rec *r,
 bool is_epitaph(const struct fw_rec *r);
 bool is_listener(const struct fw_rec *r);
 uint64_t rec_idle_ms(const struct fw_rec *r);
+/*
+ * Whether a socket's final error says its own timers gave up (keepalive,
+ * retransmissions, TCP_USER_TIMEOUT): ETIMEDOUT, or the ICMP error one of
+ * its probes or retransmissions got meanwhile, which tcp_write_err()
+ * reports instead (sk_err_soft): a peer host powered off answers no
+ * probe, its router says it is unreachable.
+ */
+bool sk_err_timed_out(uint32_t err);
 const char *intern_reason(struct fw_corr *c, const char *s);
 void reasons_free(struct fw_corr *c);
 

@@ -51,7 +51,7 @@ static enum reaper reaper_of(const struct end *s, uint64_t close,
 	 * before it times the socket out (tcp_keepalive_timer), where an
 	 * application's abort leaves ECONNRESET (tcp_disconnect).
 	 */
-	if (s->sk_err == ETIMEDOUT) {
+	if (sk_err_timed_out(s->sk_err)) {
 		if (probes_out(s))
 			return REAPED_KEEPALIVE;
 		if (s->cause.user_timeout_ms)

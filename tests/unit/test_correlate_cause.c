@@ -520,6 +520,20 @@ static void test_cause_drops_lost(void)
 	run_causes(&ls, &cap);
 	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
 	CHECK_INT(cap.got[0].cause, FW_CAUSE_LOST_IN_NETWORK);
+	/*
+	 * db1's clock runs 50 ms behind: its loss up to 9.98 s on its clock
+	 * came 30 ms after the FIN left app1 at 10 s on app1's.
+	 */
+	cl = client_sk(44057, 1, 2), sv = server_sk(44057, 1, 2);
+	sv.clock_off_ns = -50000000;
+	starts(&ls, 432000);
+	open_conn(&ls, &cl, &sv, 1);
+	lost_fin(&ls, &cl, 10, 400000, 3);
+	drops_lost(&ls, "db1", 9.9, 9.98);
+	both_stop(&ls, 100);
+	run_causes(&ls, &cap);
+	CHECK_INT(cap.got[0].verdict, FW_V_LOST_FIN);
+	CHECK_INT(cap.got[0].cause, FW_CAUSE_UNKNOWN);
 }
 
 static void test_cause_lost_rst(void)

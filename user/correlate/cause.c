@@ -118,6 +118,7 @@ enum unknown_why {
 };
 
 struct lost_close {
+	const struct fw_corr *c;
 	const struct end *s, *r; /* sender, receiver; either may be NULL */
 	enum fw_close_kind kind;
 	/* a drop of it: by whose host, which way, conntrack's view */
@@ -229,17 +230,21 @@ static uint64_t close_sent_ns(const struct lost_close *x)
 
 /*
  * Whether a host lost drop records while the close was on its way: a drop
- * of it there would have gone unseen.
+ * of it there would have gone unseen. The receiver's loss is on its own
+ * clock: the close's time is taken there, as early as the clocks allow.
  */
 static const struct host *drops_lost_host(const struct lost_close *x)
 {
-	uint64_t sent = close_sent_ns(x);
+	uint64_t sent = close_sent_ns(x), sent_at_r = 0;
 
+	if (sent)
+		sent_at_r = sub_sat(clock_convert(x->s, x->r, sent),
+				    clock_tolerance(x->c, x->s, x->r));
 	if (x->s->host->drops_lost_to_ns &&
 	    x->s->host->drops_lost_to_ns >= sent)
 		return x->s->host;
 	if (x->r->host->drops_lost_to_ns &&
-	    x->r->host->drops_lost_to_ns >= sent)
+	    x->r->host->drops_lost_to_ns >= sent_at_r)
 		return x->r->host;
 	return NULL;
 }
@@ -533,10 +538,11 @@ static void peer_gone(struct fw_cause_info *ci, const struct judgement *j,
 		 gone);
 }
 
-static void lost_close(struct fw_cause_info *ci, const struct conn *cn,
-		       const struct judgement *j, char *buf, size_t sz)
+static void lost_close(const struct fw_corr *c, struct fw_cause_info *ci,
+		       const struct conn *cn, const struct judgement *j,
+		       char *buf, size_t sz)
 {
-	struct lost_close x = { .s = j->closer, .kind = j->kind };
+	struct lost_close x = { .c = c, .s = j->closer, .kind = j->kind };
 	const struct end *e;
 
 	x.r = x.s ? other_end(cn, x.s) : j->survivor;
@@ -583,8 +589,9 @@ static struct fw_finding_end *finding_end(struct fw_finding *f,
 	return NULL;
 }
 
-void cause_fill(const struct conn *cn, const struct judgement *j,
-		struct fw_finding *f, char *buf, size_t sz)
+void cause_fill(const struct fw_corr *c, const struct conn *cn,
+		const struct judgement *j, struct fw_finding *f, char *buf,
+		size_t sz)
 {
 	struct fw_finding_end *ends[2] = { &f->client, &f->server };
 	struct fw_cause_info *ci = &f->cause;
@@ -608,7 +615,7 @@ void cause_fill(const struct conn *cn, const struct judgement *j,
 		peer_gone(ci, j, buf, sz);
 	else if (j->verdict == FW_V_LOST_FIN || j->verdict == FW_V_LOST_RST ||
 		 j->verdict == FW_V_UNACKED_FIN)
-		lost_close(ci, cn, j, buf, sz);
+		lost_close(c, ci, cn, j, buf, sz);
 	else
 		return;
 	ci->text = buf;

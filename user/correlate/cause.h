@@ -59,7 +59,8 @@ void cause_apply_record(struct fw_corr *c, struct end *e,
  * Fills f->cause (its text in buf) for the judgement's lost close, and
  * the ends' keepalive settings.
  */
-void cause_fill(const struct conn *cn, const struct judgement *j,
-		struct fw_finding *f, char *buf, size_t sz);
+void cause_fill(const struct fw_corr *c, const struct conn *cn,
+		const struct judgement *j, struct fw_finding *f, char *buf,
+		size_t sz);
 
 #endif

@@ -247,7 +247,7 @@ void finding_report(struct fw_corr *c, struct conn *cn,
 	evidence_write(&j, reason, evidence, sizeof(evidence));
 	pair_note_evidence(cn, evidence, sizeof(evidence));
 	f.evidence = evidence;
-	cause_fill(cn, &j, &f, cause, sizeof(cause));
+	cause_fill(c, cn, &j, &f, cause, sizeof(cause));
 	if (how == REPORT_FINAL) {
 		c->stats.connections++;
 		c->stats.verdicts[j.verdict]++;

@@ -390,6 +390,20 @@ static void test_dark_host_rebooted(void)
 	CHECK(g && !g->reaped_by[0]);
 }
 
+/* As in the file: a start record before the baseline it took first. */
+static void swap_start_first(struct lines *ls, bool start_first)
+{
+	for (int i = 1; start_first && i < ls->n; i++) {
+		if (strstr(ls->line[i], "\"start\"") &&
+		    strstr(ls->line[i - 1], "\"snapshot\"")) {
+			char *t = ls->line[i];
+
+			ls->line[i] = ls->line[i - 1];
+			ls->line[i - 1] = t;
+		}
+	}
+}
+
 /*
  * As a real tracer writes it: app1's FIN of 48311 is dropped by its own
  * host before app1 goes dark at 50 s; 48312 dies unseen in the dark;
@@ -423,7 +437,8 @@ static void dark_host_as_traced(struct lines *ls, bool start_first)
 	render(ls, &cl1, fin, N(fin), true);
 	ticks(ls, "app1", 4, 50, 1);
 	ticks(ls, "db1", 4, 300, 1);
-	snapshot_v2(ls, &cl3, 200.1, "ESTABLISHED", NULL);
+	/* a trace's baseline is its pass 1 */
+	snapshot_v2(ls, &cl3, 200.1, "ESTABLISHED", ",\"snap\":1");
 	host_rec(ls, "app1", 0, 200.2, "start",
 		 ",\"ports\":[6379],\"netns\":[],\"transport\":\"ring\","
 		 "\"version\":\"test\",\"attach\":[\"x\"],\"stream\":"
@@ -434,15 +449,7 @@ static void dark_host_as_traced(struct lines *ls, bool start_first)
 	stop_rec(ls, "db1", 0, 300);
 	rec_v = 1;
 	sort_lines(ls);
-	for (int i = 1; start_first && i < ls->n; i++) {
-		if (strstr(ls->line[i], "\"start\"") &&
-		    strstr(ls->line[i - 1], "\"snapshot\"")) {
-			char *t = ls->line[i];
-
-			ls->line[i] = ls->line[i - 1];
-			ls->line[i - 1] = t;
-		}
-	}
+	swap_start_first(ls, start_first);
 }
 
 static void check_dark_host_as_traced(bool start_first)
@@ -481,12 +488,77 @@ static void test_dark_host_as_traced(void)
 	check_dark_host_as_traced(true);
 }
 
+/*
+ * app1's tracer is killed in the middle of a pass (its snapshot records
+ * out, no snapshot_end) and restarted within a second. In the dark db1
+ * resets 48321 and app1's end dies of it, unseen. The dead pass is not
+ * the new trace's baseline: the dark stays a window of lost evidence, and
+ * the reset is never called lost.
+ */
+static void check_dark_host_killed_in_a_pass(bool start_first)
+{
+	struct sk cl2 = client_sk(48321, 27, 28),
+		  sv2 = server_sk(48321, 27, 28);
+	struct sk cl3 = client_sk(48322, 29, 30),
+		  sv3 = server_sk(48322, 29, 30);
+	const struct happen rst[] = {
+		EV(49.8, H_RST_SENT),
+		ST(49.8, "ESTABLISHED", "CLOSE"),
+	};
+	struct lines ls = { 0 };
+	struct capture cap;
+	struct fw_corr_opts o = default_opts();
+	const struct got *g;
+
+	rec_v = 2;
+	start_v2(&ls, "app1", 0, true, 1000, "boot-1");
+	start_v2(&ls, "db1", 0, true, 1000, "boot-1");
+	established(&ls, &cl2, &sv2, 2, true);
+	established(&ls, &cl3, &sv3, 3, true);
+	ticks(&ls, "app1", 4, 49, 1);
+	ticks(&ls, "db1", 4, 300, 1);
+	snapshot_v2(&ls, &cl2, 49.5, "ESTABLISHED", ",\"snap\":5");
+	snapshot_v2(&ls, &cl3, 49.5, "ESTABLISHED", ",\"snap\":5");
+	render(&ls, &sv2, rst, N(rst), true);
+	snapshot_v2(&ls, &cl3, 50.1, "ESTABLISHED", ",\"snap\":1");
+	host_rec(&ls, "app1", 0, 50.2, "start",
+		 ",\"ports\":[6379],\"netns\":[],\"transport\":\"ring\","
+		 "\"version\":\"test\",\"attach\":[\"x\"],\"stream\":"
+		 "\"folded\",\"tick_ms\":1000,\"boot_id\":\"boot-1\"");
+	pass_end(&ls, "app1", 50.21, 1, false);
+	ticks(&ls, "app1", 51, 300, 1);
+	stop_rec(&ls, "app1", 0, 300);
+	stop_rec(&ls, "db1", 0, 300);
+	rec_v = 1;
+	sort_lines(&ls);
+	swap_start_first(&ls, start_first);
+	fw_corr_free(run_lines(&ls, &cap, &o));
+	free_lines(&ls);
+	g = find_client(&cap, "10.0.0.1:48321");
+	CHECK(g && g->verdict == FW_V_INCOMPLETE);
+	/* the dark from its last tick to the new baseline, not to the dead pass
+	 */
+	if (g)
+		CHECK(strstr(g->reason,
+			     "tracer on app1 was not running between "
+			     "2026-11-30T00:00:49.000Z and "
+			     "2026-11-30T00:00:50.099Z") != NULL);
+	CHECK_INT(count_verdict(&cap, FW_V_LOST_RST), 0);
+}
+
+static void test_dark_host_killed_in_a_pass(void)
+{
+	check_dark_host_killed_in_a_pass(false);
+	check_dark_host_killed_in_a_pass(true);
+}
+
 int main(void)
 {
 	RUN_TEST(test_dark_host_is_incomplete);
 	RUN_TEST(test_dark_host_back_shows_the_ghost);
 	RUN_TEST(test_dark_host_rebooted);
 	RUN_TEST(test_dark_host_as_traced);
+	RUN_TEST(test_dark_host_killed_in_a_pass);
 	RUN_TEST(test_pinned_loss_spares_the_untouched);
 	RUN_TEST(test_unpinned_loss_stays_a_window);
 	RUN_TEST(test_pinned_loss_without_pass);

@@ -155,7 +155,7 @@ static void feed_conn_record(struct fw_corr *c, struct host *h,
 static void feed_snapshot(struct fw_corr *c, struct host *h,
 			  const struct fw_rec *r)
 {
-	host_begin_pass(h, r->time_ns);
+	host_begin_pass(c, h, r);
 	/* a listener is no connection: nothing to pair, judge or count */
 	if (r->newstate == FW_TCP_LISTEN)
 		return;

@@ -110,6 +110,7 @@ struct host {
 	size_t nsnaps, capsnaps;
 	bool in_pass;	       /* snapshot records of a pass are coming */
 	uint64_t pass_ns;      /* the first of them */
+	uint64_t pass_snap;    /* its number: 1 is a trace's baseline */
 	uint64_t pass_records; /* how many */
 	uint64_t pass_wm;      /* the watermark before the first of them */
 	bool restarted;	       /* the restart window may end at the baseline */
@@ -503,7 +504,7 @@ bool host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 void host_learn_facts(struct fw_corr *c, struct host *h,
 		      const struct fw_rec *r);
 const struct fw_rec_facts *host_facts(const struct host *h, uint64_t netns);
-void host_begin_pass(struct host *h, uint64_t t);
+void host_begin_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r);
 const struct snap_pass *host_end_pass(struct fw_corr *c, struct host *h,
 				      const struct fw_rec *r);
 bool host_settle_windows(struct host *h, size_t p);

@@ -235,17 +235,38 @@ static void restart_seen_by_pass(struct host *h, uint64_t t)
  * its boot. Returns true when the host booted since its previous trace:
  * none of the sockets that trace knew exists any more.
  */
+/*
+ * A pass its tracer never finished (killed in the middle of it) ends
+ * here, incomplete: it proves nothing, and the new trace's baseline is
+ * a pass of its own.
+ */
+static void abandon_pass(struct fw_corr *c, struct host *h)
+{
+	struct fw_rec cut;
+
+	memset(&cut, 0, sizeof(cut));
+	cut.time_ns = h->wm_ns;
+	host_end_pass(c, h, &cut);
+}
+
 bool host_start(struct fw_corr *c, struct host *h, const struct fw_rec *r,
 		bool first)
 {
 	bool rebooted = note_boot(h, r);
 	/*
-	 * Its baseline's records, older than the start record, may have
-	 * come first (in time order): they are the new trace's.
+	 * Its baseline's records (pass 1), older than the start record,
+	 * may have come first (in time order): they are the new trace's.
+	 * Any other pass still open is the previous tracer's, cut short.
 	 */
-	bool baseline_first = h->in_pass && !first &&
+	bool baseline_first = h->in_pass && !first && h->pass_snap == 1 &&
 			      r->time_ns < add_sat(h->pass_ns, FW_LATE_NS);
 	uint64_t last = baseline_first ? h->pass_wm : h->wm_ns;
+
+	if (h->in_pass && !first && !baseline_first) {
+		/* what it read before that pass began is all it surely read */
+		last = h->pass_wm;
+		abandon_pass(c, h);
+	}
 
 	free(h->watched);
 	h->watched = copy_rec_netns(c, r, &h->nwatched);
@@ -403,13 +424,17 @@ bool host_cut(const struct fw_corr *c, const struct host *h)
 /* ---- snapshot passes ---- */
 
 /* A snapshot record: a pass is under way since the first of them. */
-void host_begin_pass(struct host *h, uint64_t t)
+void host_begin_pass(struct fw_corr *c, struct host *h, const struct fw_rec *r)
 {
+	/* another pass begins: the open one's tracer never finished it */
+	if (h->in_pass && r->snap != h->pass_snap)
+		abandon_pass(c, h);
 	if (!h->in_pass) {
 		if (h->restarted)
-			restart_seen_by_pass(h, t);
+			restart_seen_by_pass(h, r->time_ns);
 		h->in_pass = true;
-		h->pass_ns = t;
+		h->pass_ns = r->time_ns;
+		h->pass_snap = r->snap;
 		h->pass_records = 0;
 	}
 	h->pass_records++;

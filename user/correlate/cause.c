@@ -474,18 +474,16 @@ static void unknown_text(const struct lost_close *x, char *buf, size_t sz)
 			 h);
 		break;
 	case UNK_DROPS_UNTRACED:
-		snprintf(buf, sz,
-			 "no traced host recorded dropping the %s, but the "
-			 "tracer of %s did not trace drops (no kfree_skb among "
-			 "its start record's attach points)",
-			 kind_name(x), x->untraced->name);
-		break;
 	case UNK_DROPS_LOST:
 		snprintf(buf, sz,
 			 "no traced host recorded dropping the %s, but the "
-			 "tracer of %s lost drop records after it was sent "
-			 "(a lost record of scope drops)",
-			 kind_name(x), x->untraced->name);
+			 "tracer of %s %s",
+			 kind_name(x), x->untraced->name,
+			 x->why == UNK_DROPS_LOST
+				 ? "lost drop records after it was sent (a "
+				   "lost record of scope drops)"
+				 : "did not trace drops (no kfree_skb among "
+				   "its start record's attach points)");
 		break;
 	default:
 		snprintf(buf, sz,
